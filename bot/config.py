@@ -1,0 +1,173 @@
+"""Settings: defaults → config.yaml (or $BOT_CONFIG) → environment → overrides, loaded once."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; raised at start-up with the key's name."""
+
+
+@dataclass(frozen=True)
+class WeChatSettings:
+    token: str
+    app_id: str
+    app_secret: str
+    aes_key: str
+    api_base: str = "https://api.weixin.qq.com/cgi-bin/"
+    template_id: str = ""
+
+
+@dataclass(frozen=True)
+class WeComSettings:
+    corp_id: str
+    agent_id: int
+    secret: str
+    token: str
+    aes_key: str
+    api_base: str = "https://qyapi.weixin.qq.com/cgi-bin/"
+    duty_staff: tuple = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    var_dir: Path
+    database_url: str
+    redis_url: str
+    secret_key: str
+    wechat: WeChatSettings
+    wecom: WeComSettings
+    group_webhook_secret: str
+    timestamp_window_s: int = 300
+    max_body_bytes: int = 1 << 20
+    dedupe_ttl_s: int = 600
+    conversation_timeout_s: int = 1800
+    reply_max_bytes: int = 2048
+    intent_threshold: float = 0.45
+    group_unmentioned_intents: tuple = ("complaint.file", "complaint.status", "meeting.signup")
+    group_unmentioned_confidence: float = 0.7
+    serve_workers: int = 2
+    serve_threads: int = 4
+    scheduler_interval_s: int = 60
+    testing: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def with_overrides(self, **changes) -> "Settings":
+        """A copy with some top-level settings replaced (tests use this)."""
+        return replace(self, **changes)
+
+
+# Fixed environment names (contract.md) → (section, key).
+ENV_NAMES = {
+    "DATABASE_URL": (None, "database_url"),
+    "REDIS_URL": (None, "redis_url"),
+    "SECRET_KEY": (None, "secret_key"),
+    "GROUP_WEBHOOK_SECRET": (None, "group_webhook_secret"),
+    "TIMESTAMP_WINDOW_S": (None, "timestamp_window_s"),
+    "WECHAT_TOKEN": ("wechat", "token"),
+    "WECHAT_APP_ID": ("wechat", "app_id"),
+    "WECHAT_APP_SECRET": ("wechat", "app_secret"),
+    "WECHAT_AES_KEY": ("wechat", "aes_key"),
+    "WECHAT_API_BASE": ("wechat", "api_base"),
+    "WECOM_CORP_ID": ("wecom", "corp_id"),
+    "WECOM_AGENT_ID": ("wecom", "agent_id"),
+    "WECOM_SECRET": ("wecom", "secret"),
+    "WECOM_TOKEN": ("wecom", "token"),
+    "WECOM_AES_KEY": ("wecom", "aes_key"),
+    "WECOM_API_BASE": ("wecom", "api_base"),
+}
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.exists():
+        raise ConfigError(f"config file not found: {path}")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping")
+    return data
+
+
+def _apply_env(raw: dict, environ) -> None:
+    for name, (section, key) in ENV_NAMES.items():
+        if environ.get(name) not in (None, ""):
+            target = raw.setdefault(section, {}) if section else raw
+            target[key] = environ[name]
+
+
+def _section(cls, raw: dict, name: str):
+    data = raw.get(name) or {}
+    kwargs = {}
+    for f in fields(cls):
+        if f.name in data:
+            kwargs[f.name] = tuple(data[f.name]) if isinstance(data[f.name], list) else data[f.name]
+        elif f.default is MISSING:
+            raise ConfigError(f"missing setting: {name}.{f.name}")
+    try:
+        if "agent_id" in kwargs:
+            kwargs["agent_id"] = int(kwargs["agent_id"])
+    except ValueError:
+        raise ConfigError(f"{name}.agent_id must be a number") from None
+    return cls(**kwargs)
+
+
+def _secret_key(var_dir: Path, configured: str) -> str:
+    """Use the configured key, else one generated once into var/ so sessions survive restarts."""
+    if configured:
+        return configured
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _typed(raw: dict, name: str, kind, default):
+    value = raw.get(name, default)
+    try:
+        if kind is tuple:
+            return tuple(value)
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting {name} must be {kind.__name__}, got {value!r}") from None
+
+
+def load_settings(path: str | os.PathLike | None = None, environ=None, **overrides) -> Settings:
+    """Load and validate settings once; a missing or malformed key fails with its name."""
+    environ = os.environ if environ is None else environ
+    path = Path(path or environ.get("BOT_CONFIG") or ROOT / "config.yaml")
+    raw = _read_yaml(path)
+    _apply_env(raw, environ)
+    var_dir = Path(raw.get("var_dir") or "var")
+    if not var_dir.is_absolute():
+        var_dir = ROOT / var_dir
+    var_dir = Path(overrides.pop("var_dir", var_dir))
+    if not raw.get("group_webhook_secret"):
+        raise ConfigError("missing setting: group_webhook_secret")
+    defaults = Settings.__dataclass_fields__
+    simple = {
+        name: _typed(raw, name, type(defaults[name].default), defaults[name].default)
+        for name in ("timestamp_window_s", "max_body_bytes", "dedupe_ttl_s", "conversation_timeout_s",
+                     "reply_max_bytes", "intent_threshold", "group_unmentioned_intents",
+                     "group_unmentioned_confidence", "serve_workers", "serve_threads",
+                     "scheduler_interval_s")
+    }
+    settings = Settings(
+        var_dir=var_dir,
+        database_url=raw.get("database_url") or f"sqlite:///{var_dir / 'bot.db'}",
+        redis_url=raw.get("redis_url") or "",
+        secret_key=_secret_key(var_dir, raw.get("secret_key") or ""),
+        wechat=_section(WeChatSettings, raw, "wechat"),
+        wecom=_section(WeComSettings, raw, "wecom"),
+        group_webhook_secret=str(raw["group_webhook_secret"]),
+        extra={k: v for k, v in raw.items() if k not in defaults},
+        **simple,
+    )
+    return replace(settings, **overrides) if overrides else settings

@@ -1,0 +1,147 @@
+"""Intent scoring: weighted rules with negation scope, plus similarity to example utterances."""
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from nlp.similarity import ExampleIndex, features
+
+log = logging.getLogger(__name__)
+DATA = Path(__file__).resolve().parent / "data"
+INTENTS = ("complaint.file", "complaint.status", "policy.query", "policy.subscribe",
+           "policy.unsubscribe", "meeting.signup", "meeting.cancel", "meeting.info",
+           "help", "human", "smalltalk", "other")
+SIMILARITY_WEIGHT = 3.0   # a perfect paraphrase counts like one strong rule
+SIMILARITY_FLOOR = 0.2    # below this cosine, shared characters are coincidence
+
+
+class IntentDataError(ValueError):
+    """nlp/data/intents.yaml or examples.yaml is malformed."""
+
+
+@dataclass
+class Evidence:
+    intent: str
+    weight: float
+    why: str
+
+
+@dataclass
+class Scores:
+    scores: dict[str, float]
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rule:
+    weight: float
+    pattern: re.Pattern
+
+
+@dataclass(frozen=True)
+class IntentModel:
+    rules: dict[str, tuple[Rule, ...]]
+    negation: dict[str, re.Pattern]
+    other_baseline: float
+    examples: list[tuple[str, str]]
+    index: ExampleIndex
+
+
+def _compile_rules(name: str, spec: dict) -> tuple[Rule, ...]:
+    rules = []
+    for item in spec.get("rules") or []:
+        if not (isinstance(item, list) and len(item) == 2):
+            raise IntentDataError(f"{name}: a rule must be [weight, regex], got {item!r}")
+        try:
+            rule = Rule(float(item[0]), re.compile(item[1]))
+        except (re.error, ValueError) as exc:
+            raise IntentDataError(f"{name}: bad rule {item!r}: {exc}") from None
+        if rule.pattern.search(""):
+            raise IntentDataError(f"{name}: rule {item[1]!r} matches empty text (a stray '|'?)")
+        rules.append(rule)
+    return tuple(rules)
+
+
+def _warn_shared_keywords(raw: dict) -> list[str]:
+    """A plain keyword in two intents' rules is usually a mistake (context words excepted)."""
+    owners: dict[str, set[str]] = {}
+    for name, spec in raw.items():
+        for _, regex in spec.get("rules") or []:
+            for alt in regex.split("|"):
+                if alt and re.fullmatch(r"[\w一-鿿]+", alt):
+                    owners.setdefault(alt, set()).add(name)
+    shared = sorted(k for k, v in owners.items() if len(v) > 1)
+    if shared:
+        log.debug("keywords claimed by more than one intent: %s", ", ".join(shared))
+    return shared
+
+
+@lru_cache(maxsize=1)
+def load_model(tokenize=None) -> IntentModel:
+    """Read and validate the data files once per process."""
+    from nlp.tokenizer import cut
+    tokenize = tokenize or cut
+    data = yaml.safe_load((DATA / "intents.yaml").read_text(encoding="utf-8"))
+    raw = data.get("intents") or {}
+    unknown = set(raw) - set(INTENTS)
+    if unknown:
+        raise IntentDataError(f"unknown intents in intents.yaml: {sorted(unknown)}")
+    negators, window = data["negators"], int(data.get("negation_window", 4))
+    rules = {name: _compile_rules(name, raw.get(name) or {}) for name in INTENTS}
+    negation = {}
+    for name, spec in raw.items():
+        words = spec.get("negatable") or []
+        if words:
+            negation[name] = re.compile(f"(?:{negators}).{{0,{window}}}?(?:{'|'.join(map(re.escape, words))})")
+    _warn_shared_keywords(raw)
+    examples_raw = yaml.safe_load((DATA / "examples.yaml").read_text(encoding="utf-8")) or {}
+    examples = [(label, text) for label, texts in examples_raw.items() for text in texts]
+    bad = {label for label, _ in examples} - set(INTENTS)
+    if bad:
+        raise IntentDataError(f"unknown intents in examples.yaml: {sorted(bad)}")
+    from nlp.normalize import normalize
+    feats = []
+    for label, text in examples:
+        norm = normalize(text).text
+        feats.append((label, features(norm, tokenize(norm))))
+    return IntentModel(rules, negation, float(data.get("other_baseline", 1.0)), examples,
+                       ExampleIndex(feats))
+
+
+def score(text: str, tokens: list[str], model: IntentModel | None = None) -> Scores:
+    """Every intent's score for normalised text, with the evidence behind it."""
+    model = model or load_model()
+    result = Scores({name: 0.0 for name in INTENTS})
+    result.scores["other"] = model.other_baseline
+    for name, rules in model.rules.items():
+        seen = text
+        negation = model.negation.get(name)
+        if negation is not None:
+            seen = negation.sub(lambda m: "□" * len(m.group(0)), text)
+        for rule in rules:
+            match = rule.pattern.search(seen)
+            if match:
+                result.scores[name] += rule.weight
+                result.evidence.append(Evidence(name, rule.weight, f"rule '{match.group(0)}'"))
+    for label, (cosine, i) in model.index.best_per_label(features(text, tokens)).items():
+        if cosine > SIMILARITY_FLOOR:
+            bonus = SIMILARITY_WEIGHT * (cosine - SIMILARITY_FLOOR) / (1 - SIMILARITY_FLOOR)
+            result.scores[label] += bonus
+            result.evidence.append(Evidence(label, round(bonus, 2),
+                                            f"like example '{model.examples[i][1]}' ({cosine:.2f})"))
+    return result
+
+
+def decide(scores: dict[str, float]) -> list[tuple[str, float]]:
+    """Intents with evidence, ranked, with softmax probabilities (the confidence)."""
+    live = {k: v for k, v in scores.items() if v > 0}
+    top = max(live.values())
+    exp = {k: math.exp(v - top) for k, v in live.items()}
+    total = sum(exp.values())
+    return sorted(((k, e / total) for k, e in exp.items()), key=lambda kv: -kv[1])

@@ -1,0 +1,72 @@
+"""Normalise raw WeChat text for analysis: script, width, mentions, emoji, URLs, typos."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import opencc
+
+# Analysis never needs more than this; a 100 KB paste must stay as fast as a short message.
+MAX_ANALYSED_CHARS = 1000
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+_URL = re.compile(r"(https?://|www\.)\S+", re.I)
+# A mention is @name followed by a space (WeChat puts U+2005 there) or the end of the text:
+# "群里@你和私聊" has no space after "@你和私聊…", so it stays text.
+_MENTION = re.compile(r"@[^\s@,.:;!?，。：；！？、]{1,20}(?:[\s\u2005]+|$)")
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0E\uFE0F\u200d\u20e3]")
+_REPEATED_PUNCT = re.compile(r"([!?.,~。，！？、…])\1+")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Normalized:
+    original: str
+    text: str      # simplified, half-width, cleaned, lower-case: what rules and search read
+    script: str    # "simplified" or "traditional": how to answer
+    mentions: tuple
+
+
+@lru_cache(maxsize=4)
+def _converter(config: str) -> opencc.OpenCC:
+    return opencc.OpenCC(config)
+
+
+def to_simplified(text: str) -> str:
+    return _converter("t2s.json").convert(text)
+
+
+def to_script(text: str, script: str) -> str:
+    """Render a reply in the user's script (Traditional in → Traditional out)."""
+    return _converter("s2t.json").convert(text) if script == "traditional" else text
+
+
+def detect_script(text: str, simplified: str | None = None) -> str:
+    simplified = to_simplified(text) if simplified is None else simplified
+    changed = sum(1 for a, b in zip(text, simplified) if a != b)
+    return "traditional" if changed else "simplified"
+
+
+def clean(text: str) -> str:
+    """Width-fold and strip what carries no meaning; keeps @mentions (see `normalize`)."""
+    text = unicodedata.normalize("NFKC", text[:MAX_ANALYSED_CHARS])
+    text = _CONTROL.sub(" ", text)
+    text = _URL.sub(" ", text)
+    text = _EMOJI.sub(" ", text)
+    text = _REPEATED_PUNCT.sub(r"\1", text)
+    return text
+
+
+def normalize(raw) -> Normalized:
+    """Never raises: anything that is not text becomes empty text."""
+    original = raw if isinstance(raw, str) else ""
+    text = clean(original)
+    mentions = tuple(m.strip()[1:] for m in _MENTION.findall(text))
+    text = _MENTION.sub(" ", text)
+    text = _SPACES.sub(" ", text).strip()
+    simplified = to_simplified(text)
+    script = detect_script(text, simplified)
+    from nlp.typos import correct
+    return Normalized(original, correct(simplified.lower()), script, mentions)

@@ -1,0 +1,122 @@
+"""Slot filling: ticket ids, phones, dates, head counts, companies, complaint category, topics."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+DATA = Path(__file__).resolve().parent / "data"
+TICKET = re.compile(r"ts\d{13}", re.I)
+MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+NUMERALS = {"一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+            "八": 8, "九": 9, "十": 10}
+_NUM = r"(\d{1,2}|[一二两俩三四五六七八九十]{1,2})"
+COMPANION = re.compile(rf"带(上)?{_NUM}(个|位|名)(同事|人|员工|伙伴|朋友)?")
+SEATS = re.compile(rf"(来|报|去|订|book|留|要){_NUM}(个|位|名)(人|位子|座位|名额)?|{_NUM}(个|位)(位子|座位|名额|人参加)")
+COMPANY = re.compile(r"([一-鿿a-z0-9]{2,20}?(?:有限责任公司|股份有限公司|有限公司|公司|集团|厂|合作社))")
+
+
+def chinese_number(text: str) -> int | None:
+    """'3' → 3, '两' → 2, '十二' → 12."""
+    if text.isdigit():
+        return int(text)
+    if len(text) == 1:
+        return NUMERALS.get(text)
+    tens, _, units = text.partition("十")
+    if "十" in text:
+        return NUMERALS.get(tens, 1) * 10 + (NUMERALS.get(units, 0) if units else 0)
+    return None
+
+
+@lru_cache(maxsize=1)
+def _tables() -> dict:
+    raw = yaml.safe_load((DATA / "slots.yaml").read_text(encoding="utf-8"))
+    return {table: [(name, re.compile(rx)) for name, rx in entries.items()]
+            for table, entries in raw.items()}
+
+
+def complaint_category(text: str) -> str:
+    for name, pattern in _tables()["complaint_categories"]:
+        if pattern.search(text):
+            return name
+    return "其他"
+
+
+def policy_topics(text: str) -> list[str]:
+    return [name for name, pattern in _tables()["policy_topics"] if pattern.search(text)]
+
+
+def head_count(text: str) -> int | None:
+    """'带两个同事' → 3 people in all; '我们来三个' → 3."""
+    match = COMPANION.search(text)
+    if match:
+        n = chinese_number(match.group(2))
+        return n + 1 if n else None
+    match = SEATS.search(text)
+    if match:
+        n = chinese_number(match.group(2) or match.group(5))
+        return n
+    return None
+
+
+def phones(text: str) -> list[str]:
+    return MOBILE.findall(text) + [p for p in LANDLINE.findall(text)]
+
+
+def mask_phone(phone: str) -> str:
+    """For logs: 13812345678 → 138****5678."""
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
+
+
+def mask_phones(text: str) -> str:
+    text = MOBILE.sub(lambda m: mask_phone(m.group(0)), text)
+    return LANDLINE.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+def extract(text: str, original: str, today: date | None = None, companies=()) -> dict:
+    """All slots found in normalised text (original keeps digits exactly as typed)."""
+    from nlp.dates import find_dates
+    slots: dict = {}
+    tickets = [t.upper() for t in TICKET.findall(text)]
+    if tickets:
+        slots["ticket_ids"] = tickets
+    found_phones = phones(text)
+    if found_phones:
+        slots["phones"] = found_phones
+    dates = find_dates(text, today or date.today())
+    if dates:
+        slots["dates"] = dates
+    count = head_count(text)
+    if count:
+        slots["head_count"] = count
+    company = match_company(text, companies)
+    if company:
+        slots["company"] = company
+    return slots
+
+
+def match_company(text: str, roster) -> str | None:
+    """A roster name the text names, exactly or nearly; else a name-shaped phrase, or None."""
+    from rapidfuzz import fuzz
+    best, best_score = None, 0.0
+    for name in roster:
+        core = core_name(name)
+        if name in text or (len(core) >= 2 and core in text):
+            return name
+        score = fuzz.partial_ratio(core, text) if len(core) >= 4 else 0
+        if score > best_score:
+            best, best_score = name, score
+    if best_score >= 85:
+        return best
+    match = COMPANY.search(text)
+    return match.group(1) if match else None
+
+
+def core_name(name: str) -> str:
+    """'湘西苗岭农业科技有限公司' → '苗岭农业科技' (drops region and legal form)."""
+    core = re.sub(r"(有限责任公司|股份有限公司|有限公司|公司|集团)$", "", name)
+    return re.sub(r"^(湖南省?|湘西(州|土家族苗族自治州)?|吉首市?)", "", core) or core

@@ -1,0 +1,1 @@
+"""Storage: SQL behind plain functions per aggregate, plus Redis. Handlers never write SQL."""

@@ -1,0 +1,80 @@
+"""The database connection: an engine bound once per process, sessions per request or per job."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached: the caller answers 503 so WeChat retries later."""
+
+
+class Database:
+    """Unbound until `bind(url)`; created at import time without touching any server."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._factory: sessionmaker | None = None
+
+    def bind(self, url: str) -> "Database":
+        is_sqlite = url.startswith("sqlite")
+        options = {"pool_pre_ping": True}
+        if is_sqlite:
+            options["connect_args"] = {"timeout": 15, "check_same_thread": False}
+        else:
+            options.update(pool_size=5, max_overflow=10, connect_args={"connect_timeout": 5})
+        self.engine = create_engine(url, **options)
+        if is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        return self
+
+    def new_session(self) -> Session:
+        if self._factory is None:
+            raise RuntimeError("Database.bind() was not called")
+        return self._factory()
+
+    @contextmanager
+    def session(self):
+        """A unit of work: commit on success, roll back on any error."""
+        session = self.new_session()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    def dispose(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # WAL lets gunicorn workers read while one writes; busy_timeout waits instead of failing.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=15000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True for errors meaning 'the database is not reachable' rather than a bug."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+    if isinstance(exc, OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated

