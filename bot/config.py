@@ -56,7 +56,7 @@ class Settings:
     serve_workers: int = 2
     serve_threads: int = 4
     scheduler_interval_s: int = 60
-    testing: bool = False
+    jobs_inline: bool = False      # run background jobs at once, in-process (tests only)
     extra: dict = field(default_factory=dict)
 
     def with_overrides(self, **changes) -> "Settings":

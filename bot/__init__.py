@@ -1,0 +1,28 @@
+"""联企助手: create_app() wires settings, storage and the channel blueprints."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from bot.config import Settings, load_settings
+
+
+def create_app(overrides: dict | None = None, settings: Settings | None = None) -> Flask:
+    """Build the WSGI app: settings loaded once (defaults → config.yaml → env → overrides)."""
+    from bot import services as services_mod
+    from bot.channels import group_webhook, official_account, wecom
+    from bot import errors_http, web
+    settings = settings or load_settings(**(overrides or {}))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes,
+                      JSON_AS_ASCII=False)
+    app.json.ensure_ascii = False
+    services = services_mod.build(settings)
+    app.extensions["bot"] = services
+    for blueprint in (official_account.bp, wecom.bp, group_webhook.bp, web.bp):
+        app.register_blueprint(blueprint)
+    errors_http.init_app(app)
+    services_mod.warm_nlp(services)
+    return app

@@ -1,0 +1,52 @@
+"""JSON group-chat webhook for a group bridge: HMAC-signed body in, {"reply": text|null} out."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from flask import Blueprint, abort, jsonify, request
+
+from bot.channels import guard
+from bot.errors import ServiceUnavailable
+from bot.message import Message
+from bot.pipeline import dispatch
+
+bp = Blueprint("group", __name__)
+REQUIRED = {"msg_id": (str, int), "group_id": str, "sender_id": str, "text": str}
+
+
+@bp.post("/group")
+def callback():
+    raw = guard.read_body()
+    secret = guard.settings().group_webhook_secret.encode()
+    guard.require_equal(hmac.new(secret, raw, hashlib.sha256).hexdigest(),
+                        (request.headers.get("X-Signature") or "").lower())
+    body = _parse(raw)
+    if "timestamp" in body:
+        guard.require_fresh(str(body["timestamp"]))
+    msg = Message(channel="group", user_id=body["sender_id"][:128], msg_type="text", text=body["text"],
+                  dedupe_key=f"{body['group_id']}:{body['msg_id']}"[:160], chat_id=body["group_id"][:128],
+                  display_name=str(body.get("sender_name") or "")[:100], mentioned=body.get("mentioned") is True,
+                  payload={"group_name": str(body.get("group_name") or "")[:100]})
+    try:
+        reply = dispatch(guard.services(), msg)
+    except ServiceUnavailable:
+        abort(503, "temporarily unavailable")
+    return jsonify({"reply": reply.text})
+
+
+def _parse(raw: bytes) -> dict:
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        abort(400, "body is not UTF-8 JSON")
+    if not isinstance(body, dict):
+        abort(400, "body must be a JSON object")
+    for name, kinds in REQUIRED.items():
+        if not isinstance(body.get(name), kinds) or isinstance(body.get(name), bool) or body.get(name) == "":
+            abort(400, f"field {name} missing or of the wrong type")
+    if "mentioned" in body and not isinstance(body["mentioned"], bool):
+        abort(400, "field mentioned must be true or false")
+    body["msg_id"] = str(body["msg_id"])
+    return body

@@ -1,0 +1,77 @@
+"""Checks every callback passes before any handler: size, signature, freshness, well-formed XML."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+from flask import abort, current_app, request
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def settings():
+    return current_app.extensions["bot"].settings
+
+
+def services():
+    return current_app.extensions["bot"]
+
+
+def sha1_signature(*parts: str) -> str:
+    """WeChat's signature: SHA-1 of the sorted parts, concatenated."""
+    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
+
+
+def require_equal(expected: str, given: str | None) -> None:
+    """Constant-time comparison; a forged signature is 403."""
+    if not given or not hmac.compare_digest(expected.encode(), given.encode()):
+        abort(403, "invalid signature")
+
+
+def require_fresh(timestamp: str | None) -> None:
+    """Signed timestamps older (or newer) than the window are replays: 403."""
+    window = settings().timestamp_window_s
+    if window <= 0:
+        return
+    try:
+        age = abs(time.time() - int(timestamp or ""))
+    except ValueError:
+        abort(403, "bad timestamp")
+    if age > window:
+        abort(403, "stale timestamp")
+
+
+def read_body() -> bytes:
+    """The raw body; over the size limit is 413 (Flask enforces MAX_CONTENT_LENGTH)."""
+    data = request.get_data(cache=True)
+    if not data:
+        abort(400, "empty body")
+    return data
+
+
+def read_xml() -> str:
+    """Body as UTF-8 XML without DTDs or entities; anything else is 400."""
+    try:
+        text = read_body().decode("utf-8")
+    except UnicodeDecodeError:
+        abort(400, "body is not UTF-8")
+    check_xml(text)
+    return text
+
+
+def check_xml(text: str) -> None:
+    try:
+        root = SafeET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (DefusedXmlException, SafeET.ParseError, ValueError):
+        abort(400, "malformed or unsafe XML")
+    if root.tag != "xml":
+        abort(400, "root element must be <xml>")
+
+
+def cdata_safe(text: str) -> str:
+    """Text that survives inside <![CDATA[…]]>: split ']]>' and drop characters XML forbids."""
+    return _XML_ILLEGAL.sub("", text).replace("]]>", "]]]]><![CDATA[>")

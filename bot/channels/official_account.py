@@ -1,0 +1,66 @@
+"""WeChat Official Account callback: GET handshake, POST messages in plaintext, compatible or safe mode."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, request
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.replies import TextReply
+
+from bot.channels import guard
+from bot.channels.wechat_common import answer, to_message
+
+bp = Blueprint("wechat", __name__)
+
+
+def _verify_plain(token: str) -> None:
+    args = request.args
+    guard.require_fresh(args.get("timestamp"))
+    guard.require_equal(guard.sha1_signature(token, args.get("timestamp", ""), args.get("nonce", "")),
+                        args.get("signature"))
+
+
+@bp.get("/wechat")
+def handshake():
+    _verify_plain(guard.settings().wechat.token)
+    return request.args.get("echostr", "")
+
+
+@bp.post("/wechat")
+def callback():
+    conf = guard.settings().wechat
+    _verify_plain(conf.token)
+    xml = guard.read_xml()
+    args = request.args
+    crypto = None
+    if args.get("encrypt_type", "raw").lower() == "aes":   # compatible and safe mode
+        crypto = WeChatCrypto(conf.token, conf.aes_key, conf.app_id)
+        xml = _decrypt(crypto, xml, conf.token)
+    try:
+        parsed = parse_message(xml)
+    except Exception:
+        abort(400, "unreadable message")
+    msg = to_message("wechat", parsed)
+
+    def render(text: str) -> str:
+        body = TextReply(source=parsed.target, target=parsed.source, content=text).render()
+        return crypto.encrypt_message(body, args.get("nonce", ""), args.get("timestamp")) if crypto else body
+    return answer(guard.services(), msg, render)
+
+
+def _decrypt(crypto: WeChatCrypto, xml: str, token: str) -> str:
+    from defusedxml import ElementTree
+    encrypt = ElementTree.fromstring(xml).findtext("Encrypt")
+    if not encrypt:
+        abort(400, "Encrypt missing")
+    args = request.args
+    guard.require_equal(guard.sha1_signature(token, args.get("timestamp", ""), args.get("nonce", ""), encrypt),
+                        args.get("msg_signature"))
+    try:
+        plain = crypto.decrypt_message(xml, args["msg_signature"], args.get("timestamp"), args.get("nonce"))
+    except (InvalidSignatureException, InvalidAppIdException):
+        abort(403, "invalid signature")
+    except Exception:
+        abort(400, "cannot decrypt")
+    guard.check_xml(plain)
+    return plain

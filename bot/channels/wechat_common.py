@@ -1,0 +1,48 @@
+"""What the Official Account and WeCom adapters share: XML fields → Message, Reply → XML."""
+from __future__ import annotations
+
+from flask import Response, abort
+
+from bot import jobs
+from bot.channels.guard import cdata_safe
+from bot.errors import ServiceUnavailable
+from bot.message import Message
+from bot.pipeline import dispatch
+
+EVENT_NAMES = {"subscribe": "subscribe", "unsubscribe": "unsubscribe", "scan": "scan", "click": "click",
+               "view": "view", "location": "location", "templatesendjobfinish": "template_finished",
+               "masssendjobfinish": "mass_finished", "enter_agent": "enter_agent"}
+
+
+def to_message(channel: str, parsed) -> Message:
+    """A wechatpy-parsed message → our Message (raw fields kept in payload)."""
+    raw = {k: v for k, v in getattr(parsed, "_data", {}).items() if isinstance(v, (str, int, float))}
+    msg_type = (raw.get("MsgType") or parsed.type or "unknown").lower()
+    sender = str(raw.get("FromUserName") or "")
+    if not sender:
+        abort(400, "FromUserName missing")
+    text = str(raw.get("Content") or "")
+    if msg_type == "voice":
+        text = str(raw.get("Recognition") or "")   # WeChat's speech recognition, when enabled
+    event_name = str(raw.get("Event") or "").lower() if msg_type == "event" else ""
+    if event_name == "subscribe" and str(raw.get("EventKey") or "").startswith("qrscene_"):
+        event_name = "subscribe"    # subscribing by scanning a code is still a subscription
+    dedupe = str(raw.get("MsgId") or raw.get("MsgID") or f"{sender}:{raw.get('CreateTime')}:{event_name}")
+    return Message(channel=channel, user_id=sender, msg_type=msg_type, text=text, dedupe_key=dedupe,
+                   event=EVENT_NAMES.get(event_name, event_name), event_key=str(raw.get("EventKey") or ""),
+                   payload=raw, created_at=int(raw.get("CreateTime") or 0))
+
+
+def answer(services, msg: Message, render) -> Response:
+    """Dispatch, queue any follow-up pushes, and render the passive reply (or 'success')."""
+    try:
+        reply = dispatch(services, msg)
+    except ServiceUnavailable:
+        abort(503, "temporarily unavailable")
+    if reply.followups:
+        with services.db.session() as session:
+            for text in reply.followups:
+                jobs.queue_push(services, session, msg.channel, msg.user_id, text)
+    if not reply.text:
+        return Response("success", mimetype="text/plain")
+    return Response(render(cdata_safe(reply.text)), mimetype="application/xml")

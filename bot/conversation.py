@@ -1,0 +1,68 @@
+"""Declared multi-step conversations, stored in Redis per (channel, chat, user) with a timeout."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+CANCEL_WORDS = ("取消", "算了", "不用了", "退出", "cancel")
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A state machine: `steps[state](msg, ctx, data) -> reply`; a step moves on with ctx.conversation."""
+    name: str
+    title: str                                   # said to the user when the flow is left ("绑定企业")
+    steps: dict[str, Callable]
+    answers: tuple[str, ...] = ()                # intents that are answers here, not new requests
+    timeout_s: int | None = None                 # None → settings.conversation_timeout_s
+
+
+FLOWS: dict[str, Flow] = {}
+
+
+def register_flow(flow: Flow) -> Flow:
+    FLOWS[flow.name] = flow
+    return flow
+
+
+@dataclass
+class State:
+    flow: str
+    step: str
+    data: dict = field(default_factory=dict)
+
+
+class ConversationStore:
+    """The pending conversation of one user in one chat."""
+
+    def __init__(self, redis, msg, default_timeout_s: int):
+        self.redis, self.default_timeout_s = redis, default_timeout_s
+        self.key = f"conv:{msg.channel}:{msg.chat_id or '-'}:{msg.user_id}"
+
+    def get(self) -> State | None:
+        raw = self.redis.get(self.key)
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+            return State(data["flow"], data["step"], data.get("data") or {})
+        except (ValueError, KeyError, TypeError):
+            self.clear()  # unreadable state must not trap the user
+            return None
+
+    def start(self, flow: str, step: str, data: dict | None = None) -> None:
+        self.move(State(flow, step, data or {}))
+
+    def move(self, state: State) -> None:
+        timeout = FLOWS[state.flow].timeout_s if state.flow in FLOWS else None
+        payload = json.dumps({"flow": state.flow, "step": state.step, "data": state.data}, ensure_ascii=False)
+        self.redis.set(self.key, payload, ex=timeout or self.default_timeout_s)
+
+    def clear(self) -> None:
+        self.redis.delete(self.key)
+
+
+def is_cancel(text: str) -> bool:
+    stripped = text.strip().rstrip("。.!！吧")
+    return stripped in CANCEL_WORDS or stripped.endswith(("不办了", "不弄了"))

@@ -1,0 +1,13 @@
+"""The two kinds of error a handler can meet."""
+
+
+class UserError(Exception):
+    """Something the user can fix; its text (polite, Chinese) becomes the reply."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+class ServiceUnavailable(Exception):
+    """A store we depend on is down: answer 503 so WeChat retries, never a lost 200."""

@@ -1,0 +1,65 @@
+"""Background jobs. Each takes ids, loads what it needs, and records the outcome."""
+from __future__ import annotations
+
+import logging
+
+import requests
+from wechatpy.exceptions import WeChatClientException
+
+from bot import outbound
+from bot.services import current
+from storage import outbound as pushes
+from storage import users
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+
+
+def queue_push(services, session, channel: str, user_id: str, text: str, to_group: bool = False, **body) -> int:
+    """Record a push to a user (or WeCom group chat) and have the worker send it; returns its id."""
+    user = None if to_group else users.find(session, channel, user_id)
+    kind = outbound.choose_kind(channel, user, to_group)
+    row = pushes.create(session, channel, user_id, kind, dict(body, text=text))
+    session.commit()
+    services.queue.enqueue(send_push, row.id, job_id=f"push-{row.id}")
+    return row.id
+
+
+def send_push(push_id: int) -> str:
+    """Send one recorded push; transient errors retry with back-off, permanent ones are recorded."""
+    services = current()
+    with services.db.session() as session:
+        row = pushes.get(session, push_id)
+        if row is None or row.status == "sent":
+            return "skipped"
+        try:
+            outbound.send(services, row.kind, row.to, row.body)
+        except (WeChatClientException, requests.RequestException) as exc:
+            return _failed(services, row, exc)
+        pushes.mark(row, "sent")
+        return "sent"
+
+
+def _failed(services, row, exc) -> str:
+    error = f"{getattr(exc, 'errcode', '')} {getattr(exc, 'errmsg', '') or exc}".strip()
+    if outbound.is_permanent(exc) or row.attempts + 1 >= MAX_ATTEMPTS:
+        pushes.mark(row, "failed", error)
+        log.warning("push %s to %s failed for good: %s", row.id, row.channel, error)
+        return "failed"
+    pushes.mark(row, "retrying", error)
+    delay = 2 ** row.attempts
+    from datetime import timedelta
+    services.queue.enqueue_in(timedelta(seconds=delay), send_push, row.id)
+    return "retrying"
+
+
+def notify_staff(text: str) -> int:
+    """Tell the duty staff (WeCom app message) that a user needs them."""
+    services = current()
+    staff = "|".join(services.settings.wecom.duty_staff)
+    if not staff:
+        return 0
+    with services.db.session() as session:
+        row = pushes.create(session, "wecom", staff, "wecom", {"text": text})
+        push_id = row.id
+    return 1 if send_push(push_id) == "sent" else 0

@@ -1,0 +1,33 @@
+"""`python -m bot serve`: gunicorn with the app preloaded (jieba's dictionary shared by workers)."""
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, app_factory, options: dict):
+        self.app_factory, self.options = app_factory, options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.app_factory()
+
+
+def _post_fork(server, worker):
+    # Connections opened before the fork must not be shared between processes.
+    from bot import services
+    built = services.current()
+    built.db.dispose()
+    built.redis.connection_pool.reset()
+
+
+def run(settings, host: str, port: int) -> None:
+    from bot import create_app
+    options = {"bind": f"{host}:{port}", "workers": settings.serve_workers, "threads": settings.serve_threads,
+               "worker_class": "gthread", "preload_app": True, "timeout": 30, "graceful_timeout": 10,
+               "accesslog": "-", "post_fork": _post_fork}
+    _Gunicorn(lambda: create_app(settings=settings), options).run()

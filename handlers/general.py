@@ -1,0 +1,106 @@
+"""Events, help, smalltalk, human hand-off, media and the fallback."""
+from __future__ import annotations
+
+import re
+
+from bot import jobs, replies
+from bot.router import Router, always, event, intent, keyword, msg_type, regex
+from handlers import texts
+from storage import users
+
+events = Router("events")
+general = Router("general")
+fallback = Router("fallback")
+
+# Menu keys configured in the Official Account menu → the intent they stand for.
+MENU_KEYS = {"MENU_HELP": "help", "MENU_COMPLAINT": "complaint.file", "MENU_STATUS": "complaint.status",
+             "MENU_POLICY": "policy.query", "MENU_MEETING": "meeting.info", "MENU_HUMAN": "human"}
+
+
+@events.route(event("subscribe"))
+def on_subscribe(msg, ctx):
+    users.set_followed(ctx.user, True)
+    return texts.WELCOME
+
+
+@events.route(event("unsubscribe"))
+def on_unsubscribe(msg, ctx):
+    users.set_followed(ctx.user, False)   # honoured by every later push
+    return None
+
+
+@events.route(event("scan"))
+def on_scan(msg, ctx):
+    return texts.WELCOME_BACK
+
+
+@events.route(event("click"))
+def on_click(msg, ctx):
+    name = MENU_KEYS.get(msg.event_key, "help")
+    return texts.MENU if name == "help" else texts.DID_YOU_MEAN.format(guess=texts.INTENT_NAMES[name])
+
+
+@events.route(msg_type("event"))
+def on_other_event(msg, ctx):
+    return None   # view, location, template/mass-send job finished: stored, nothing to say
+
+
+@general.route(regex(r"^更多$"))
+def more(msg, ctx):
+    return replies.take_more(ctx) or texts.FALLBACK
+
+
+@general.route(intent("help"))
+def help_menu(msg, ctx):
+    return texts.MENU
+
+
+@general.route(intent("smalltalk"))
+def smalltalk(msg, ctx):
+    text = ctx.nlu.text
+    if re.search(r"谢|感|thank|辛苦|赞|帮了大忙", text):
+        return texts.THANKS
+    if re.search(r"再见|拜拜|晚安", text):
+        return texts.BYE
+    if re.search(r"你好|您好|早|好$|hi|hello|大家好|各位", text) and len(text) <= 12:
+        return texts.GREETING
+    return texts.ACK
+
+
+@general.route(intent("human"))
+def human(msg, ctx):
+    _hand_to_staff(msg, ctx)
+    return texts.HUMAN
+
+
+@general.route(msg_type("image", "voice", "video", "shortvideo", "location", "link", "file"))
+def media(msg, ctx):
+    return texts.MEDIA_ACK.format(kind=texts.MEDIA_RECEIVED.get(msg.msg_type, "消息"))
+
+
+@fallback.route(intent("complaint.file", "complaint.status", "policy.query", "policy.subscribe",
+                       "policy.unsubscribe", "meeting.signup", "meeting.cancel", "meeting.info"))
+def pending_feature(msg, ctx):
+    """Requests whose feature has not landed yet still reach a person: never silence."""
+    _hand_to_staff(msg, ctx)
+    return texts.PENDING_FEATURE
+
+
+@fallback.route(always())
+def not_understood(msg, ctx):
+    if msg.is_group and not msg.mentioned:
+        return None
+    guess = ctx.nlu.runner_up if ctx.nlu is not None else None
+    if guess in texts.INTENT_NAMES:
+        return texts.DID_YOU_MEAN.format(guess=texts.INTENT_NAMES[guess]) + "\n" + texts.MENU
+    return texts.FALLBACK
+
+
+def _hand_to_staff(msg, ctx) -> None:
+    enterprise = ctx.user.enterprise.name if ctx.user and ctx.user.enterprise else "未绑定企业"
+    who = msg.display_name or msg.user_id
+    ctx.defer(jobs.notify_staff, texts.HUMAN_STAFF_NOTICE.format(who=who, enterprise=enterprise,
+                                                                 text=msg.text[:200]))
+
+
+__all__ = ["events", "general", "fallback", "keyword"]

@@ -1,0 +1,39 @@
+"""Everything the general handlers say, in one place for review."""
+
+MENU = (
+    "我是园区联企助手，可以帮您：\n"
+    "1. 反映问题、提诉求：直接描述问题，如“西区停电三天了”\n"
+    "2. 查诉求进度：如“查一下工单 TS2026031500012”或“我的诉求”\n"
+    "3. 问惠企政策：如“研发费用加计扣除怎么申请”\n"
+    "4. 订阅/退订政策推送：如“订阅科技政策”“退订”\n"
+    "5. 报名政企早茶会：如“报名下一期早茶会”\n"
+    "6. 绑定企业：发送“绑定企业 公司名称”\n"
+    "7. 找工作人员：发送“转人工”"
+)
+WELCOME = "欢迎关注园区联企助手！\n" + MENU
+WELCOME_BACK = "欢迎回来！有什么可以帮您？发送“菜单”查看我能做的事。"
+THANKS = "不客气，有需要随时找我。"
+GREETING = "您好！有什么可以帮您？发送“菜单”查看我能做的事。"
+ACK = "好的。"
+BYE = "再见，祝您工作顺利！"
+HUMAN = "已通知园区工作人员，他们会在工作时间尽快联系您。如方便，请留下联系电话和需要沟通的事项。"
+HUMAN_STAFF_NOTICE = "【转人工】{who}（{enterprise}）请求人工服务：{text}"
+PENDING_FEATURE = ("已收到您的消息，已转给园区工作人员处理，他们会在1个工作日内回复您。"
+                   "\n（发送“菜单”可查看我能直接办理的事项）")
+FALLBACK = "抱歉，我没太明白您的意思。\n" + MENU
+DID_YOU_MEAN = "您是想{guess}吗？可以换个说法再说一次。"
+INTENT_NAMES = {
+    "complaint.file": "反映问题", "complaint.status": "查询诉求进度", "policy.query": "咨询政策",
+    "policy.subscribe": "订阅政策推送", "policy.unsubscribe": "退订政策推送",
+    "meeting.signup": "报名早茶会", "meeting.cancel": "取消早茶会报名", "meeting.info": "了解早茶会安排",
+    "help": "查看功能菜单", "human": "联系工作人员",
+}
+MEDIA_RECEIVED = {"image": "图片", "voice": "语音", "video": "视频", "shortvideo": "视频",
+                  "location": "位置", "link": "链接", "file": "文件"}
+MEDIA_ACK = "已收到您发送的{kind}。如需反映问题，请用文字描述一下具体情况。"
+LINK_ASK = "请发送贵公司的全称（如：湘西苗岭农业科技有限公司）。发送“取消”可退出。"
+LINK_CONFIRM = "您是「{name}」的员工吗？回复“是”确认绑定，回复“不是”重新输入。"
+LINK_NOT_FOUND = "没有在园区企业名录中找到「{text}」，请核对后重新发送公司全称，或发送“取消”。"
+LINK_DONE = "已绑定「{name}」。以后您反映的问题和报名都会记在贵公司名下。"
+LINK_RETRY = "好的，请重新发送公司全称。"
+LINK_YES_NO = "请回复“是”或“不是”。"
