@@ -57,7 +57,8 @@ def classify(text, today: date | None = None, threshold: float | None = None) ->
     scored = score(norm.text, tokens, model)
     ranking = decide(scored.scores)
     intent, confidence = ranking[0]
-    runner_up = next((k for k, _ in ranking[1:] if k != "other"), None)
+    # The runner-up is a guess worth offering only when a request was demoted for low confidence.
+    runner_up = None if intent == "other" else next((k for k, _ in ranking[1:] if k != "other"), None)
     limit = model_threshold() if threshold is None else threshold
     if confidence < limit and intent != "other":
         intent, runner_up = "other", intent

@@ -13,9 +13,9 @@ MAX_ANALYSED_CHARS = 1000
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _URL = re.compile(r"(https?://|www\.)\S+", re.I)
-# A mention is @name followed by a space (WeChat puts U+2005 there) or the end of the text:
-# "群里@你和私聊" has no space after "@你和私聊…", so it stays text.
-_MENTION = re.compile(r"@[^\s@,.:;!?，。：；！？、]{1,20}(?:[\s\u2005]+|$)")
+# A mention is @name followed by a space (WeChat puts U+2005 there), or a short @name ending the
+# text: "群里@你和私聊你有区别吗" is a sentence about mentions, not a mention, so it stays text.
+_MENTION = re.compile(r"@[^\s@,.:;!?，。：；！？、]{1,20}[\s\u2005]+|@[^\s@,.:;!?，。：；！？、]{1,8}$")
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0E\uFE0F\u200d\u20e3]")
 _REPEATED_PUNCT = re.compile(r"([!?.,~。，！？、…])\1+")
 _SPACES = re.compile(r"\s+")

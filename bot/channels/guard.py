@@ -59,17 +59,19 @@ def read_xml() -> str:
         text = read_body().decode("utf-8")
     except UnicodeDecodeError:
         abort(400, "body is not UTF-8")
-    check_xml(text)
-    return text
+    return check_xml(text)
 
 
-def check_xml(text: str) -> None:
+def check_xml(text: str) -> str:
+    """The XML without characters XML 1.0 forbids (users do type them); unsafe or malformed → 400."""
+    text = _XML_ILLEGAL.sub("", text)
     try:
         root = SafeET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except (DefusedXmlException, SafeET.ParseError, ValueError):
         abort(400, "malformed or unsafe XML")
     if root.tag != "xml":
         abort(400, "root element must be <xml>")
+    return text
 
 
 def cdata_safe(text: str) -> str:

@@ -62,5 +62,4 @@ def _decrypt(crypto: WeChatCrypto, xml: str, token: str) -> str:
         abort(403, "invalid signature")
     except Exception:
         abort(400, "cannot decrypt")
-    guard.check_xml(plain)
-    return plain
+    return guard.check_xml(plain)

@@ -55,7 +55,7 @@ def callback():
         abort(403, "invalid signature")
     except Exception:
         abort(400, "cannot decrypt")
-    guard.check_xml(plain)
+    plain = guard.check_xml(plain)
     try:
         parsed = parse_message(plain)
     except Exception:

@@ -1,0 +1,101 @@
+"""Fixtures: a real database and a real Redis (embedded or from DATABASE_URL / REDIS_URL),
+a fresh app per test, and the fake WeChat/WeCom API at the edge."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def var_dir(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("var")
+    os.environ["BOT_VAR_DIR"] = str(path)
+    yield path
+    from storage.redis import stop_embedded
+    stop_embedded(path)
+
+
+@pytest.fixture(scope="session")
+def database_url(var_dir) -> str:
+    """Migrated once per run; on PostgreSQL the schema is dropped first so runs start clean."""
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'test.db'}"
+    if not url.startswith("sqlite"):
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    from storage.migrate import upgrade
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def fake_api():
+    from bot import fakeapi
+    server, state = fakeapi.serve()
+    state.base = f"http://127.0.0.1:{server.server_address[1]}/cgi-bin/"
+    yield state
+    server.shutdown()
+
+
+@pytest.fixture
+def settings(var_dir, database_url, fake_api):
+    from dataclasses import replace
+
+    from bot.config import load_settings
+    base = load_settings(environ={k: v for k, v in os.environ.items() if k in ("REDIS_URL",)},
+                         var_dir=var_dir, database_url=database_url, jobs_inline=True)
+    return replace(base, wechat=replace(base.wechat, api_base=fake_api.base),
+                   wecom=replace(base.wecom, api_base=fake_api.base))
+
+
+@pytest.fixture
+def make_app(settings, fake_api):
+    """Build an app with changed settings: make_app(timestamp_window_s=0)."""
+    from bot import create_app
+    from storage.models import Base
+
+    def build(**changes):
+        app = create_app(settings=settings.with_overrides(**changes) if changes else settings)
+        services = app.extensions["bot"]
+        services.redis.flushdb()
+        with services.db.session() as session:
+            for table in reversed(Base.metadata.sorted_tables):
+                session.execute(table.delete())
+        fake_api.calls.clear()
+        fake_api.failures.clear()
+        fake_api.latency_s = 0.0
+        return app
+    return build
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def services(app):
+    return app.extensions["bot"]
+
+
+@pytest.fixture
+def shared() -> Path:
+    if not SHARED.exists():
+        pytest.skip("../shared (development data) is not beside this checkout")
+    return SHARED

@@ -1,0 +1,72 @@
+"""`python -m bot …` as an operator runs it."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def run_cli(app, settings, tmp_path):
+    env = dict(os.environ, DATABASE_URL=settings.database_url, BOT_VAR_DIR=str(settings.var_dir),
+               BOT_CONFIG=str(tmp_path / "config.yaml"))
+    (tmp_path / "config.yaml").write_text(
+        (ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {settings.var_dir}"))
+    if settings.redis_url:
+        env["REDIS_URL"] = settings.redis_url
+
+    def run(*args, stdin=None):
+        done = subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, input=stdin,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+    return run
+
+
+def test_migrate_is_idempotent(run_cli):
+    assert "up to date" in run_cli("migrate")
+    assert "up to date" in run_cli("migrate")
+
+
+def test_seed_demo_loads_once(run_cli):
+    assert "loaded: 5 enterprises" in run_cli("seed-demo")
+    assert "already loaded" in run_cli("seed-demo")
+    names = [e["name"] for e in json.loads(run_cli("enterprises", "list", "--json"))]
+    assert "武陵云科技有限公司" in names
+
+
+def test_roster_import_creates_then_updates(run_cli, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("\ufeffname,credit_code,industry,tags,contact_name,contact_phone\n"
+                      "湘西测试食品有限公司,91433100TEST00001X,食品加工,\"重点企业,规上企业\",李明,13800000000\n"
+                      ",,,,,\n", encoding="utf-8")
+    assert json.loads(run_cli("enterprises", "import", str(roster), "--json")) == \
+        {"created": 1, "updated": 0, "skipped": 1}
+    assert json.loads(run_cli("enterprises", "import", str(roster), "--json"))["updated"] == 1
+    listed = json.loads(run_cli("enterprises", "list", "--json"))
+    assert listed[0]["tags"] == ["规上企业", "重点企业"]
+
+
+def test_staff_link_a_user_to_an_enterprise(run_cli, services):
+    from storage import users
+    run_cli("seed-demo")
+    assert "linked" in run_cli("users", "link", "openid-9", "武陵云科技有限公司", "--role", "staff")
+    with services.db.session() as session:
+        user = users.find(session, "wechat", "openid-9")
+        assert user.enterprise.name == "武陵云科技有限公司" and user.roles == ["staff"]
+
+
+def test_healthz_reports_database_and_redis(client):
+    assert client.get("/healthz").get_json() == {"status": "ok", "database": True, "redis": True}
+
+
+def test_simulator_page_talks_through_a_signed_callback(client):
+    assert "对话模拟器" in client.get("/").get_data(as_text=True)
+    answer = client.post("/simulator/send", json={"text": "菜单", "user": "sim-1"}).get_json()
+    assert answer["status"] == 200 and "园区联企助手" in answer["reply"]

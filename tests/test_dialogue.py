@@ -1,0 +1,71 @@
+"""Routing order, multi-step conversations, script and length of replies."""
+from __future__ import annotations
+
+from helpers import OfficialAccountUser
+from storage import users
+
+
+def test_routing_order_is_pinned():
+    import handlers
+    names = [r.name for r in handlers.ROUTES]
+    assert names[0].startswith("events.")
+    assert names.index("enterprise_link.start") < names.index("general.help_menu")
+    assert names[-1] == "fallback.not_understood"
+
+
+def _seed(services):
+    from bot import demo
+    with services.db.session() as session:
+        demo.seed(session)
+
+
+def test_linking_an_enterprise_by_fuzzy_name_and_confirmation(client, settings, services):
+    _seed(services)
+    user = OfficialAccountUser(client, settings, "openid-link")
+    assert "全称" in user.say("绑定企业")
+    assert "武陵云科技有限公司" in user.say("武陵云科技")
+    assert "已绑定" in user.say("是")
+    with services.db.session() as session:
+        assert users.find(session, "wechat", "openid-link").enterprise.name == "武陵云科技有限公司"
+
+
+def test_unknown_enterprise_is_asked_again(client, settings, services):
+    _seed(services)
+    user = OfficialAccountUser(client, settings, "openid-x")
+    assert "没有在园区企业名录中找到" in user.say("绑定企业 月球矿业集团")
+    assert "已取消" in user.say("取消")
+
+
+def test_cancel_ends_a_flow_and_saves_nothing(client, settings, services):
+    _seed(services)
+    user = OfficialAccountUser(client, settings, "openid-c")
+    user.say("绑定企业 龙腾酒业")
+    assert "已取消「绑定企业」" in user.say("取消")
+    assert "园区联企助手" in user.say("是")   # no pending question any more
+    with services.db.session() as session:
+        assert users.find(session, "wechat", "openid-c").enterprise is None
+
+
+def test_a_clear_new_request_leaves_the_flow_and_says_so(client, settings, services):
+    _seed(services)
+    user = OfficialAccountUser(client, settings, "openid-d")
+    user.say("绑定企业")
+    reply = user.say("转人工")
+    assert "已退出「绑定企业」" in reply and "工作人员" in reply
+
+
+def test_conversation_expires_after_the_timeout(client, settings, services):
+    _seed(services)
+    OfficialAccountUser(client, settings, "openid-t").say("绑定企业")
+    ttl = services.redis.ttl("conv:wechat:-:openid-t")
+    assert 0 < ttl <= settings.conversation_timeout_s
+
+
+def test_traditional_in_traditional_out(client, settings):
+    reply = OfficialAccountUser(client, settings).say("你能幫我做什麼")
+    assert "園區聯企助手" in reply
+
+
+def test_unclear_message_offers_the_menu(client, settings):
+    reply = OfficialAccountUser(client, settings).say("今天天气怎么样")
+    assert "没太明白" in reply and "反映问题" in reply

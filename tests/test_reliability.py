@@ -1,0 +1,106 @@
+"""Persist before acknowledging, never twice: retries, concurrency, database down, handler bugs."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from helpers import OfficialAccountUser
+from payloads import oa_xml, plain_query
+from storage import messages
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wechat_retries_are_answered_alike_and_stored_once(client, settings, services):
+    user = OfficialAccountUser(client, settings)
+    replies = {user.say("你好", msg_id="555") for _ in range(3)}
+    assert len(replies) == 1 and None not in replies
+    with services.db.session() as session:
+        assert messages.count(session) == 1
+
+
+def test_retry_is_recognised_even_when_redis_forgot(client, settings, services):
+    user = OfficialAccountUser(client, settings)
+    first = user.say("菜单", msg_id="777")
+    services.redis.flushdb()          # Redis lost its keys: the database's unique key still holds
+    assert user.say("菜单", msg_id="777") == first
+    with services.db.session() as session:
+        assert messages.count(session) == 1
+
+
+def test_database_down_is_503_so_wechat_retries(app, settings):
+    from bot import create_app
+    app = create_app(settings=settings.with_overrides(database_url="postgresql://bot@127.0.0.1:1/unreachable"))
+    response = app.test_client().post(f"/wechat?{plain_query(settings.wechat.token)}",
+                                      data=oa_xml("你好").encode(), content_type="text/xml")
+    assert response.status_code == 503
+    assert app.test_client().get("/healthz").status_code == 503
+
+
+def test_a_failing_handler_gets_an_apology_not_silence(client, settings, monkeypatch):
+    import handlers
+    from bot.router import Route, always
+
+    def broken(msg, ctx):
+        raise RuntimeError("bug")
+    monkeypatch.setattr(handlers, "ROUTES", [Route(always(), broken, "test.broken")] + handlers.ROUTES)
+    reply = OfficialAccountUser(client, settings).say("你好")
+    assert "抱歉" in reply
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def running_server(app, settings, tmp_path):
+    """The real `python -m bot serve` (gunicorn, 2 workers) on the test database and Redis."""
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=settings.database_url, BOT_VAR_DIR=str(settings.var_dir),
+               BOT_CONFIG=str(tmp_path / "config.yaml"))
+    config = (ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {settings.var_dir}")
+    (tmp_path / "config.yaml").write_text(config)
+    if settings.redis_url:
+        env["REDIS_URL"] = settings.redis_url
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except requests.RequestException:
+            time.sleep(0.2)
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("server did not start")
+    yield base
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=15)
+
+
+def test_concurrent_retries_against_gunicorn_file_once(running_server, settings, services):
+    xml = oa_xml("我要投诉，西区停电三天了", user="openid-concurrent", msg_id="424242").encode()
+    url = f"{running_server}/wechat?{plain_query(settings.wechat.token)}"
+
+    def post(_):
+        return requests.post(url, data=xml, headers={"Content-Type": "text/xml"}, timeout=10)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(post, range(8)))
+    assert all(r.status_code == 200 for r in responses)
+    bodies = {r.text for r in responses if r.text != "success"}
+    assert len(bodies) <= 1
+    with services.db.session() as session:
+        assert messages.count(session) == 1
