@@ -29,7 +29,7 @@ class Context:
     services: object
     session: object
     msg: Message
-    user: object = None
+    user_ref: int | None = None
     nlu: object = None
     conversation: ConversationStore | None = None
     notes: list = field(default_factory=list)   # lines prepended to the reply ("已退出…")
@@ -37,6 +37,15 @@ class Context:
     @property
     def settings(self):
         return self.services.settings
+
+    @property
+    def user(self):
+        """The sender's record (with enterprise and roles), loaded when a handler first asks."""
+        if self._user is None and self.user_ref is not None:
+            self._user = users.get(self.session, self.user_ref)
+        return self._user
+
+    _user: object = field(default=None, repr=False)
 
     def defer(self, job, *args, **kwargs):
         """Run slow work (pushes, API calls) in the worker, after the reply."""
@@ -62,9 +71,8 @@ def _handle_fresh(services, msg: Message) -> Reply:
     session = services.db.new_session()
     try:
         try:
-            user = users.get_or_create(session, msg.channel, msg.user_id, msg.display_name)
-            users.touch(user)
-            row = messages.record(session, msg, user.id)
+            user_ref = users.seen(session, msg.channel, msg.user_id, msg.display_name)
+            message_id = messages.record(session, msg, user_ref)
             session.commit()  # persisted before anything is acknowledged
         except messages.DuplicateMessage:
             session.rollback()
@@ -74,13 +82,14 @@ def _handle_fresh(services, msg: Message) -> Reply:
             if is_unavailable(exc):
                 raise ServiceUnavailable("database unavailable") from exc
             raise
-        ctx = Context(services, session, msg, user,
+        ctx = Context(services, session, msg, user_ref,
                       conversation=ConversationStore(services.redis, msg, services.settings.conversation_timeout_s))
         reply = _respond_safely(ctx)
-        if ctx.nlu is not None:
-            row.intent, row.confidence = ctx.nlu.intent, round(ctx.nlu.confidence, 3)
-        row.reply = json.dumps({"text": reply.text, "followups": reply.followups}, ensure_ascii=False)
-        session.commit()
+        nlu = ctx.nlu
+        messages.save_outcome(session, message_id, nlu.intent if nlu else None,
+                              round(nlu.confidence, 3) if nlu else None,
+                              json.dumps({"text": reply.text, "followups": reply.followups}, ensure_ascii=False))
+        session.commit()   # the handler's work and the reply, together
         return reply
     finally:
         session.close()
@@ -90,7 +99,6 @@ def _respond_safely(ctx: Context) -> Reply:
     """UserError → its text; any other error → logged, rolled back, a short apology."""
     try:
         result = Reply.of(respond(ctx))
-        ctx.session.commit()
     except UserError as exc:
         ctx.session.rollback()
         result = Reply(exc.text)

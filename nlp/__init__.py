@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from nlp.normalize import normalize, to_script
-from nlp.tokenizer import add_words, cut
+from nlp.tokenizer import add_words
 
 __all__ = ["classify", "Classification", "normalize", "to_script", "add_words", "set_roster"]
 
@@ -52,9 +52,7 @@ def classify(text, today: date | None = None, threshold: float | None = None) ->
     norm = normalize(text)
     if not any(ch.isalnum() for ch in norm.text):
         return Classification("other", 1.0, {}, norm.script, norm.text)
-    model = load_model()
-    tokens = cut(norm.text)
-    scored = score(norm.text, tokens, model)
+    scored = score(norm.text, load_model())
     ranking = decide(scored.scores)
     intent, confidence = ranking[0]
     # The runner-up is a guess worth offering only when a request was demoted for low confidence.

@@ -49,8 +49,13 @@ def _time_after(text: str, start: int) -> str:
     return f"T{PERIODS[p.group(0)]:02d}:00" if p else ""
 
 
+_ANY = re.compile(r"[天日周星礼月号\d]")
+
+
 def find_dates(text: str, today: date) -> list[str]:
     """Every date expression in the text, in order, as ISO date or date-time strings."""
+    if not _ANY.search(text):   # most messages name no date: one cheap scan
+        return []
     hits: list[tuple[int, date, int]] = []
     for m in _REL.finditer(text):
         hits.append((m.start(), today + timedelta(days=RELATIVE[m.group(0)]), m.end()))

@@ -25,11 +25,19 @@ class IntentDataError(ValueError):
     """nlp/data/intents.yaml or examples.yaml is malformed."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Evidence:
     intent: str
     weight: float
-    why: str
+    kind: str      # "rule" or "example"
+    detail: str    # the matched text, or the example
+    cosine: float = 0.0
+
+    @property
+    def why(self) -> str:
+        if self.kind == "rule":
+            return f"rule '{self.detail}'"
+        return f"like example '{self.detail}' ({self.cosine:.2f})"
 
 
 @dataclass
@@ -42,12 +50,21 @@ class Scores:
 class Rule:
     weight: float
     pattern: re.Pattern
+    context: re.Pattern | None = None   # the rule counts only if this also occurs
+
+    def search(self, text: str):
+        match = self.pattern.search(text)
+        if match and self.context is not None and not self.context.search(text):
+            return None
+        return match
 
 
 @dataclass(frozen=True)
 class IntentModel:
     rules: dict[str, tuple[Rule, ...]]
+    any_rule: dict[str, re.Pattern]      # one pattern per intent: does any of its rules match?
     negation: dict[str, re.Pattern]
+    negators: re.Pattern
     other_baseline: float
     examples: list[tuple[str, str]]
     index: ExampleIndex
@@ -56,10 +73,11 @@ class IntentModel:
 def _compile_rules(name: str, spec: dict) -> tuple[Rule, ...]:
     rules = []
     for item in spec.get("rules") or []:
-        if not (isinstance(item, list) and len(item) == 2):
-            raise IntentDataError(f"{name}: a rule must be [weight, regex], got {item!r}")
+        if not (isinstance(item, list) and len(item) in (2, 3)):
+            raise IntentDataError(f"{name}: a rule must be [weight, regex(, context)], got {item!r}")
         try:
-            rule = Rule(float(item[0]), re.compile(item[1]))
+            context = re.compile(item[2]) if len(item) == 3 else None
+            rule = Rule(float(item[0]), re.compile(item[1]), context)
         except (re.error, ValueError) as exc:
             raise IntentDataError(f"{name}: bad rule {item!r}: {exc}") from None
         if rule.pattern.search(""):
@@ -72,8 +90,8 @@ def _warn_shared_keywords(raw: dict) -> list[str]:
     """A plain keyword in two intents' rules is usually a mistake (context words excepted)."""
     owners: dict[str, set[str]] = {}
     for name, spec in raw.items():
-        for _, regex in spec.get("rules") or []:
-            for alt in regex.split("|"):
+        for item in spec.get("rules") or []:
+            for alt in item[1].split("|"):
                 if alt and re.fullmatch(r"[\w一-鿿]+", alt):
                     owners.setdefault(alt, set()).add(name)
     shared = sorted(k for k, v in owners.items() if len(v) > 1)
@@ -83,10 +101,8 @@ def _warn_shared_keywords(raw: dict) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def load_model(tokenize=None) -> IntentModel:
+def load_model() -> IntentModel:
     """Read and validate the data files once per process."""
-    from nlp.tokenizer import cut
-    tokenize = tokenize or cut
     data = yaml.safe_load((DATA / "intents.yaml").read_text(encoding="utf-8"))
     raw = data.get("intents") or {}
     unknown = set(raw) - set(INTENTS)
@@ -109,32 +125,36 @@ def load_model(tokenize=None) -> IntentModel:
     feats = []
     for label, text in examples:
         norm = normalize(text).text
-        feats.append((label, features(norm, tokenize(norm))))
-    return IntentModel(rules, negation, float(data.get("other_baseline", 1.0)), examples,
+        feats.append((label, features(norm)))
+    any_rule = {name: re.compile("|".join(f"(?:{r.pattern.pattern})" for r in rs))
+                for name, rs in rules.items() if rs}
+    return IntentModel(rules, any_rule, negation, re.compile(negators), float(data.get("other_baseline", 1.0)), examples,
                        ExampleIndex(feats))
 
 
-def score(text: str, tokens: list[str], model: IntentModel | None = None) -> Scores:
+def score(text: str, model: IntentModel | None = None) -> Scores:
     """Every intent's score for normalised text, with the evidence behind it."""
     model = model or load_model()
     result = Scores({name: 0.0 for name in INTENTS})
     result.scores["other"] = model.other_baseline
+    negated = model.negators.search(text) is not None   # most messages have no negator at all
+    scores, evidence = result.scores, result.evidence
     for name, rules in model.rules.items():
         seen = text
-        negation = model.negation.get(name)
-        if negation is not None:
-            seen = negation.sub(lambda m: "□" * len(m.group(0)), text)
+        if negated and name in model.negation:
+            seen = model.negation[name].sub(lambda m: "□" * len(m.group(0)), text)
+        if name not in model.any_rule or model.any_rule[name].search(seen) is None:
+            continue   # one search rules out the whole intent for most messages
         for rule in rules:
-            match = rule.pattern.search(seen)
+            match = rule.search(seen)
             if match:
-                result.scores[name] += rule.weight
-                result.evidence.append(Evidence(name, rule.weight, f"rule '{match.group(0)}'"))
-    for label, (cosine, i) in model.index.best_per_label(features(text, tokens)).items():
+                scores[name] += rule.weight
+                evidence.append(Evidence(name, rule.weight, "rule", match.group(0)))
+    for label, (cosine, i) in model.index.best_per_label(features(text)).items():
         if cosine > SIMILARITY_FLOOR:
             bonus = SIMILARITY_WEIGHT * (cosine - SIMILARITY_FLOOR) / (1 - SIMILARITY_FLOOR)
             result.scores[label] += bonus
-            result.evidence.append(Evidence(label, round(bonus, 2),
-                                            f"like example '{model.examples[i][1]}' ({cosine:.2f})"))
+            result.evidence.append(Evidence(label, round(bonus, 2), "example", model.examples[i][1], cosine))
     return result
 
 

@@ -34,7 +34,20 @@ def _converter(config: str) -> opencc.OpenCC:
     return opencc.OpenCC(config)
 
 
+@lru_cache(maxsize=1)
+def _traditional_chars() -> frozenset:
+    """Characters that Traditional→Simplified conversion changes (found once, ~10 ms)."""
+    chars = "".join(chr(c) for c in range(0x3400, 0xA000))
+    converted = _converter("t2s.json").convert(chars)
+    if len(converted) != len(chars):   # never expected; then always convert
+        return frozenset(chars)
+    return frozenset(a for a, b in zip(chars, converted) if a != b)
+
+
 def to_simplified(text: str) -> str:
+    """OpenCC t2s, skipped for text without a single Traditional character (most messages)."""
+    if _traditional_chars().isdisjoint(text):
+        return text
     return _converter("t2s.json").convert(text)
 
 
@@ -44,9 +57,9 @@ def to_script(text: str, script: str) -> str:
 
 
 def detect_script(text: str, simplified: str | None = None) -> str:
+    """Traditional when converting to Simplified changed anything."""
     simplified = to_simplified(text) if simplified is None else simplified
-    changed = sum(1 for a, b in zip(text, simplified) if a != b)
-    return "traditional" if changed else "simplified"
+    return "simplified" if simplified == text else "traditional"
 
 
 def clean(text: str) -> str:

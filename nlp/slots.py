@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
+
+from nlp.dates import find_dates
 
 DATA = Path(__file__).resolve().parent / "data"
 TICKET = re.compile(r"ts\d{13}", re.I)
@@ -79,7 +81,6 @@ def mask_phones(text: str) -> str:
 
 def extract(text: str, original: str, today: date | None = None, companies=()) -> dict:
     """All slots found in normalised text (original keeps digits exactly as typed)."""
-    from nlp.dates import find_dates
     slots: dict = {}
     tickets = [t.upper() for t in TICKET.findall(text)]
     if tickets:
@@ -101,19 +102,35 @@ def extract(text: str, original: str, today: date | None = None, companies=()) -
 
 def match_company(text: str, roster) -> str | None:
     """A roster name the text names, exactly or nearly; else a name-shaped phrase, or None."""
-    from rapidfuzz import fuzz
-    best, best_score = None, 0.0
+    exact, cores = _roster_index(tuple(roster))
+    if exact is not None:
+        found = exact.search(text)
+        if found:
+            return cores.get(found.group(0), found.group(0))
+    phrase = COMPANY.search(text)
+    if phrase is None:
+        return None
+    if cores:   # fuzzy only when the text names a company-shaped phrase (cheap for most messages)
+        from rapidfuzz import fuzz, process
+        best = process.extractOne(core_name(phrase.group(1)), list(cores), scorer=fuzz.ratio)
+        if best and best[1] >= 80:
+            return cores[best[0]]
+    return phrase.group(1)
+
+
+@lru_cache(maxsize=4)
+def _roster_index(roster: tuple) -> tuple[re.Pattern | None, dict[str, str]]:
+    """One regex over every full and core name (longest first), and core name → full name."""
+    cores = {}
     for name in roster:
+        cores[name] = name
         core = core_name(name)
-        if name in text or (len(core) >= 2 and core in text):
-            return name
-        score = fuzz.partial_ratio(core, text) if len(core) >= 4 else 0
-        if score > best_score:
-            best, best_score = name, score
-    if best_score >= 85:
-        return best
-    match = COMPANY.search(text)
-    return match.group(1) if match else None
+        if len(core) >= 3:
+            cores.setdefault(core, name)
+    if not cores:
+        return None, {}
+    alternatives = sorted(cores, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, alternatives))), cores
 
 
 def core_name(name: str) -> str:

@@ -48,22 +48,27 @@ def _is_common(char: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _table() -> tuple[dict[str, str], tuple[int, ...]]:
+def _table() -> tuple[dict[str, str], tuple[int, ...], frozenset]:
     table = json.loads(TABLE_FILE.read_text(encoding="utf-8"))
-    return table, tuple(sorted({len(v) for v in table}, reverse=True))
+    lengths = tuple(sorted({len(v) for v in table}, reverse=True))
+    return table, lengths, frozenset(v[:2] for v in table)
 
 
 def correct(text: str) -> str:
     """Replace known homophone variants of domain terms; longest match first, left to right."""
-    table, lengths = _table()
+    table, lengths, starts = _table()
     out, i, n = [], 0, len(text)
     while i < n:
-        for length in lengths:
-            term = table.get(text[i:i + length]) if i + length <= n else None
-            if term:
-                out.append(term)
-                i += length
-                break
+        if text[i:i + 2] in starts:  # cheap test first: most positions start no variant
+            for length in lengths:
+                term = table.get(text[i:i + length]) if i + length <= n else None
+                if term:
+                    out.append(term)
+                    i += length
+                    break
+            else:
+                out.append(text[i])
+                i += 1
         else:
             out.append(text[i])
             i += 1

@@ -1,7 +1,11 @@
 """Channel users: who wrote, on which channel, for which enterprise, with which roles."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import lru_cache
+
+from sqlalchemy import case, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,14 +28,38 @@ def get_or_create(session: Session, channel: str, user_id: str, display_name: st
     return user
 
 
+def seen(session: Session, channel: str, user_id: str, display_name: str = "") -> int:
+    """Record that the user wrote now (created on first contact); one statement, returns the row id.
+
+    This runs for every inbound message, so it is one static upsert that SQLAlchemy compiles once.
+    """
+    dialect = session.get_bind().dialect.name
+    now = utcnow()
+    return session.execute(_upsert_seen(dialect), {
+        "channel": channel, "user_id": user_id, "display_name": display_name[:100], "phone": "",
+        "roles": [], "followed": True, "last_inbound_at": now, "created_at": now}).scalar_one()
+
+
+@lru_cache(maxsize=4)
+def _upsert_seen(dialect: str):
+    table = ChannelUser.__table__
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table)
+    name = case((statement.excluded.display_name != "", statement.excluded.display_name),
+                else_=table.c.display_name)
+    return statement.on_conflict_do_update(
+        index_elements=["channel", "user_id"],
+        set_={"last_inbound_at": statement.excluded.last_inbound_at, "display_name": name},
+    ).returning(table.c.id)
+
+
+def get(session: Session, user_ref: int) -> ChannelUser | None:
+    return session.get(ChannelUser, user_ref)
+
+
 def find(session: Session, channel: str, user_id: str) -> ChannelUser | None:
     return session.scalar(select(ChannelUser).where(ChannelUser.channel == channel,
                                                     ChannelUser.user_id == user_id))
-
-
-def touch(user: ChannelUser) -> None:
-    """Remember the last inbound time: customer-service pushes are allowed for 48 h after it."""
-    user.last_inbound_at = utcnow()
 
 
 def set_followed(user: ChannelUser, followed: bool) -> None:
