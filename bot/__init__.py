@@ -1,8 +1,6 @@
 """联企助手: create_app() wires settings, storage and the channel blueprints."""
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
 from bot.config import Settings, load_settings
@@ -13,8 +11,9 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from bot import services as services_mod
     from bot.channels import group_webhook, official_account, wecom
     from bot import errors_http, web
+    from bot import logs
     settings = settings or load_settings(**(overrides or {}))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes,
                       JSON_AS_ASCII=False)

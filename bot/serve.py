@@ -29,5 +29,7 @@ def run(settings, host: str, port: int) -> None:
     from bot import create_app
     options = {"bind": f"{host}:{port}", "workers": settings.serve_workers, "threads": settings.serve_threads,
                "worker_class": "gthread", "preload_app": True, "timeout": 30, "graceful_timeout": 10,
-               "accesslog": "-", "post_fork": _post_fork}
+               "accesslog": "-", "post_fork": _post_fork,
+               # Path only: callback query strings carry openids and signatures.
+               "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'}
     _Gunicorn(lambda: create_app(settings=settings), options).run()

@@ -86,17 +86,18 @@ def _compile_rules(name: str, spec: dict) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def _warn_shared_keywords(raw: dict) -> list[str]:
-    """A plain keyword in two intents' rules is usually a mistake (context words excepted)."""
+def _warn_shared_keywords(raw: dict, allowed=()) -> list[str]:
+    """A plain keyword in two intents' rules is usually a mistake (listed context words excepted)."""
     owners: dict[str, set[str]] = {}
     for name, spec in raw.items():
         for item in spec.get("rules") or []:
             for alt in item[1].split("|"):
                 if alt and re.fullmatch(r"[\w一-鿿]+", alt):
                     owners.setdefault(alt, set()).add(name)
-    shared = sorted(k for k, v in owners.items() if len(v) > 1)
+    shared = sorted(k for k, v in owners.items() if len(v) > 1 and k not in set(allowed))
     if shared:
-        log.debug("keywords claimed by more than one intent: %s", ", ".join(shared))
+        log.warning("intents.yaml: keywords claimed by more than one intent: %s "
+                    "(add them to shared_ok if that is meant)", ", ".join(shared))
     return shared
 
 
@@ -115,7 +116,7 @@ def load_model() -> IntentModel:
         words = spec.get("negatable") or []
         if words:
             negation[name] = re.compile(f"(?:{negators}).{{0,{window}}}?(?:{'|'.join(map(re.escape, words))})")
-    _warn_shared_keywords(raw)
+    _warn_shared_keywords(raw, data.get("shared_ok") or ())
     examples_raw = yaml.safe_load((DATA / "examples.yaml").read_text(encoding="utf-8")) or {}
     examples = [(label, text) for label, texts in examples_raw.items() for text in texts]
     bad = {label for label, _ in examples} - set(INTENTS)

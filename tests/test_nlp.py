@@ -99,3 +99,21 @@ def test_cli_single_and_batch():
     batch = subprocess.run([sys.executable, "-m", "nlp", "--batch"], cwd=ROOT, input="菜单\n转人工\n",
                            capture_output=True, text=True, check=True).stdout.splitlines()
     assert [json.loads(line)["intent"] for line in batch] == ["help", "human"]
+
+
+def test_intent_data_is_validated_at_load(caplog):
+    import logging
+
+    import yaml
+
+    from nlp.intents import DATA, _compile_rules, _warn_shared_keywords, IntentDataError
+    data = yaml.safe_load((DATA / "intents.yaml").read_text(encoding="utf-8"))
+    assert _warn_shared_keywords(data["intents"], data["shared_ok"]) == []
+    with caplog.at_level(logging.WARNING):
+        assert _warn_shared_keywords({"help": {"rules": [[1, "菜单|投诉"]]},
+                                      "complaint.file": {"rules": [[1, "投诉"]]}}) == ["投诉"]
+    assert "投诉" in caplog.text
+    with pytest.raises(IntentDataError, match="empty"):
+        _compile_rules("help", {"rules": [[1, "菜单|"]]})
+    with pytest.raises(IntentDataError, match="bad rule"):
+        _compile_rules("help", {"rules": [[1, "(unclosed"]]})

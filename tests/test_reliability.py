@@ -104,3 +104,36 @@ def test_concurrent_retries_against_gunicorn_file_once(running_server, settings,
     assert len(bodies) <= 1
     with services.db.session() as session:
         assert messages.count(session) == 1
+
+
+def test_phone_numbers_are_masked_in_logs(caplog):
+    import logging
+
+    from bot.logs import MaskPersonalData
+    record = logging.LogRecord("bot", logging.INFO, __file__, 1, "user %s left %s", ("张三", "13812345678"), None)
+    MaskPersonalData().filter(record)
+    assert record.getMessage() == "user 张三 left 138****5678"
+
+
+def test_a_long_reply_is_cut_and_the_rest_pushed(client, settings, monkeypatch, fake_api):
+    import handlers
+    from bot.router import Route, always
+    long_text = "\n".join(f"第{i}条：" + "这是一段很长的政策说明" * 8 for i in range(40))
+    monkeypatch.setattr(handlers, "ROUTES", [Route(always(), lambda m, c: long_text, "test.long")] + handlers.ROUTES)
+    user = OfficialAccountUser(client, settings, "openid-long")
+    reply = user.say("政策")
+    assert len(reply.encode()) <= 2048 and "随后发送" in reply
+    pushed = [c["body"]["text"]["content"] for c in fake_api.calls if c["path"] == "/cgi-bin/message/custom/send"]
+    assert pushed and all(len(p.encode()) <= 2048 for p in pushed)
+    assert long_text.replace("\n", "").endswith(pushed[-1].replace("\n", "")[-50:])
+
+
+def test_template_job_finished_events_are_recorded(client, settings, services):
+    from sqlalchemy import select
+
+    from storage.models import InboundMessage
+    user = OfficialAccountUser(client, settings, "openid-t")
+    assert user.event("TEMPLATESENDJOBFINISH", MsgID="200163836", Status="failed:user block") is None
+    with services.db.session() as session:
+        row = session.scalar(select(InboundMessage).where(InboundMessage.msg_type == "event"))
+        assert row.payload["event"] == "template_finished" and row.payload["Status"] == "failed:user block"
