@@ -36,9 +36,12 @@ class State:
 class ConversationStore:
     """The pending conversation of one user in one chat."""
 
-    def __init__(self, redis, msg, default_timeout_s: int):
+    def __init__(self, redis, msg=None, default_timeout_s: int = 1800, *, channel: str = "",
+                 chat_id: str = "", user_id: str = ""):
         self.redis, self.default_timeout_s = redis, default_timeout_s
-        self.key = f"conv:{msg.channel}:{msg.chat_id or '-'}:{msg.user_id}"
+        if msg is not None:
+            channel, chat_id, user_id = msg.channel, msg.chat_id, msg.user_id
+        self.key = f"conv:{channel}:{chat_id or '-'}:{user_id}"
 
     def get(self) -> State | None:
         raw = self.redis.get(self.key)

@@ -55,11 +55,15 @@ def _failed(services, row, exc) -> str:
 
 def notify_staff(text: str) -> int:
     """Tell the duty staff (WeCom app message) that a user needs them."""
+    return notify_wecom(list(current().settings.wecom.duty_staff), text)
+
+
+def notify_wecom(user_ids: list[str], text: str) -> int:
+    """One WeCom app message to these staff members; recorded like every push. Returns 1 if sent."""
     services = current()
-    staff = "|".join(services.settings.wecom.duty_staff)
-    if not staff:
+    to = "|".join(u for u in user_ids if u)
+    if not to:
         return 0
     with services.db.session() as session:
-        row = pushes.create(session, "wecom", staff, "wecom", {"text": text})
-        push_id = row.id
+        push_id = pushes.create(session, "wecom", to, "wecom", {"text": text}).id
     return 1 if send_push(push_id) == "sent" else 0

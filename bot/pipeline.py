@@ -111,7 +111,6 @@ def _respond_safely(ctx: Context) -> Reply:
 
 def respond(ctx: Context):
     """Classify, then either continue a pending conversation or route; returns str | Reply | None."""
-    from handlers import ROUTES
     msg = ctx.msg
     if msg.text:
         ctx.nlu = nlp.classify(msg.text)
@@ -127,8 +126,14 @@ def respond(ctx: Context):
             return flow.steps[state.step](msg, ctx, state)
         ctx.conversation.clear()
         ctx.notes.append(replies.FLOW_LEFT.format(title=flow.title))
-    route = first_match(ROUTES, msg, ctx)
-    return route.handler(msg, ctx) if route else None
+    return route(msg, ctx)
+
+
+def route(msg: Message, ctx: Context):
+    """The first matching route's answer (see handlers/__init__.py for the order)."""
+    from handlers import ROUTES
+    found = first_match(ROUTES, msg, ctx)
+    return found.handler(msg, ctx) if found else None
 
 
 def _leaves_flow(ctx: Context, flow) -> bool:

@@ -18,6 +18,7 @@ class Services:
     db: Database
     redis: redis_lib.Redis
     queue: Queue
+    complaint_rules: object = None
 
 
 _current: Services | None = None
@@ -31,7 +32,8 @@ def build(settings: Settings) -> Services:
     db = Database().bind(settings.database_url)
     client = connect(settings.redis_url, settings.var_dir)
     queue = Queue("bot", connection=client, is_async=not settings.jobs_inline)
-    _current = Services(settings, db, client, queue)
+    from bot import complaint_rules
+    _current = Services(settings, db, client, queue, complaint_rules.load(settings))
     return _current
 
 

@@ -1,9 +1,9 @@
 """Tables. One class per table; behaviour lives in the per-aggregate modules beside this one."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -76,3 +76,61 @@ class OutboundMessage(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class TicketCounter(Base):
+    """The last ticket sequence number handed out on a day (TS + date + 5-digit sequence)."""
+    __tablename__ = "ticket_counters"
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Complaint(Base):
+    """A complaint, request or enquiry (投诉/诉求/咨询) and where it stands."""
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_no: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))                 # 投诉 | 诉求 | 咨询
+    category: Mapped[str] = mapped_column(String(16), index=True)
+    department: Mapped[str] = mapped_column(String(64), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    source: Mapped[str] = mapped_column(String(16), index=True)  # wechat | wecom | group | 早茶会 | 走访 | 电话 | 监测员 | 12345
+    status: Mapped[str] = mapped_column(String(16), index=True, default="received")
+    tier: Mapped[str] = mapped_column(String(16), default="simple")
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    user_ref: Mapped[int | None] = mapped_column(ForeignKey("channel_users.id"), index=True)
+    assignee: Mapped[str] = mapped_column(String(64), default="")
+    accept_due: Mapped[date] = mapped_column(Date)
+    due: Mapped[date] = mapped_column(Date)
+    extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    repeat_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    rating: Mapped[int | None] = mapped_column(Integer)          # 5 非常满意 … 1 非常不满意
+    rating_comment: Mapped[str] = mapped_column(Text, default="")
+    rating_reminded: Mapped[bool] = mapped_column(Boolean, default=False)
+    warned: Mapped[bool] = mapped_column(Boolean, default=False)      # 预警 sent for the current due date
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)   # 督办 sent for the current due date
+    meeting_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
+    events: Mapped[list["ComplaintEvent"]] = relationship(order_by="ComplaintEvent.id", lazy="selectin",
+                                                          back_populates="complaint")
+
+
+class ComplaintEvent(Base):
+    """One audited change of a ticket: who, when, what; public ones are told to the owner."""
+    __tablename__ = "complaint_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))   # filed | status | assigned | reply | note | extend | merged | attachment | rated | reopened | warned | escalated
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    complaint: Mapped[Complaint] = relationship(back_populates="events")

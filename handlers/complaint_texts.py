@@ -1,0 +1,49 @@
+"""Everything the complaint feature says to owners and staff, in one place for review."""
+
+STATUS_NAMES = {"received": "已受理", "assigned": "已交办", "in_progress": "办理中", "resolved": "已办结待评价",
+                "closed": "已办结"}
+RATING_NAMES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+
+FILED = ("您的{kind}已登记，工单号：{ticket}\n"
+         "类别：{category}　承办：{department}\n"
+         "受理时限：{accept_due} 前　办结时限：{due} 前\n"
+         "查询进度请发送“查询 {ticket}”或“我的诉求”。")
+ASK_ENTERPRISE = "\n为便于办理，请回复贵公司全称。"
+MERGED = ("您反映的问题与工单 {ticket}（{status}）是同一事项，已并入该工单一并办理（第{times}次反映）。"
+          "\n查询进度请发送“查询 {ticket}”。")
+ENTERPRISE_ATTACHED = "已将工单 {ticket} 登记在「{name}」名下。"
+ENTERPRISE_NOTED = "没有在园区企业名录中找到「{text}」，已把该名称记在工单 {ticket} 的备注里，工作人员会核实。"
+
+GUIDED_WHAT = "请简单描述一下遇到的问题（发生了什么、影响如何）。可附图片或语音。发送“取消”可退出。"
+GUIDED_WHERE = "问题发生在哪里？（如：西区3号厂房门口；没有可回复“跳过”，也可以发送位置）"
+GUIDED_PHONE = "请留一个联系电话，方便承办人员联系您（不方便可回复“跳过”）。"
+GUIDED_MEDIA = "已收到{kind}，会随工单一并提交。请继续用文字描述问题。"
+GUIDED_TOO_SHORT = "请再具体描述一下问题，比如发生了什么、在哪里、影响如何。"
+GUIDED_BAD_PHONE = "这好像不是电话号码，请重新输入，或回复“跳过”。"
+
+STATUS_LINE = "工单 {ticket}：{status}\n类别：{category}　承办：{department}\n办结时限：{due}"
+STATUS_LAST_REPLY = "\n最新答复（{at}）：{text}"
+STATUS_EXTENDED = "（已延期）"
+NOT_FOUND = "没有找到工单 {ticket}，或它不属于贵公司。请核对工单号。"
+NONE_OPEN = "您（贵公司）目前没有办理中的诉求。需要反映问题，直接描述即可。"
+MY_LIST_HEAD = "贵公司办理中的诉求："
+MY_LIST_ITEM = "{ticket}　{status}　{category}　{summary}"
+MY_LIST_TAIL = "\n发送“查询 工单号”查看详情。"
+
+NOTIFY_ASSIGNED = "您的工单 {ticket} 已交由「{department}」办理，办结时限 {due}。"
+NOTIFY_REPLY = "您的工单 {ticket} 有新的答复：{text}"
+NOTIFY_EXTENDED = "您的工单 {ticket} 已延期至 {due}，原因：{reason}。"
+NOTIFY_RESOLVED = ("您的工单 {ticket} 已办结：{text}\n"
+                   "请对办理结果评价，回复数字：5 非常满意　4 满意　3 基本满意　2 不满意　1 非常不满意"
+                   "（可在数字后附意见）。")
+NOTIFY_STATUS = "您的工单 {ticket} 状态更新为：{status}。"
+RATING_THANKS_CLOSED = "感谢您的评价（{rating}），工单 {ticket} 已办结。"
+RATING_REOPENED = "很抱歉办理结果未让您满意（{rating}），工单 {ticket} 已重新办理，督办人员会跟进。"
+RATING_ASK_AGAIN = "请回复 1-5 的数字评价工单 {ticket}（5 非常满意 … 1 非常不满意），或发送“取消”。"
+RATING_REMINDER = "提醒：您的工单 {ticket} 已办结，请回复 1-5 评价办理结果（5 非常满意 … 1 非常不满意）。"
+
+STAFF_WARNING = "【预警】工单 {ticket}（{category}，{enterprise}）将于 {due} 到期，请抓紧办理。"
+STAFF_ESCALATION = "【督办】工单 {ticket}（{category}，承办：{department}，{enterprise}）已超过办结时限 {due}，请督促办理。"
+STAFF_BAD_RATING = "【不满意】工单 {ticket}（{department}）被评价为“{rating}”，已重新办理。意见：{comment}"
+STAFF_NEW = "【新诉求】{ticket}（{category}）{enterprise}：{summary}"
+UNRATED_NOTE = "超过评价期限未评价，按未评价办结"

@@ -1,0 +1,210 @@
+"""Complaints in the chat: file at once or step by step, ask status, rate the result."""
+from __future__ import annotations
+
+import re
+
+from bot import tickets
+from bot.conversation import Flow, register_flow
+from bot.router import Router, intent, msg_type, regex
+from handlers import complaint_texts as texts
+from handlers.texts import MEDIA_RECEIVED
+from nlp.slots import complaint_category, match_company, phones
+from storage import complaints as store
+from storage import enterprises
+
+router = Router("complaints")
+BARE_REQUEST = re.compile(r"^(我|我们)?(要|想|需要)?(投诉|反映|举报|提|complain)(一下|一个|个|些)?"
+                          r"(问题|事情|情况|诉求|事)?(可以吗|行吗)?[!.?。！？~]*$")
+SKIP = re.compile(r"^(跳过|没有|无|不用|不方便|略|skip)[!.。！]*$")
+RATING_WORDS = (("非常不满意", 1), ("不满意", 2), ("基本满意", 3), ("非常满意", 5), ("满意", 4))
+MIN_DESCRIPTION_CHARS = 4
+
+
+def _kind(text: str) -> str:
+    return "投诉" if re.search(r"投诉|举报|complain", text) else "诉求"
+
+
+def _owner(ctx) -> tuple[int | None, int | None]:
+    user = ctx.user
+    return (user.enterprise_id if user else None), ctx.user_ref
+
+
+@router.route(intent("complaint.file") & ~msg_type("event"))
+def file_complaint(msg, ctx):
+    """A stated problem is filed at once; a bare "我要投诉" starts the guided flow."""
+    text = ctx.nlu.text
+    if BARE_REQUEST.match(text) or sum(ch.isalnum() for ch in text) < MIN_DESCRIPTION_CHARS:
+        ctx.conversation.start("complaint_guided", "what", {"media": []})
+        return texts.GUIDED_WHAT
+    return _file(msg, ctx, msg.text, phone=(ctx.nlu.slots.get("phones") or [""])[0])
+
+
+def _file(msg, ctx, description: str, location: str = "", phone: str = "", media=()) -> str:
+    enterprise_id, user_ref = _owner(ctx)
+    complaint, merged = tickets.file(
+        ctx.services, ctx.session, description=description, category=complaint_category(description),
+        source=msg.channel, kind=_kind(description), enterprise_id=enterprise_id, user_ref=user_ref,
+        location=location, phone=phone or (ctx.user.phone if ctx.user else ""), media=media)
+    if merged:
+        return texts.MERGED.format(ticket=complaint.ticket_no, status=texts.STATUS_NAMES[complaint.status],
+                                   times=complaint.repeat_count + 1)
+    reply = texts.FILED.format(kind=complaint.kind, ticket=complaint.ticket_no, category=complaint.category,
+                               department=complaint.department, accept_due=complaint.accept_due.isoformat(),
+                               due=complaint.due.isoformat())
+    if enterprise_id is None and not msg.is_group:
+        ctx.conversation.start("complaint_enterprise", "name", {"complaint_id": complaint.id})
+        reply += texts.ASK_ENTERPRISE
+    return reply
+
+
+# --- guided filing: what → where → phone → file ---
+
+def guided_what(msg, ctx, state):
+    if _attach(msg, state):
+        ctx.conversation.move(state)
+        return texts.GUIDED_MEDIA.format(kind=MEDIA_RECEIVED.get(msg.msg_type, "附件"))
+    text = msg.text.strip()
+    if sum(ch.isalnum() for ch in text) < MIN_DESCRIPTION_CHARS or BARE_REQUEST.match(ctx.nlu.text):
+        return texts.GUIDED_TOO_SHORT
+    state.data["description"], state.step = text, "where"
+    ctx.conversation.move(state)
+    return texts.GUIDED_WHERE
+
+
+def guided_where(msg, ctx, state):
+    if msg.msg_type == "location":
+        state.data["location"] = msg.payload.get("Label") or f"{msg.payload.get('Location_X')},{msg.payload.get('Location_Y')}"
+    elif _attach(msg, state):
+        ctx.conversation.move(state)
+        return texts.GUIDED_MEDIA.format(kind=MEDIA_RECEIVED.get(msg.msg_type, "附件"))
+    elif not SKIP.match(msg.text.strip()):
+        state.data["location"] = msg.text.strip()[:200]
+    known_phone = (ctx.user.phone if ctx.user else "") or (phones(state.data["description"]) or [""])[0]
+    if known_phone:
+        return _finish_guided(msg, ctx, state, known_phone)
+    state.step = "phone"
+    ctx.conversation.move(state)
+    return texts.GUIDED_PHONE
+
+
+def guided_phone(msg, ctx, state):
+    text = msg.text.strip()
+    found = phones(text.replace(" ", ""))
+    if not found and not SKIP.match(text):
+        return texts.GUIDED_BAD_PHONE
+    if found and ctx.user is not None:
+        ctx.user.phone = found[0]
+    return _finish_guided(msg, ctx, state, found[0] if found else "")
+
+
+def _finish_guided(msg, ctx, state, phone: str) -> str:
+    ctx.conversation.clear()
+    return _file(msg, ctx, state.data["description"], state.data.get("location", ""), phone,
+                 state.data.get("media", []))
+
+
+def _attach(msg, state) -> bool:
+    """Photos, voice and files sent during the flow go with the ticket."""
+    if msg.msg_type not in ("image", "voice", "video", "file", "link"):
+        return False
+    item = {k: msg.payload.get(k) for k in ("MediaId", "PicUrl", "Url", "Title") if msg.payload.get(k)}
+    state.data.setdefault("media", []).append(dict(item, type=msg.msg_type))
+    if msg.msg_type == "voice" and msg.text:
+        state.data["description"] = (state.data.get("description", "") + " " + msg.text).strip()
+    return True
+
+
+# --- the enterprise behind a ticket filed by an unknown user ---
+
+def enterprise_name(msg, ctx, state):
+    complaint = store.get(ctx.session, state.data["complaint_id"])
+    ctx.conversation.clear()
+    name = match_company(ctx.nlu.text if ctx.nlu else msg.text, enterprises.names(ctx.session))
+    enterprise = enterprises.by_name(ctx.session, name) if name else None
+    if enterprise is None:
+        tickets.add_note(ctx.session, complaint, f"用户自报企业：{msg.text[:60]}", "user")
+        return texts.ENTERPRISE_NOTED.format(text=msg.text[:40], ticket=complaint.ticket_no)
+    complaint.enterprise_id = enterprise.id
+    if ctx.user is not None and ctx.user.enterprise_id is None:
+        ctx.user.enterprise_id = enterprise.id
+    return texts.ENTERPRISE_ATTACHED.format(ticket=complaint.ticket_no, name=enterprise.name)
+
+
+# --- status queries ---
+
+@router.route(intent("complaint.status") | regex(r"^(查询|查)\s*ts\d{13}$"))
+def status(msg, ctx):
+    enterprise_id, user_ref = _owner(ctx)
+    ticket_ids = ctx.nlu.slots.get("ticket_ids") or []
+    if ticket_ids:
+        complaint = store.by_ticket(ctx.session, ticket_ids[0])
+        if complaint is None or not store.visible_to(complaint, enterprise_id, user_ref):
+            return texts.NOT_FOUND.format(ticket=ticket_ids[0])
+        return describe(complaint)
+    mine = store.of_owner(ctx.session, enterprise_id, user_ref)
+    if not mine:
+        return texts.NONE_OPEN
+    best = max(mine, key=lambda c: tickets.similarity(c.description, ctx.nlu.text))
+    if tickets.similarity(best.description, ctx.nlu.text) >= 0.12:
+        return describe(best)
+    active = [c for c in mine if c.status in store.ACTIVE_STATUSES]
+    if not active:
+        return describe(mine[0])
+    lines = [texts.MY_LIST_HEAD] + [texts.MY_LIST_ITEM.format(
+        ticket=c.ticket_no, status=texts.STATUS_NAMES[c.status], category=c.category,
+        summary=c.description[:20]) for c in active[:8]]
+    return "\n".join(lines) + texts.MY_LIST_TAIL
+
+
+def describe(complaint) -> str:
+    text = texts.STATUS_LINE.format(ticket=complaint.ticket_no, status=texts.STATUS_NAMES[complaint.status],
+                                    category=complaint.category, department=complaint.department,
+                                    due=complaint.due.isoformat())
+    if complaint.extended:
+        text += texts.STATUS_EXTENDED
+    public = [e for e in complaint.events if e.public and e.kind != "filed"]
+    if public:
+        last = public[-1]
+        text += texts.STATUS_LAST_REPLY.format(at=last.at.strftime("%m-%d"), text=last.text[:200])
+    return text
+
+
+@router.route(regex(r"^我的(诉求|工单|投诉)"))
+def my_tickets(msg, ctx):
+    return status(msg, ctx)
+
+
+# --- the return visit (回访): the next reply after "resolved" is the rating ---
+
+def parse_rating(text: str) -> tuple[int, str] | None:
+    text = text.strip()
+    match = re.match(r"^([1-5])(?!\d)\s*[分星,.，。、:：]?\s*(.*)$", text)
+    if match:
+        return int(match.group(1)), match.group(2).strip()
+    for word, score in RATING_WORDS:
+        if text.startswith(word):
+            return score, text[len(word):].strip(" ,，。.!！")
+    return None
+
+
+def rating_step(msg, ctx, state):
+    complaint = store.get(ctx.session, state.data["complaint_id"])
+    parsed = parse_rating(msg.text)
+    if complaint is None or complaint.status != "resolved":
+        ctx.conversation.clear()          # nothing to rate any more: treat it as a new message
+        from bot.pipeline import route
+        return route(msg, ctx)
+    if parsed is None:
+        return texts.RATING_ASK_AGAIN.format(ticket=complaint.ticket_no)
+    ctx.conversation.clear()
+    return tickets.rate(ctx.services, ctx.session, complaint, parsed[0], parsed[1])
+
+
+register_flow(Flow("complaint_guided", "反映问题", {"what": guided_what, "where": guided_where,
+                                                   "phone": guided_phone},
+                   answers=("complaint.file", "other", "smalltalk", "complaint.status")))
+register_flow(Flow("complaint_enterprise", "登记企业名称", {"name": enterprise_name},
+                   answers=("other", "smalltalk", "complaint.file")))
+register_flow(Flow("complaint_rating", "评价", {"rate": rating_step},
+                   answers=("other", "smalltalk", "complaint.file", "complaint.status"),
+                   timeout_s=tickets.RATING_FLOW_TIMEOUT_S))
