@@ -10,19 +10,20 @@ from bot import outbound
 from bot.services import current
 from storage import outbound as pushes
 from storage import users
+from storage.db import after_commit
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 
 
 def queue_push(services, session, channel: str, user_id: str, text: str, to_group: bool = False, **body) -> int:
-    """Record a push to a user (or WeCom group chat) and have the worker send it; returns its id."""
+    """Record a push to a user (or WeCom group chat); the worker sends it once this session commits."""
     user = None if to_group else users.find(session, channel, user_id)
     kind = outbound.choose_kind(channel, user, to_group)
     row = pushes.create(session, channel, user_id, kind, dict(body, text=text))
-    session.commit()
-    services.queue.enqueue(send_push, row.id, job_id=f"push-{row.id}")
-    return row.id
+    push_id = row.id
+    after_commit(session, lambda: services.queue.enqueue(send_push, push_id, job_id=f"push-{push_id}"))
+    return push_id
 
 
 def send_push(push_id: int) -> str:

@@ -16,7 +16,7 @@ from bot.errors import ServiceUnavailable, UserError
 from bot.message import Message, Reply
 from bot.router import first_match
 from storage import messages, users
-from storage.db import is_unavailable
+from storage.db import after_commit, is_unavailable
 
 log = logging.getLogger(__name__)
 RETRY_WAIT_S = 4.0          # a retry waits this long for the first attempt's reply (WeChat waits 5 s)
@@ -47,9 +47,9 @@ class Context:
 
     _user: object = field(default=None, repr=False)
 
-    def defer(self, job, *args, **kwargs):
-        """Run slow work (pushes, API calls) in the worker, after the reply."""
-        return self.services.queue.enqueue(job, *args, **kwargs)
+    def defer(self, job, *args, **kwargs) -> None:
+        """Run slow work (pushes, API calls) in the worker, once this message's work is committed."""
+        after_commit(self.session, lambda: self.services.queue.enqueue(job, *args, **kwargs))
 
 
 def dispatch(services, msg: Message) -> Reply:

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 from bot import jobs
 from bot.conversation import ConversationStore
 from bot.scheduler import periodic
-from handlers import complaint_texts as texts
+from bot import complaint_texts as texts
 from storage import complaints as store
 from storage import users
+from storage.db import after_commit
 from storage.models import Complaint, utcnow
 
 PARK_TZ = ZoneInfo("Asia/Shanghai")
@@ -25,7 +26,7 @@ TRANSITIONS = {
     "closed": {"in_progress"},
 }
 SOURCES = ("wechat", "wecom", "group", "早茶会", "走访", "电话", "监测员", "12345")
-MERGE_SIMILARITY = 0.3
+MERGE_SIMILARITY = 0.4
 RATING_FLOW_TIMEOUT_S = 30 * 86400
 
 
@@ -38,12 +39,13 @@ def local_today() -> date:
 
 
 def similarity(a: str, b: str) -> float:
-    """Jaccard overlap of character bigrams: the same matter told twice scores high."""
+    """Share of the shorter text's character bigrams found in the other (overlap coefficient):
+    the same matter told twice scores high even when one telling is longer."""
     def grams(text):
         text = "".join(ch for ch in text if ch.isalnum())
         return {text[i:i + 2] for i in range(len(text) - 1)}
     ga, gb = grams(a), grams(b)
-    return len(ga & gb) / len(ga | gb) if ga and gb else 0.0
+    return len(ga & gb) / min(len(ga), len(gb)) if ga and gb else 0.0
 
 
 def file(services, session, *, description: str, category: str, source: str, kind: str = "诉求",
@@ -205,7 +207,8 @@ def _tell_owner(services, session, complaint: Complaint, text: str) -> None:
 
 def _tell_staff(services, session, user_ids, text: str) -> None:
     if user_ids:
-        services.queue.enqueue(jobs.notify_wecom, list(user_ids), text)
+        ids = list(user_ids)
+        after_commit(session, lambda: services.queue.enqueue(jobs.notify_wecom, ids, text))
 
 
 @periodic("complaint_deadlines", every_s=600)

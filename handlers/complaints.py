@@ -6,7 +6,7 @@ import re
 from bot import tickets
 from bot.conversation import Flow, register_flow
 from bot.router import Router, intent, msg_type, regex
-from handlers import complaint_texts as texts
+from bot import complaint_texts as texts
 from handlers.texts import MEDIA_RECEIVED
 from nlp.slots import complaint_category, match_company, phones
 from storage import complaints as store
@@ -18,6 +18,7 @@ BARE_REQUEST = re.compile(r"^(我|我们)?(要|想|需要)?(投诉|反映|举报
 SKIP = re.compile(r"^(跳过|没有|无|不用|不方便|略|skip)[!.。！]*$")
 RATING_WORDS = (("非常不满意", 1), ("不满意", 2), ("基本满意", 3), ("非常满意", 5), ("满意", 4))
 MIN_DESCRIPTION_CHARS = 4
+DESCRIBED_SIMILARITY = 0.25   # "我上周反映的停电问题" names a ticket when this much of it matches
 
 
 def _kind(text: str) -> str:
@@ -145,7 +146,7 @@ def status(msg, ctx):
     if not mine:
         return texts.NONE_OPEN
     best = max(mine, key=lambda c: tickets.similarity(c.description, ctx.nlu.text))
-    if tickets.similarity(best.description, ctx.nlu.text) >= 0.12:
+    if tickets.similarity(best.description, ctx.nlu.text) >= DESCRIBED_SIMILARITY:
         return describe(best)
     active = [c for c in mine if c.status in store.ACTIVE_STATUSES]
     if not active:

@@ -30,6 +30,8 @@ class Database:
         if is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._factory, "after_commit", _run_after_commit)
+        event.listen(self._factory, "after_rollback", _drop_after_commit)
         return self
 
     def new_session(self) -> Session:
@@ -61,6 +63,25 @@ class Database:
     def dispose(self) -> None:
         if self.engine is not None:
             self.engine.dispose()
+
+
+def after_commit(session: Session, action) -> None:
+    """Run `action()` once this session's transaction commits (never if it rolls back).
+
+    Jobs are enqueued this way: a worker must never look for a row that is not committed yet,
+    nor wait on a write lock the enqueuing transaction still holds.
+    """
+    session.info.setdefault("after_commit", []).append(action)
+
+
+def _run_after_commit(session: Session) -> None:
+    actions = session.info.pop("after_commit", [])
+    for action in actions:
+        action()
+
+
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop("after_commit", None)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

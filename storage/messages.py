@@ -49,3 +49,10 @@ def count(session: Session, channel: str | None = None) -> int:
     if channel:
         query = query.where(InboundMessage.channel == channel)
     return session.scalar(query)
+
+
+def count_intent(session: Session, intent: str, since=None) -> int:
+    query = select(func.count(InboundMessage.id)).where(InboundMessage.intent == intent)
+    if since is not None:
+        query = query.where(InboundMessage.received_at >= since)
+    return session.scalar(query)

@@ -21,9 +21,11 @@ def run_cli(app, settings, tmp_path):
     if settings.redis_url:
         env["REDIS_URL"] = settings.redis_url
 
-    def run(*args, stdin=None):
+    def run(*args, stdin=None, check=True):
         done = subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, input=stdin,
                               capture_output=True, text=True, timeout=120)
+        if not check:
+            return done
         assert done.returncode == 0, done.stderr
         return done.stdout
     return run
@@ -70,3 +72,38 @@ def test_simulator_page_talks_through_a_signed_callback(client):
     assert "对话模拟器" in client.get("/").get_data(as_text=True)
     answer = client.post("/simulator/send", json={"text": "菜单", "user": "sim-1"}).get_json()
     assert answer["status"] == 200 and "园区联企助手" in answer["reply"]
+
+
+def test_staff_work_a_ticket_from_the_command_line(run_cli, tmp_path):
+    run_cli("seed-demo")
+    filed = run_cli("complaints", "file", "--enterprise", "湘西龙腾酒业有限公司", "--text",
+                    "企业反映园区道路施工围挡一个多月，大货车进不来", "--source", "走访")
+    ticket = filed.split()[-1]
+    assert filed.startswith("filed TS")
+    listed = json.loads(run_cli("complaints", "list", "--json"))
+    assert listed[0]["ticket"] == ticket and listed[0]["source"] == "走访" and listed[0]["category"] == "道路交通"
+    run_cli("complaints", "update", ticket, "--assign", "城建局", "--actor", "王科长")
+    run_cli("complaints", "update", ticket, "--note", "已电话联系施工方")
+    run_cli("complaints", "update", ticket, "--status", "resolved", "--public", "围挡已缩减，货车可通行")
+    shown = json.loads(run_cli("complaints", "show", ticket, "--json"))
+    assert shown["status"] == "resolved" and shown["department"] == "城建局"
+    assert [e["kind"] for e in shown["events"]][:3] == ["filed", "assigned", "status"]
+    assert any(e["kind"] == "note" and not e["public"] for e in shown["events"])
+    assert json.loads(run_cli("complaints", "list", "--status", "resolved", "--json"))[0]["ticket"] == ticket
+    figures = json.loads(run_cli("stats", "--json"))
+    assert figures["complaints"]["handled"] == 1 and figures["complaints"]["by_source"] == {"走访": 1}
+    assert "处理并报送诉求1件" in run_cli("stats")
+    out = tmp_path / "export.csv"
+    assert "wrote 1 tickets" in run_cli("complaints", "export", "--since", "2020-01-01", "--format", "csv",
+                                        "--out", str(out))
+    assert out.read_bytes().startswith("\ufeff工单号".encode())
+
+
+def test_an_impossible_change_is_refused_with_a_reason(run_cli):
+    done = run_cli("complaints", "update", "TS2099010100001", "--status", "closed", check=False)
+    assert done.returncode != 0 and "no ticket" in done.stderr
+    run_cli("seed-demo")
+    ticket = run_cli("complaints", "file", "--enterprise", "武陵云科技有限公司", "--text", "厂房漏雨").split()[-1]
+    run_cli("complaints", "update", ticket, "--status", "resolved")
+    done = run_cli("complaints", "update", ticket, "--status", "assigned", check=False)
+    assert done.returncode != 0 and "cannot go from resolved to assigned" in done.stderr

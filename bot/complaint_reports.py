@@ -1,0 +1,94 @@
+"""The office's figures and the provincial-platform export, from the ticket records."""
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from datetime import date, datetime
+
+from bot.tickets import local_today
+from bot.complaint_texts import RATING_NAMES, STATUS_NAMES
+from storage import complaints as store
+from storage import messages
+
+EXPORT_COLUMNS = ("工单号", "类型", "类别", "诉求内容", "企业名称", "统一社会信用代码", "联系电话", "来源",
+                  "承办部门", "状态", "登记时间", "受理时限", "办结时限", "是否延期", "办结时间", "是否按时办结",
+                  "满意度", "评价意见", "重复反映次数", "重新办理次数")
+
+
+def stats(session, since: date | None = None, today: date | None = None) -> dict:
+    """Handled, closed, in progress, on time, overdue, satisfaction, reopen rate, and breakdowns."""
+    today = today or local_today()
+    start = datetime.combine(since, datetime.min.time()) if since else None
+    tickets = [c for c in store.in_period(session, start) if start is None or c.created_at >= start]
+    closed = [c for c in tickets if c.status == "closed"]
+    rated = [c for c in tickets if c.rating]
+    levels = Counter(RATING_NAMES[c.rating] for c in rated)
+    return {
+        "since": since.isoformat() if since else None,
+        "complaints": {
+            "handled": len(tickets),
+            "closed": len(closed),
+            "in_progress": len(tickets) - len(closed),
+            "closed_on_time": sum(1 for c in closed if c.closed_on_time),
+            "overdue": sum(1 for c in tickets if c.status in store.OPEN_STATUSES and c.due < today),
+            "by_status": dict(Counter(c.status for c in tickets)),
+            "by_category": dict(Counter(c.category for c in tickets)),
+            "by_department": dict(Counter(c.department for c in tickets)),
+            "by_source": dict(Counter(c.source for c in tickets)),
+            "satisfaction": {"rated": len(rated), "levels": {name: levels.get(name, 0) for name in RATING_NAMES.values()},
+                             "rate": round(sum(1 for c in rated if c.rating >= 4) / len(rated), 3) if rated else None},
+            "reopened": sum(1 for c in tickets if c.reopen_count),
+            "reopen_rate": round(sum(1 for c in tickets if c.reopen_count) / len(tickets), 3) if tickets else None,
+            "repeats": sum(c.repeat_count for c in tickets),
+        },
+        "policy_queries": messages.count_intent(session, "policy.query", start),
+        "signup_requests": messages.count_intent(session, "meeting.signup", start),
+    }
+
+
+def summary_line(figures: dict) -> str:
+    """The sentence the office reports: 处理并报送诉求53件，办结50件，正在处理3件…"""
+    c = figures["complaints"]
+    rate = c["satisfaction"]["rate"]
+    return (f"处理并报送诉求{c['handled']}件，办结{c['closed']}件，正在处理{c['in_progress']}件；"
+            f"按时办结{c['closed_on_time']}件，超期{c['overdue']}件；"
+            f"满意率{'—' if rate is None else f'{rate:.0%}'}（已评价{c['satisfaction']['rated']}件），"
+            f"重新办理{c['reopened']}件。政策咨询{figures['policy_queries']}次。")
+
+
+def export_rows(session, since: date | None) -> list[list]:
+    start = datetime.combine(since, datetime.min.time()) if since else None
+    rows = []
+    for c in store.in_period(session, start):
+        rows.append([
+            c.ticket_no, c.kind, c.category, c.description, c.enterprise.name if c.enterprise else "",
+            c.enterprise.credit_code or "" if c.enterprise else "", c.contact_phone, c.source, c.department,
+            STATUS_NAMES[c.status], c.created_at.strftime("%Y-%m-%d %H:%M"), c.accept_due.isoformat(),
+            c.due.isoformat(), "是" if c.extended else "否",
+            c.closed_at.strftime("%Y-%m-%d %H:%M") if c.closed_at else "",
+            {True: "是", False: "否"}.get(c.closed_on_time, ""), RATING_NAMES.get(c.rating, "未评价"),
+            c.rating_comment, c.repeat_count, c.reopen_count])
+    return rows
+
+
+def export_csv(rows: list[list]) -> bytes:
+    """UTF-8 with BOM, so Excel opens the Chinese headers correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerows(rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def export_xlsx(rows: list[list]) -> bytes:
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "诉求工单"
+    sheet.append(list(EXPORT_COLUMNS))
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
