@@ -16,6 +16,7 @@ class Flow:
     steps: dict[str, Callable]
     answers: tuple[str, ...] = ()                # intents that are answers here, not new requests
     timeout_s: int | None = None                 # None → settings.conversation_timeout_s
+    on_cancel: Callable | None = None            # what "取消" means here, if more than leaving the flow
 
 
 FLOWS: dict[str, Flow] = {}

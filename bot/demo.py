@@ -22,4 +22,16 @@ def seed(session, force: bool = False) -> str:
     channel, user_id, display = DEMO_STAFF
     staff = users.get_or_create(session, channel, user_id, display)
     staff.roles = ["staff"]
-    return f"demo data loaded: {len(DEMO_ENTERPRISES)} enterprises, 1 staff user"
+    _demo_meeting(session)
+    return f"demo data loaded: {len(DEMO_ENTERPRISES)} enterprises, 1 breakfast meeting, 1 staff user"
+
+
+def _demo_meeting(session) -> None:
+    """Next week's breakfast meeting, so signing up works right after `make run`."""
+    from datetime import timedelta
+
+    from bot import meetings
+    start = (meetings.local_now() + timedelta(days=7)).replace(hour=7, minute=30, second=0)
+    meetings.create(session, title="乡情湘味政企早茶会（演示）", theme="农产品加工与食品", host="园区党工委书记",
+                    starts_at=start, venue="管委会三楼会议室", capacity=10,
+                    signup_deadline=start - timedelta(days=1))

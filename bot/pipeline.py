@@ -120,6 +120,8 @@ def respond(ctx: Context):
     if state is not None and state.flow in FLOWS:
         flow = FLOWS[state.flow]
         if msg.text and is_cancel(msg.text):
+            if flow.on_cancel is not None:
+                return flow.on_cancel(msg, ctx, state)
             ctx.conversation.clear()
             return replies.FLOW_CANCELLED.format(title=flow.title)
         if not _leaves_flow(ctx, flow):

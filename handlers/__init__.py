@@ -3,11 +3,12 @@
 First match wins, so the order below matters (tests/test_routing.py pins it):
 1. events    — subscribe/unsubscribe/click/… never reach intent routes;
 2. explicit commands (绑定企业) before intents, so a command is never mistaken for chat;
-3. complaints — filing, status, "我的诉求";
+3. complaints — filing, status, "我的诉求"; meetings — info, signup, cancel;
 4. general   — help, smalltalk, human, media;
 5. fallback  — requests whose feature has not landed go to staff; everything else gets the menu.
 """
-from handlers import complaints, enterprise_link, general
+from handlers import complaints, enterprise_link, general, meetings
 
-ROUTERS = [general.events, enterprise_link.router, complaints.router, general.general, general.fallback]
+ROUTERS = [general.events, enterprise_link.router, complaints.router, meetings.router, general.general,
+           general.fallback]
 ROUTES = [route for router in ROUTERS for route in router.routes]

@@ -53,7 +53,10 @@ def policy_topics(text: str) -> list[str]:
 
 
 def head_count(text: str) -> int | None:
-    """'带两个同事' → 3 people in all; '我们来三个' → 3."""
+    """'带两个同事' → 3 people in all; '我们来三个' → 3; '一共来三个人' → 3 whatever else is said."""
+    total = SEATS.search(text) if re.search(r"一共|总共|共计|合计", text) else None
+    if total:
+        return chinese_number(total.group(2) or total.group(5))
     match = COMPANION.search(text)
     if match:
         n = chinese_number(match.group(2))

@@ -134,3 +134,41 @@ class ComplaintEvent(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     complaint: Mapped[Complaint] = relationship(back_populates="events")
+
+
+class Meeting(Base):
+    """A government–enterprise breakfast meeting (政企早茶会)."""
+    __tablename__ = "meetings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    theme: Mapped[str] = mapped_column(String(100), default="")      # theme or sector of the morning
+    host: Mapped[str] = mapped_column(String(100), default="")
+    starts_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # park local time (Asia/Shanghai)
+    venue: Mapped[str] = mapped_column(String(200))
+    capacity: Mapped[int] = mapped_column(Integer)                    # seats
+    seats_taken: Mapped[int] = mapped_column(Integer, default=0)      # confirmed seats: the guarded counter
+    per_enterprise_limit: Mapped[int] = mapped_column(Integer, default=2)
+    signup_deadline: Mapped[datetime] = mapped_column(DateTime)
+    sector: Mapped[str] = mapped_column(String(100), default="")      # only enterprises of this industry
+    status: Mapped[str] = mapped_column(String(16), default="open")   # open | closed | held | cancelled
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MeetingSignup(Base):
+    """One signup (a user for their enterprise, with colleagues) and where it stands."""
+    __tablename__ = "meeting_signups"
+    __table_args__ = (UniqueConstraint("meeting_id", "user_ref", name="uq_signup_user"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    user_ref: Mapped[int] = mapped_column(ForeignKey("channel_users.id"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+    seats: Mapped[int] = mapped_column(Integer, default=1)
+    note: Mapped[str] = mapped_column(Text, default="")       # attendees and the topic the firm wants to raise
+    status: Mapped[str] = mapped_column(String(16), index=True)  # confirmed | waitlisted | cancelled | attended
+    no_show: Mapped[bool] = mapped_column(Boolean, default=False)
+    waitlisted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    user: Mapped[ChannelUser] = relationship(lazy="joined")
+    enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")

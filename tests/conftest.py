@@ -3,10 +3,15 @@ a fresh app per test, and the fake WeChat/WeCom API at the edge."""
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,3 +104,39 @@ def shared() -> Path:
     if not SHARED.exists():
         pytest.skip("../shared (development data) is not beside this checkout")
     return SHARED
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def running_server(app, settings, tmp_path):
+    """The real `python -m bot serve` (gunicorn, 2 workers) on the test database and Redis."""
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=settings.database_url, BOT_VAR_DIR=str(settings.var_dir),
+               BOT_CONFIG=str(tmp_path / "config.yaml"))
+    config = (ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {settings.var_dir}")
+    (tmp_path / "config.yaml").write_text(config)
+    if settings.redis_url:
+        env["REDIS_URL"] = settings.redis_url
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except requests.RequestException:
+            time.sleep(0.2)
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("server did not start")
+    yield base
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=15)
+
+

@@ -37,7 +37,7 @@ def test_migrate_is_idempotent(run_cli):
 
 
 def test_seed_demo_loads_once(run_cli):
-    assert "loaded: 5 enterprises" in run_cli("seed-demo")
+    assert "loaded: 5 enterprises, 1 breakfast meeting" in run_cli("seed-demo")
     assert "already loaded" in run_cli("seed-demo")
     names = [e["name"] for e in json.loads(run_cli("enterprises", "list", "--json"))]
     assert "武陵云科技有限公司" in names
@@ -107,3 +107,30 @@ def test_an_impossible_change_is_refused_with_a_reason(run_cli):
     run_cli("complaints", "update", ticket, "--status", "resolved")
     done = run_cli("complaints", "update", ticket, "--status", "assigned", check=False)
     assert done.returncode != 0 and "cannot go from resolved to assigned" in done.stderr
+
+
+def test_staff_run_a_breakfast_meeting_from_the_command_line(run_cli, client, settings, services):
+    from helpers import OfficialAccountUser
+    run_cli("seed-demo")
+    meeting_id = run_cli("meetings", "create", "--title", "电子信息专场早茶会", "--starts-at", "2030-03-15T07:30",
+                         "--venue", "管委会三楼", "--capacity", "1", "--signup-deadline", "2030-03-14T18:00").strip()
+    assert json.loads(run_cli("meetings", "list", "--json"))[0]["title"] == "电子信息专场早茶会"
+    run_cli("meetings", "edit", meeting_id, "--status", "closed")    # only this one is open below
+    run_cli("meetings", "edit", meeting_id, "--status", "open")
+    demo = [m for m in json.loads(run_cli("meetings", "list", "--json")) if "演示" in m["title"]][0]
+    run_cli("meetings", "edit", str(demo["id"]), "--status", "cancelled")
+    OfficialAccountUser(client, settings, "openid-first").say("报名早茶会")
+    OfficialAccountUser(client, settings, "openid-second").say("报名早茶会")
+    attendees = json.loads(run_cli("meetings", "attendees", meeting_id, "--json"))
+    assert [(a["user"], a["status"], a["position"]) for a in attendees] == \
+        [("openid-first", "confirmed", 1), ("openid-second", "waitlisted", 1)]
+    table = run_cli("meetings", "attendees", meeting_id, "--csv")
+    assert table.startswith("\ufeff序号,姓名,企业,状态")
+    assert "checked in" in run_cli("meetings", "checkin", meeting_id, "openid-first")
+    ticket = run_cli("meetings", "raise", meeting_id, "--enterprise", "武陵云科技有限公司", "--text",
+                     "希望园区协调机房双路供电", "--assign", "经发局").strip()
+    shown = json.loads(run_cli("meetings", "show", meeting_id, "--json"))
+    assert shown["tickets"] == [{"ticket": ticket, "enterprise": "武陵云科技有限公司", "status": "assigned",
+                                 "description": "希望园区协调机房双路供电"}]
+    assert "诉求 1 件，已交办 1 件" in run_cli("meetings", "show", meeting_id)
+    assert "no-shows: 0" in run_cli("meetings", "finish", meeting_id)

@@ -1,23 +1,13 @@
 """Persist before acknowledging, never twice: retries, concurrency, database down, handler bugs."""
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import pytest
 import requests
 
 from helpers import OfficialAccountUser
 from payloads import oa_xml, plain_query, reply_content
 from storage import messages
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_wechat_retries_are_answered_alike_and_stored_once(client, settings, services):
@@ -55,40 +45,6 @@ def test_a_failing_handler_gets_an_apology_not_silence(client, settings, monkeyp
     monkeypatch.setattr(handlers, "ROUTES", [Route(always(), broken, "test.broken")] + handlers.ROUTES)
     reply = OfficialAccountUser(client, settings).say("你好")
     assert "抱歉" in reply
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def running_server(app, settings, tmp_path):
-    """The real `python -m bot serve` (gunicorn, 2 workers) on the test database and Redis."""
-    port = _free_port()
-    env = dict(os.environ, DATABASE_URL=settings.database_url, BOT_VAR_DIR=str(settings.var_dir),
-               BOT_CONFIG=str(tmp_path / "config.yaml"))
-    config = (ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {settings.var_dir}")
-    (tmp_path / "config.yaml").write_text(config)
-    if settings.redis_url:
-        env["REDIS_URL"] = settings.redis_url
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.2)
-    else:
-        os.killpg(proc.pid, signal.SIGKILL)
-        pytest.fail("server did not start")
-    yield base
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=15)
 
 
 def test_concurrent_retries_against_gunicorn_file_once(running_server, settings, services):

@@ -1,0 +1,27 @@
+"""Everything the meeting feature says, in one place for review."""
+
+WEEKDAYS = "一二三四五六日"
+NONE_UPCOMING = "近期暂无政企早茶会安排，有新安排会第一时间通知大家。"
+UPCOMING_HEAD = "近期政企早茶会："
+MEETING_LINE = ("{n}. {title}{theme}\n   时间：{when}\n   地点：{venue}\n   {seats}")
+SEATS_LEFT = "剩余座位：{left}/{capacity}，报名截止：{deadline}"
+SEATS_CLOSED = "报名已截止"
+INFO_TAIL = "\n回复“报名早茶会”即可报名。"
+CHOOSE = "有多场早茶会可以报名，请回复序号或主题：\n{options}"
+CHOOSE_AGAIN = "没认出是哪一场，请回复序号（1-{n}）或主题，或发送“取消”。"
+CONFIRMED = ("已为您报名「{title}」，{seats}人。\n时间：{when}\n地点：{venue}\n"
+             "如需带同事或有想反映的问题，可直接回复；不能参加请回复“取消早茶会报名”。")
+WAITLISTED = "「{title}」座位已满，已为您排入候补第{position}位，有人退出会自动递补并通知您。"
+ALREADY = "您已报名「{title}」（{status}），无需重复报名。"
+STATUS_NAMES = {"confirmed": "已确认", "waitlisted": "候补中", "cancelled": "已取消", "attended": "已签到"}
+NO_OPEN = "目前没有开放报名的早茶会。"
+DEADLINE_PASSED = "「{title}」报名已于 {deadline} 截止，欢迎报名下一期。"
+WRONG_SECTOR = "「{title}」本期面向{sector}企业，贵公司暂不在邀请范围内，欢迎关注下一期。"
+ENTERPRISE_LIMIT = "「{title}」每家企业最多{limit}人参加，贵公司已报{taken}人。"
+DETAILS_NOTED = "已记下：{text}"
+SEATS_CHANGED = "已更新为{seats}人参加。"
+SEATS_CHANGE_FULL = "座位不足，暂时无法增加到{seats}人，仍保留原来的{old}人。"
+CANCELLED = "已取消您「{title}」的报名。"
+NOTHING_TO_CANCEL = "您目前没有待参加的早茶会报名。"
+PROMOTED = "好消息：您已从候补转为正式参加「{title}」。\n时间：{when}\n地点：{venue}"
+REMINDER = "提醒：您报名的「{title}」将于 {when} 在 {venue} 举行，请准时参加。"
