@@ -9,7 +9,7 @@ DEMO_ENTERPRISES = [
     ("湘西龙腾酒业有限公司", "91433100DEMO00003C", "酒类制造", ["重点企业", "规上企业"]),
     ("湘西山韵茶业有限公司", "91433100DEMO00004D", "茶叶加工", ["小微企业"]),
     ("吉首智造精密机械有限公司", "91433100DEMO00005E", "装备制造", ["规上企业", "高新技术企业"]),
-]
+]   # tags double as eligibility statuses (高新技术企业, 专精特新, 规上企业, 小微企业 …)
 DEMO_STAFF = ("wechat", "demo-staff-openid", "园区优化办（演示）")
 
 
@@ -23,7 +23,10 @@ def seed(session, force: bool = False) -> str:
     staff = users.get_or_create(session, channel, user_id, display)
     staff.roles = ["staff"]
     _demo_meeting(session)
-    return f"demo data loaded: {len(DEMO_ENTERPRISES)} enterprises, 1 breakfast meeting, 1 staff user"
+    from bot import policies, services
+    counts = policies.seed_demo(services.current(), session)
+    return (f"demo data loaded: {len(DEMO_ENTERPRISES)} enterprises, {counts['created'] + counts['updated']} "
+            f"policies, 1 breakfast meeting, 1 staff user")
 
 
 def _demo_meeting(session) -> None:

@@ -3,12 +3,13 @@
 First match wins, so the order below matters (tests/test_routing.py pins it):
 1. events    — subscribe/unsubscribe/click/… never reach intent routes;
 2. explicit commands (绑定企业) before intents, so a command is never mistaken for chat;
-3. complaints — filing, status, "我的诉求"; meetings — info, signup, cancel;
+3. complaints — filing, status, "我的诉求"; meetings — info, signup, cancel; policies — questions,
+   "第2条", what suits us, 转咨询, subscriptions (their commands come before their intents);
 4. general   — help, smalltalk, human, media;
 5. fallback  — requests whose feature has not landed go to staff; everything else gets the menu.
 """
-from handlers import complaints, enterprise_link, general, meetings
+from handlers import complaints, enterprise_link, general, meetings, policies
 
-ROUTERS = [general.events, enterprise_link.router, complaints.router, meetings.router, general.general,
-           general.fallback]
+ROUTERS = [general.events, enterprise_link.router, complaints.router, meetings.router, policies.router,
+           general.general, general.fallback]
 ROUTES = [route for router in ROUTERS for route in router.routes]

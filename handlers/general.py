@@ -78,13 +78,6 @@ def media(msg, ctx):
     return texts.MEDIA_ACK.format(kind=texts.MEDIA_RECEIVED.get(msg.msg_type, "消息"))
 
 
-@fallback.route(intent("policy.query", "policy.subscribe", "policy.unsubscribe"))
-def pending_feature(msg, ctx):
-    """Requests whose feature has not landed yet still reach a person: never silence."""
-    _hand_to_staff(msg, ctx)
-    return texts.PENDING_FEATURE
-
-
 @fallback.route(always())
 def not_understood(msg, ctx):
     if msg.is_group and not msg.mentioned:

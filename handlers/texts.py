@@ -18,8 +18,6 @@ ACK = "好的。"
 BYE = "再见，祝您工作顺利！"
 HUMAN = "已通知园区工作人员，他们会在工作时间尽快联系您。如方便，请留下联系电话和需要沟通的事项。"
 HUMAN_STAFF_NOTICE = "【转人工】{who}（{enterprise}）请求人工服务：{text}"
-PENDING_FEATURE = ("已收到您的消息，已转给园区工作人员处理，他们会在1个工作日内回复您。"
-                   "\n（发送“菜单”可查看我能直接办理的事项）")
 FALLBACK = "抱歉，我没太明白您的意思。\n" + MENU
 DID_YOU_MEAN = "您是想{guess}吗？可以换个说法再说一次。"
 INTENT_NAMES = {

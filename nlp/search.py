@@ -36,10 +36,14 @@ def synonyms() -> dict[str, tuple[str, ...]]:
 
 
 def terms(text: str) -> list[str]:
-    """Search terms: jieba's fine-grained tokens of the normalised text, without stopwords."""
+    """Search terms: jieba's fine-grained tokens without stopwords, plus the character bigrams of
+    longer tokens, so 稳岗补贴 still finds 稳岗返还 (they share 稳岗)."""
     norm = normalize(text).text
-    return [t for t in tokenizer().lcut_for_search(norm) if t.strip() and t not in STOPWORDS
-            and any(ch.isalnum() for ch in t)]
+    tokens = [t for t in tokenizer().lcut_for_search(norm) if t.strip() and t not in STOPWORDS
+              and any(ch.isalnum() for ch in t)]
+    grams = [t[i:i + 2] for t in tokens if len(t) >= 3 and "\u4e00" <= t[0] <= "\u9fff"
+             for i in range(len(t) - 1)]
+    return tokens + [g for g in grams if g not in STOPWORDS]
 
 
 class PolicyIndex:

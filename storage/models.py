@@ -172,3 +172,73 @@ class MeetingSignup(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     user: Mapped[ChannelUser] = relationship(lazy="joined")
     enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
+
+
+class Policy(Base):
+    """An enterprise-benefit policy (惠企政策) of the policy base."""
+    __tablename__ = "policies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), unique=True)
+    doc_no: Mapped[str] = mapped_column(String(100), default="")        # 文号
+    issuer: Mapped[str] = mapped_column(String(100), default="")
+    level: Mapped[str] = mapped_column(String(8), default="园区")        # 国家 | 省 | 州 | 园区
+    category: Mapped[str] = mapped_column(String(32), default="")
+    topics: Mapped[list] = mapped_column(JSON, default=list)             # 科技 税收 人才 用工 融资 产业
+    summary: Mapped[str] = mapped_column(Text, default="")
+    eligibility: Mapped[str] = mapped_column(Text, default="")
+    rules: Mapped[dict] = mapped_column(JSON, default=dict)               # checkable eligibility, see bot/policies.py
+    beneficiaries: Mapped[str] = mapped_column(Text, default="")
+    amount: Mapped[str] = mapped_column(String(200), default="")
+    payout_mode: Mapped[str] = mapped_column(String(8), default="依申请")  # 免申即享 | 快申快享 | 依申请
+    materials: Mapped[str] = mapped_column(Text, default="")
+    how_to_apply: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    deadline: Mapped[date | None] = mapped_column(Date)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    source_url: Mapped[str] = mapped_column(String(500), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    extra: Mapped[dict] = mapped_column(JSON, default=dict)
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Subscription(Base):
+    """A user's wish to receive policy notices, on one topic or ("") all."""
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("user_ref", "topic", name="uq_subscription"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_ref: Mapped[int] = mapped_column(ForeignKey("channel_users.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(16), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Broadcast(Base):
+    """A notice sent by staff to a target (all, topic:, tag:, group:)."""
+    __tablename__ = "broadcasts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(String(500), default="")
+    target: Mapped[str] = mapped_column(String(120))
+    created_by: Mapped[str] = mapped_column(String(64), default="staff")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Delivery(Base):
+    """One recipient of one broadcast; the unique key means nobody is sent the same notice twice."""
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("broadcast_id", "channel", "recipient", name="uq_delivery"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))              # custom | template | wecom | appchat
+    status: Mapped[str] = mapped_column(String(16), index=True, default="pending")  # pending | sending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    not_before: Mapped[datetime | None] = mapped_column(DateTime)     # back-off after a transient error
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)     # lease: a crashed worker's claim expires
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)

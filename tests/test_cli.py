@@ -37,7 +37,7 @@ def test_migrate_is_idempotent(run_cli):
 
 
 def test_seed_demo_loads_once(run_cli):
-    assert "loaded: 5 enterprises, 1 breakfast meeting" in run_cli("seed-demo")
+    assert "loaded: 5 enterprises, 17 policies, 1 breakfast meeting" in run_cli("seed-demo")
     assert "already loaded" in run_cli("seed-demo")
     names = [e["name"] for e in json.loads(run_cli("enterprises", "list", "--json"))]
     assert "武陵云科技有限公司" in names

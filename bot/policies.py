@@ -1,0 +1,167 @@
+"""The policy base: import, a search index kept in step with the database, eligibility matching,
+and the answers the chat gives. Used by the chat handlers and the CLI."""
+from __future__ import annotations
+
+import csv
+import threading
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from bot import policy_texts as texts
+from bot.tickets import local_today
+from nlp.search import PolicyIndex
+from storage import policies as store
+
+VERSION_KEY = "policies:version"
+MIN_SCORE = 1.5            # below this BM25 score a hit is not an answer
+DATE_FIELDS = ("deadline", "valid_from", "valid_to")
+
+
+class PolicyFileError(ValueError):
+    """A policy file that cannot be imported; says which record and why."""
+
+
+def read_file(path: Path) -> list[dict]:
+    """YAML (a list of records) or CSV (one record a row; topics separated by , or ;)."""
+    if path.suffix.lower() == ".csv":
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            records = list(csv.DictReader(handle))
+        for record in records:
+            record["topics"] = [t.strip() for t in (record.get("topics") or "").replace(";", ",").replace("，", ",")
+                                .split(",") if t.strip()]
+        return records
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, list):
+        raise PolicyFileError(f"{path}: expected a list of policy records")
+    return data
+
+
+def _clean(record: dict, n: int) -> dict:
+    if not isinstance(record, dict) or not str(record.get("title") or "").strip():
+        raise PolicyFileError(f"record {n}: a policy needs a title")
+    out = {k: v for k, v in record.items() if v not in (None, "")}
+    out["title"] = str(out["title"]).strip()
+    for name in DATE_FIELDS:
+        if name in out and not isinstance(out[name], date):
+            try:
+                out[name] = date.fromisoformat(str(out[name]))
+            except ValueError:
+                raise PolicyFileError(f"record {n} ({out['title']}): {name} must be an ISO date") from None
+    out["topics"] = list(out.get("topics") or [])
+    out["extra"] = {k: v for k, v in out.items() if k not in store.FIELDS and k != "title"}
+    return out
+
+
+def import_records(services, session, records: list[dict], demo: bool = False, progress=None) -> dict:
+    counts = {"created": 0, "updated": 0}
+    cleaned = [_clean(r, n) for n, r in enumerate(records, 1)]   # all or nothing: check first
+    for n, record in enumerate(cleaned, 1):
+        title = record.pop("title")
+        _, created = store.upsert(session, title, demo=demo or bool(record.pop("demo", False)), **record)
+        counts["created" if created else "updated"] += 1
+        if progress:
+            progress(n, len(cleaned))
+    services.redis.incr(VERSION_KEY)   # every process rebuilds its index on its next question
+    return counts
+
+
+def seed_demo(services, session) -> dict:
+    return import_records(services, session, read_file(Path(__file__).parent / "data/demo_policies.yaml"), demo=True)
+
+
+@dataclass
+class _Cached:
+    version: bytes | None = None
+    day: date | None = None
+    index: PolicyIndex | None = None
+
+
+_cache = _Cached()
+_lock = threading.Lock()
+
+
+def index(services, session, today: date | None = None) -> PolicyIndex:
+    """The search index of current policies, rebuilt when the policy base or the day changes."""
+    today = today or local_today()
+    version = services.redis.get(VERSION_KEY)
+    with _lock:
+        if _cache.index is None or _cache.version != version or _cache.day != today:
+            docs = [{"id": p.id, "title": p.title, "summary": p.summary,
+                     "body": " ".join((p.eligibility, p.beneficiaries, p.amount, p.how_to_apply, p.category,
+                                       " ".join(p.topics or []), p.body))}
+                    for p in store.current(session, today)]
+            _cache.version, _cache.day, _cache.index = version, today, PolicyIndex(docs)
+        return _cache.index
+
+
+def search(services, session, query: str, limit: int = 3) -> list:
+    hits = index(services, session).search(query, limit=limit, min_score=MIN_SCORE)
+    return [(store.get(session, hit.doc_id), hit.score) for hit in hits]
+
+
+def _short(text: str, limit: int) -> str:
+    text = (text or "").replace("\n", " ")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def answer_hits(policies) -> str:
+    lines = [texts.HITS_HEAD]
+    for n, policy in enumerate(policies, 1):
+        lines.append(texts.HIT.format(n=n, title=policy.title, summary=_short(policy.summary, 70),
+                                      amount=_short(policy.amount or "见政策原文", 40),
+                                      deadline=policy.deadline.isoformat() if policy.deadline else "常年",
+                                      how=_short(policy.how_to_apply, 50), contact=policy.contact or "园区企业服务中心"))
+    return "\n".join(lines + [texts.HITS_TAIL])
+
+
+def detail(policy) -> str:
+    return texts.DETAIL.format(title=policy.title, doc_no=f"{policy.doc_no}　" if policy.doc_no else "",
+                               issuer=policy.issuer or "—", level=policy.level, summary=policy.summary,
+                               eligibility=policy.eligibility or "—", amount=policy.amount or "—",
+                               payout_mode=policy.payout_mode, materials=policy.materials or "—",
+                               how=policy.how_to_apply or "—",
+                               deadline=policy.deadline.isoformat() if policy.deadline else "常年",
+                               contact=policy.contact or "园区企业服务中心")
+
+
+def payout(policy) -> str:
+    return texts.PAYOUT.format(title=policy.title, payout_mode=policy.payout_mode,
+                               explain=texts.PAYOUT_MODES.get(policy.payout_mode, ""), issuer=policy.issuer or "主管部门",
+                               contact=policy.contact or "园区企业服务中心")
+
+
+def profile_words(enterprise) -> list[str]:
+    """What the rules look at: industry, tags, and size (小微 from tags or profile)."""
+    words = [enterprise.industry or ""] + list(enterprise.tags or [])
+    size = (enterprise.profile or {}).get("size", "")
+    if size:
+        words.append(size)
+    if any("小微" in w for w in words):
+        words.append("小微")
+    return [w for w in words if w]
+
+
+def fits(policy, enterprise) -> str | None:
+    """Why this policy likely suits the enterprise, or None. Rules: industries_any, exclude_industries,
+    statuses_any (tags such as 高新技术企业), sizes (小微 …)."""
+    rules = policy.rules or {}
+    words = profile_words(enterprise)
+    text = " ".join(words)
+    if any(bad in (enterprise.industry or "") for bad in rules.get("exclude_industries", [])):
+        return None
+    reasons = []
+    for key, label in (("industries_any", "行业"), ("statuses_any", "资质"), ("sizes", "规模")):
+        wanted = rules.get(key)
+        if wanted:
+            matched = [w for w in wanted if w in text]
+            if not matched:
+                return None
+            reasons.append(f"{label}符合（{'、'.join(matched)}）")
+    return "；".join(reasons) if reasons else None
+
+
+def suitable(session, enterprise, today: date | None = None) -> list[tuple]:
+    return [(p, why) for p in store.current(session, today or local_today()) if (why := fits(p, enterprise))]

@@ -1,0 +1,115 @@
+"""Policies in the chat: answer questions, expand one, what suits us, payouts, subscriptions."""
+from __future__ import annotations
+
+import json
+import re
+
+from bot import policies, tickets
+from bot import policy_texts as texts
+from bot.router import Router, intent, regex
+from nlp.slots import policy_topics
+from storage import policies as store
+
+router = Router("policies")
+PAYOUT = re.compile(r"到账|拨付|拨款|兑现|发放|什么时候发|哪个月|哪个环节|到哪一步|进度")
+ORDINALS = {"1": 0, "一": 0, "2": 1, "二": 1, "3": 2, "三": 2}
+LAST_TTL_S = 1800
+
+
+def _last_key(msg) -> str:
+    return f"policy:last:{msg.channel}:{msg.chat_id or '-'}:{msg.user_id}"
+
+
+def _remember(ctx, ids: list[int], question: str) -> None:
+    ctx.services.redis.set(_last_key(ctx.msg), json.dumps({"ids": ids, "question": question}, ensure_ascii=False),
+                           ex=LAST_TTL_S)
+
+
+def _recall(ctx) -> dict:
+    raw = ctx.services.redis.get(_last_key(ctx.msg))
+    return json.loads(raw) if raw else {}
+
+
+@router.route(regex(r"^(查看)?(第?[123一二三]条|详细|详情)[!.。]*$"))
+def expand(msg, ctx):
+    ids = _recall(ctx).get("ids") or []
+    found = re.search(r"[123一二三]", ctx.nlu.text)
+    position = ORDINALS[found.group(0)] if found else 0
+    if position >= len(ids):
+        return texts.NO_DETAIL
+    policy = store.get(ctx.session, ids[position])
+    return policies.detail(policy) if policy else texts.NO_DETAIL
+
+
+@router.route(regex(r"(哪些|什么|有啥)政策.{0,8}(适合|符合|能享受|可以享受|能申请|可以申请)|适合我们的政策|我们能享受(哪些|什么)"))
+def suitable(msg, ctx):
+    enterprise = ctx.user.enterprise if ctx.user else None
+    if enterprise is None:
+        return texts.FIT_NEED_ENTERPRISE
+    found = policies.suitable(ctx.session, enterprise)
+    if not found:
+        return texts.FIT_NONE
+    _remember(ctx, [p.id for p, _ in found[:5]], msg.text)
+    lines = [texts.FIT_HEAD.format(name=enterprise.name, profile="、".join(policies.profile_words(enterprise)))]
+    lines += [texts.FIT_ITEM.format(n=n, title=p.title, amount=p.amount or "见政策原文", why=why)
+              for n, (p, why) in enumerate(found[:5], 1)]
+    return "\n".join(lines + [texts.HITS_TAIL])
+
+
+@router.route(regex(r"^(转咨询|转为咨询|提交咨询)"))
+def consult(msg, ctx):
+    """An unanswered policy question becomes a 咨询 ticket, answered by staff within 1 working day."""
+    question = _recall(ctx).get("question") or msg.text
+    user = ctx.user
+    complaint, _ = tickets.file(ctx.services, ctx.session, description=question, category="其他",
+                                source=msg.channel, kind="咨询", enterprise_id=user.enterprise_id if user else None,
+                                user_ref=ctx.user_ref)
+    complaint.due = complaint.accept_due
+    return texts.CONSULT_FILED.format(ticket=complaint.ticket_no, due=complaint.due.isoformat())
+
+
+@router.route(regex(r"^催办"))
+def chase_payout(msg, ctx):
+    """A late payout the user wants the park to chase becomes a request (诉求)."""
+    question = _recall(ctx).get("question")
+    if not question:
+        return None
+    user = ctx.user
+    complaint, merged = tickets.file(ctx.services, ctx.session, description=f"政策兑现催办：{question}",
+                                     category="其他", source=msg.channel, enterprise_id=user.enterprise_id if user else None,
+                                     user_ref=ctx.user_ref)
+    return texts.CHASED.format(ticket=complaint.ticket_no, due=complaint.due.isoformat())
+
+
+@router.route(intent("policy.query"))
+def query(msg, ctx):
+    hits = policies.search(ctx.services, ctx.session, ctx.nlu.text)
+    if not hits:
+        _remember(ctx, [], msg.text)
+        return texts.PAYOUT_GENERAL if PAYOUT.search(ctx.nlu.text) else texts.NO_HIT
+    _remember(ctx, [p.id for p, _ in hits], msg.text)
+    if PAYOUT.search(ctx.nlu.text):
+        return policies.payout(hits[0][0])
+    return policies.answer_hits([p for p, _ in hits])
+
+
+@router.route(intent("policy.subscribe"))
+def subscribe(msg, ctx):
+    topics = policy_topics(ctx.nlu.text) or [""]
+    for topic in topics:
+        store.set_subscription(ctx.session, ctx.user_ref, topic, True)
+    if topics == [""]:
+        store.set_subscription(ctx.session, ctx.user_ref, "", True)
+    return texts.SUBSCRIBED.format(what="、".join(t for t in topics if t) or texts.ALL_TOPICS)
+
+
+@router.route(intent("policy.unsubscribe"))
+def unsubscribe(msg, ctx):
+    topics = policy_topics(ctx.nlu.text)
+    if not topics or re.search(r"所有|全部|都", ctx.nlu.text):
+        store.deactivate_all(ctx.session, ctx.user_ref)   # 退订: nothing is sent any more, at once
+        return texts.UNSUBSCRIBED.format(what=texts.ALL_TOPICS)
+    for topic in topics:
+        store.set_subscription(ctx.session, ctx.user_ref, topic, False)
+    return texts.UNSUBSCRIBED.format(what="、".join(topics))
+
