@@ -106,8 +106,12 @@ def choose_kind(channel: str, user, to_group: bool = False) -> str:
     return "custom" if last is not None and utcnow() - last < SERVICE_WINDOW else "template"
 
 
-def send(services, kind: str, to: str, body: dict) -> dict:
-    """One API call; raises WeChatClientException (with errcode) on failure."""
+def send(services, kind: str, to: str, body: dict, dedupe: bool = False) -> dict:
+    """One API call; raises WeChatClientException (with errcode) on failure.
+
+    dedupe: WeCom drops a repeat of the same message within 30 minutes (enable_duplicate_check),
+    which bounds duplicates when a broadcast is resumed after a crash.
+    """
     text = body.get("text", "")
     if kind == "custom":
         return official_account(services).message.send_text(to, text)
@@ -117,7 +121,10 @@ def send(services, kind: str, to: str, body: dict) -> dict:
         return official_account(services).message.send_template(
             to, services.settings.wechat.template_id, data, url=body.get("url"))
     if kind == "wecom":
-        return wecom(services).message.send_text(services.settings.wecom.agent_id, to, text)
+        return wecom(services).post("message/send", data={
+            "touser": to, "agentid": services.settings.wecom.agent_id, "msgtype": "text",
+            "text": {"content": text}, "enable_duplicate_check": 1 if dedupe else 0,
+            "duplicate_check_interval": 1800})
     if kind == "appchat":
         return wecom(services).appchat.send_text(to, text)
     raise ValueError(f"unknown push kind {kind!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -64,7 +65,7 @@ def import_records(services, session, records: list[dict], demo: bool = False, p
         counts["created" if created else "updated"] += 1
         if progress:
             progress(n, len(cleaned))
-    services.redis.incr(VERSION_KEY)   # every process rebuilds its index on its next question
+    services.redis.set(VERSION_KEY, uuid.uuid4().hex)   # every process rebuilds its index on its next question
     return counts
 
 
@@ -87,6 +88,9 @@ def index(services, session, today: date | None = None) -> PolicyIndex:
     """The search index of current policies, rebuilt when the policy base or the day changes."""
     today = today or local_today()
     version = services.redis.get(VERSION_KEY)
+    if version is None:   # Redis lost the key (restart, flush): nobody can vouch for any cached index
+        services.redis.set(VERSION_KEY, uuid.uuid4().hex, nx=True)
+        version = services.redis.get(VERSION_KEY)
     with _lock:
         if _cache.index is None or _cache.version != version or _cache.day != today:
             docs = [{"id": p.id, "title": p.title, "summary": p.summary,
@@ -99,7 +103,8 @@ def index(services, session, today: date | None = None) -> PolicyIndex:
 
 def search(services, session, query: str, limit: int = 3) -> list:
     hits = index(services, session).search(query, limit=limit, min_score=MIN_SCORE)
-    return [(store.get(session, hit.doc_id), hit.score) for hit in hits]
+    found = [(store.get(session, hit.doc_id), hit.score) for hit in hits]
+    return [(policy, score) for policy, score in found if policy is not None]
 
 
 def _short(text: str, limit: int) -> str:

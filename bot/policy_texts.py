@@ -26,3 +26,7 @@ CHASED = "已转为诉求，工单号：{ticket}，园区将协调主管部门�
 PAYOUT_GENERAL = ("政策资金的兑现方式分三种：免申即享（部门直接拨付）、快申快享（线上简要申请后快速拨付）、"
                   "依申请（按通知申报、审核公示后拨付）。请告诉我具体的政策名称，我帮您查兑现方式和负责部门；"
                   "如已超过承诺时限仍未到账，回复“催办”即可转为诉求。")
+BROADCAST_USAGE = "广播格式：广播 [all|topic:科技|tag:重点企业|group:群ID] 标题：正文"
+BROADCAST_PREVIEW = "将向 {count} 位接收人（{target}）发送「{title}」。回复“确认”发送，“取消”放弃。"
+BROADCAST_CONFIRM_AGAIN = "回复“确认”发送，或“取消”放弃。"
+BROADCAST_STARTED = "广播 {id} 已开始发送，可用命令 python -m bot broadcast status {id} 查看进度。"

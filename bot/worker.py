@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 def run(services, burst: bool = False, horizon_s: float = 0) -> int:
     """Burst: run what is due and queued (back-offs due within `horizon_s` too), then exit."""
     import handlers  # noqa: F401  (registers the periodic tasks of every feature)
+    from bot import broadcasts, meetings, tickets  # noqa: F401  (and of the services behind them)
     worker = SimpleWorker([services.queue], connection=services.redis)
     if burst:
         scheduler.run_due(services, force=True)

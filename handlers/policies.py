@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 import re
 
-from bot import policies, tickets
+from bot import broadcasts, policies, tickets
+from bot.conversation import Flow, register_flow
 from bot import policy_texts as texts
-from bot.router import Router, intent, regex
+from bot.router import Router, intent, regex, staff_only
+from nlp.intents import INTENTS
 from nlp.slots import policy_topics
 from storage import policies as store
 
@@ -68,6 +70,35 @@ def consult(msg, ctx):
     return texts.CONSULT_FILED.format(ticket=complaint.ticket_no, due=complaint.due.isoformat())
 
 
+BROADCAST = re.compile(r"^广播\s*(?P<target>(all|topic:\S+|tag:\S+|group:\S+)\s+)?(?P<title>[^\n:：]+)[\n:：]+(?P<body>[\s\S]+)$")
+
+
+@router.route(regex(r"^广播") & staff_only())
+def broadcast_preview(msg, ctx):
+    """Staff: "广播 [topic:科技] 标题：正文" → preview with the recipient count → "确认"."""
+    match = BROADCAST.match(msg.text.strip())
+    if not match:
+        return texts.BROADCAST_USAGE
+    target = (match.group("target") or "all").strip()
+    try:
+        count = len(broadcasts.recipients(ctx.session, target))
+    except broadcasts.TargetError:
+        return texts.BROADCAST_USAGE
+    ctx.conversation.start("broadcast_confirm", "confirm", {"target": target, "title": match.group("title").strip(),
+                                                             "body": match.group("body").strip()})
+    return texts.BROADCAST_PREVIEW.format(title=match.group("title").strip(), target=target, count=count)
+
+
+def broadcast_confirm(msg, ctx, state):
+    if msg.text.strip() not in ("确认", "确定", "发送"):
+        return texts.BROADCAST_CONFIRM_AGAIN
+    ctx.conversation.clear()
+    data = state.data
+    created = broadcasts.create(ctx.services, ctx.session, data["title"], data["body"], data["target"],
+                                created_by=f"{msg.channel}:{msg.user_id}")
+    return texts.BROADCAST_STARTED.format(id=created.id)
+
+
 @router.route(regex(r"^催办"))
 def chase_payout(msg, ctx):
     """A late payout the user wants the park to chase becomes a request (诉求)."""
@@ -113,3 +144,6 @@ def unsubscribe(msg, ctx):
         store.set_subscription(ctx.session, ctx.user_ref, topic, False)
     return texts.UNSUBSCRIBED.format(what="、".join(topics))
 
+
+
+register_flow(Flow("broadcast_confirm", "广播", {"confirm": broadcast_confirm}, answers=INTENTS))
