@@ -182,6 +182,83 @@ def bench_webhook() -> None:
             stop_embedded(var)
 
 
+def _bench_config(tmp: Path, api_base: str) -> dict:
+    var = tmp / "var"
+    config = (ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {var}")
+    for key in ("wechat_per_second", "wecom_per_second", "wecom_member_per_minute", "wecom_member_per_hour"):
+        config = config.replace(f"    {key}: ", f"    {key}: 0  # lifted for the benchmark; was ")
+    (tmp / "config.yaml").write_text(config)
+    env = dict(os.environ, BOT_CONFIG=str(tmp / "config.yaml"), BOT_VAR_DIR=str(var), PYTHONPATH=str(ROOT),
+               WECHAT_API_BASE=api_base, WECOM_API_BASE=api_base)
+    if "BENCH_KEEP_DB" not in env:
+        env.pop("DATABASE_URL", None)
+        env.pop("REDIS_URL", None)
+    return env
+
+
+def _raw_baseline(api_base: str, n: int, threads: int) -> float:
+    """What {threads} threads sending straight to the fake API manage: the ceiling at this latency."""
+    import requests
+    from concurrent.futures import ThreadPoolExecutor
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=threads)
+    session.mount("http://", adapter)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda i: session.post(f"{api_base}message/custom/send?access_token=x",
+                                             json={"touser": f"u{i}", "msgtype": "text", "text": {"content": "x"}}),
+                      range(n)))
+    return n / (time.perf_counter() - start)
+
+
+def bench_broadcast(recipients: int = 10_000, latency_ms: int = 20) -> None:
+    from bot import fakeapi
+    server, state = fakeapi.serve()
+    api_base = f"http://127.0.0.1:{server.server_address[1]}/cgi-bin/"
+    state.latency_s = latency_ms / 1000
+    print(f"== broadcast to {recipients} recipients (fake API {latency_ms} ms per call, rate limits lifted)")
+    results = {}
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory() as tmp:
+            env = _bench_config(Path(tmp), api_base)
+            subprocess.run([PY, "-m", "bot", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+            code = ("import sys; from bot.config import load_settings; from bot import services, broadcasts;"
+                    "from storage.models import ChannelUser; from sqlalchemy import insert;"
+                    "from storage.models import utcnow; s=services.build(load_settings());"
+                    f"rows=[dict(channel='wechat', user_id=f'bench-{{i}}', display_name='', phone='', roles=[],"
+                    f" followed=True, last_inbound_at=utcnow(), created_at=utcnow()) for i in range({recipients})];\n"
+                    "with s.db.session() as db:\n db.execute(insert(ChannelUser), rows)\n"
+                    "with s.db.session() as db:\n print(broadcasts.create(s, db, 'bench', 'body', 'all').id)")
+            broadcast_id = subprocess.run([PY, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True,
+                                          text=True).stdout.strip()
+            calls_before = len(state.calls)
+            start = time.perf_counter()
+            procs = [subprocess.Popen([PY, "-m", "bot", "worker", "--burst"], cwd=ROOT, env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+            for proc in procs:
+                proc.wait()
+            elapsed = time.perf_counter() - start
+            status = subprocess.run([PY, "-m", "bot", "broadcast", "status", broadcast_id, "--json"], cwd=ROOT,
+                                    env=env, check=True, capture_output=True, text=True).stdout
+            figures = json.loads(status)
+            sent_calls = len(state.calls) - calls_before
+            results[workers] = figures["sent"] / elapsed
+            print(f"  {workers} worker{'s' if workers > 1 else ' '}: {results[workers]:6.0f} sends/s "
+                  f"({figures['sent']}/{figures['total']} sent, {figures['failed']} failed, {elapsed:.1f} s incl. start-up,"
+                  f" API calls {sent_calls - 1})")
+            from storage.redis import stop_embedded
+            stop_embedded(Path(tmp) / "var")
+    baseline = _raw_baseline(api_base, 2000, 32)
+    print(f"  baseline: 32 bare client threads, no database: {baseline:6.0f} sends/s")
+    print(f"  ratio to baseline: 1 worker {results[1] / baseline:.2f}, 2 workers {results[2] / baseline:.2f}")
+    server.shutdown()
+
+
 if __name__ == "__main__":
-    bench_nlp()
-    bench_webhook()
+    parts = sys.argv[1:] or ["nlp", "webhook", "broadcast"]
+    if "nlp" in parts:
+        bench_nlp()
+    if "webhook" in parts:
+        bench_webhook()
+    if "broadcast" in parts:
+        bench_broadcast()

@@ -35,6 +35,7 @@ class FakeState:
 
 class Handler(BaseHTTPRequestHandler):
     state: FakeState  # set on the subclass made by `serve`
+    protocol_version = "HTTP/1.1"   # keep-alive, as the real API servers
 
     def log_message(self, *args):  # quiet: tests read /_calls instead
         pass
@@ -105,7 +106,8 @@ def serve(host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadingHTTPServer, 
     """Start in a background thread; returns the server (see .server_address) and its state."""
     state = FakeState()
     handler = type("BoundHandler", (Handler,), {"state": state})
-    server = ThreadingHTTPServer((host, port), handler)
+    server_class = type("FakeServer", (ThreadingHTTPServer,), {"request_queue_size": 256})
+    server = server_class((host, port), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="fake-wechat-api", daemon=True).start()
     return server, state

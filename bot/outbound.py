@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 
 from wechatpy import WeChatClient
@@ -90,12 +91,26 @@ class WeComAppClient(_TokenRefresh, WeComClient):
             "corpid": self.corp_id, "corpsecret": self.secret})
 
 
+_clients = threading.local()
+
+
+def _client(cls, name: str, conf, services):
+    """One client per thread and configuration, so its HTTP connections are kept alive and reused."""
+    key = (name, id(services), conf)
+    cached = getattr(_clients, "cache", None)
+    if cached is None:
+        cached = _clients.cache = {}
+    if key not in cached:
+        cached[key] = cls(conf, services.redis)
+    return cached[key]
+
+
 def official_account(services) -> OfficialAccountClient:
-    return OfficialAccountClient(services.settings.wechat, services.redis)
+    return _client(OfficialAccountClient, "wechat", services.settings.wechat, services)
 
 
 def wecom(services) -> WeComAppClient:
-    return WeComAppClient(services.settings.wecom, services.redis)
+    return _client(WeComAppClient, "wecom", services.settings.wecom, services)
 
 
 def choose_kind(channel: str, user, to_group: bool = False) -> str:
