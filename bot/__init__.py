@@ -10,18 +10,19 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     """Build the WSGI app: settings loaded once (defaults → config.yaml → env → overrides)."""
     from bot import services as services_mod
     from bot.channels import group_webhook, official_account, wecom
-    from bot import errors_http, web
+    from bot import admin, errors_http, web
     from bot import logs
     settings = settings or load_settings(**(overrides or {}))
     logs.configure()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes,
-                      JSON_AS_ASCII=False)
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", WTF_CSRF_TIME_LIMIT=None)
     app.json.ensure_ascii = False
     services = services_mod.build(settings)
     app.extensions["bot"] = services
     for blueprint in (official_account.bp, wecom.bp, group_webhook.bp, web.bp):
         app.register_blueprint(blueprint)
+    admin.init_app(app, exempt_blueprints=(official_account.bp, wecom.bp, group_webhook.bp, web.bp))
     errors_http.init_app(app)
     services_mod.warm_nlp(services)
     return app

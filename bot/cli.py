@@ -480,6 +480,27 @@ def cmd_broadcast_failures(args, settings):
         print(f"{r['channel']}:{r['recipient']}  {r['kind']}  tries {r['attempts']}  {r['error']}")
 
 
+def cmd_staff_add(args, settings):
+    import getpass
+
+    from bot import services
+    from storage import staff
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise SystemExit("the passwords differ")
+    built = services.build(settings)
+    try:
+        with built.db.session() as session:
+            staff.add(session, args.username, password, args.role, args.department or "")
+            staff.audit(session, "cli", "staff.add", args.username, args.role)
+    except ValueError as exc:
+        raise SystemExit(f"not added: {exc}")
+    print(f"staff account {args.username} ({args.role}) saved")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="联企助手 command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -623,6 +644,13 @@ def build_parser() -> argparse.ArgumentParser:
     b_fail.add_argument("id", type=int)
     b_fail.add_argument("--json", action="store_true")
     b_fail.set_defaults(fn=cmd_broadcast_failures)
+    stf = sub.add_parser("staff", help="console accounts").add_subparsers(dest="sub", required=True)
+    s_add = stf.add_parser("add", help="add an account (or reset its password and role)")
+    s_add.add_argument("username")
+    s_add.add_argument("--role", required=True, choices=("admin", "staff", "viewer"))
+    s_add.add_argument("--department", help="staff only: see and handle this department's tickets only")
+    s_add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    s_add.set_defaults(fn=cmd_staff_add)
     fake = sub.add_parser("fake-api", help="run the local fake WeChat/WeCom API (offline demo)")
     fake.add_argument("--host", default="127.0.0.1")
     fake.add_argument("--port", type=int, default=8001)

@@ -11,6 +11,7 @@ DEMO_ENTERPRISES = [
     ("吉首智造精密机械有限公司", "91433100DEMO00005E", "装备制造", ["规上企业", "高新技术企业"]),
 ]   # tags double as eligibility statuses (高新技术企业, 专精特新, 规上企业, 小微企业 …)
 DEMO_STAFF = ("wechat", "demo-staff-openid", "园区优化办（演示）")
+DEMO_CONSOLE = ("admin", "demo-admin-2026")   # console login of the offline demo only: change it for real use
 
 
 def seed(session, force: bool = False) -> str:
@@ -22,6 +23,9 @@ def seed(session, force: bool = False) -> str:
     channel, user_id, display = DEMO_STAFF
     staff = users.get_or_create(session, channel, user_id, display)
     staff.roles = ["staff"]
+    from storage import staff as accounts
+    if accounts.by_username(session, DEMO_CONSOLE[0]) is None:
+        accounts.add(session, DEMO_CONSOLE[0], DEMO_CONSOLE[1], "admin")
     _demo_meeting(session)
     from bot import policies, services
     counts = policies.seed_demo(services.current(), session)

@@ -242,3 +242,26 @@ class Delivery(Base):
     not_before: Mapped[datetime | None] = mapped_column(DateTime)     # back-off after a transient error
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)     # lease: a crashed worker's claim expires
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class StaffAccount(Base):
+    """A console login: admin, staff (optionally scoped to one department) or viewer."""
+    __tablename__ = "staff_accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))          # admin | staff | viewer
+    department: Mapped[str] = mapped_column(String(64), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """What a staff member did in the console, and when."""
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(120), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,158 @@
+"""Console pages: login/logout, the dashboard, the complaints queue and a ticket's detail."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import CSRFProtect
+
+from bot import complaint_reports, meetings, tickets
+from bot.admin import auth
+from bot.complaint_rules import CATEGORIES
+from bot.complaint_texts import STATUS_NAMES
+from storage import broadcasts as broadcast_store
+from storage import complaints as store
+from storage import meetings as meeting_store
+from storage import staff
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+csrf = CSRFProtect()
+
+
+def init_app(app, exempt_blueprints) -> None:
+    """CSRF on every console form (login included); the signed channel callbacks are exempt."""
+    csrf.init_app(app)
+    for blueprint in exempt_blueprints:
+        csrf.exempt(blueprint)
+    auth.login_manager.init_app(app)
+    app.teardown_appcontext(auth.close_db)
+    app.register_blueprint(bp)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("admin/login.html")
+    username = (request.form.get("username") or "").strip()[:64]
+    if auth.locked_out(username):
+        return render_template("admin/login.html", error="尝试次数过多，请5分钟后再试"), 429
+    account = staff.check_password(auth.db(), username, request.form.get("password") or "")
+    if account is None:
+        auth.record_failure(username)
+        return render_template("admin/login.html", error="用户名或密码错误"), 401
+    auth.clear_failures(username)
+    login_user(auth.StaffUser(account.id, account.username, account.role, account.department))
+    _audit("login")
+    return redirect(auth.safe_next(request.args.get("next")))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    _audit("logout")
+    logout_user()
+    return redirect(url_for("admin.login"))
+
+
+def quarter_start(today: date) -> date:
+    return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    session = auth.db()
+    since = quarter_start(tickets.local_today())
+    figures = complaint_reports.stats(session, since)
+    upcoming = meeting_store.upcoming(session, meetings.local_now())[:5]
+    recent = [(b, _broadcast_status(session, b.id)) for b in broadcast_store.recent(session, 5)]
+    return render_template("admin/dashboard.html", figures=figures, since=since, upcoming=upcoming,
+                           recent=recent, summary=complaint_reports.summary_line(figures), when=meetings.when)
+
+
+def _broadcast_status(session, broadcast_id):
+    from bot.broadcasts import status
+    return status(session, broadcast_id)
+
+
+def _scope():
+    """Staff scoped to a department see only its tickets."""
+    return current_user.department if current_user.role == "staff" and current_user.department else None
+
+
+@bp.get("/complaints")
+@login_required
+def complaints():
+    session = auth.db()
+    args = request.args
+    department = _scope() or args.get("department") or None
+    rows = store.listing(session, status=args.get("status") or None, department=department)
+    today = tickets.local_today()
+    if args.get("category"):
+        rows = [c for c in rows if c.category == args["category"]]
+    if args.get("source"):
+        rows = [c for c in rows if c.source == args["source"]]
+    if args.get("overdue"):
+        rows = [c for c in rows if c.status in store.OPEN_STATUSES and c.due < today]
+    if args.get("q"):
+        rows = [c for c in rows if args["q"] in c.description or args["q"].upper() in c.ticket_no]
+    return render_template("admin/complaints.html", rows=rows[:200], total=len(rows), args=args,
+                           statuses=STATUS_NAMES, categories=CATEGORIES, today=today,
+                           departments=sorted(current_app.extensions["bot"].complaint_rules.department_staff),
+                           sources=tickets.SOURCES, scoped=_scope())
+
+
+def _ticket_or_404(ticket: str):
+    complaint = store.by_ticket(auth.db(), ticket)
+    if complaint is None or (_scope() and complaint.department != _scope()):
+        abort(404)
+    return complaint
+
+
+@bp.get("/complaints/<ticket>")
+@login_required
+def complaint(ticket: str):
+    found = _ticket_or_404(ticket)
+    return render_template("admin/complaint.html", c=found, statuses=STATUS_NAMES,
+                           departments=sorted(current_app.extensions["bot"].complaint_rules.department_staff),
+                           next_statuses=sorted(tickets.TRANSITIONS[found.status]))
+
+
+@bp.post("/complaints/<ticket>")
+@login_required
+@auth.can_change
+def act_on_complaint(ticket: str):
+    """One form per action: assign, reply, note, extend, status. Every change is audited."""
+    services, session = current_app.extensions["bot"], auth.db()
+    found = _ticket_or_404(ticket)
+    form, actor = request.form, current_user.username
+    action = form.get("action")
+    try:
+        if action == "assign":
+            tickets.assign(services, session, found, actor, department=form.get("department") or None)
+        elif action == "reply" and form.get("text", "").strip():
+            tickets.reply(services, session, found, form["text"].strip(), actor)
+        elif action == "note" and form.get("text", "").strip():
+            tickets.add_note(session, found, form["text"].strip(), actor)
+        elif action == "extend":
+            tickets.extend(services, session, found, int(form.get("days") or 0), form.get("reason", ""), actor)
+        elif action == "status":
+            tickets.change_status(services, session, found, form.get("status", ""), actor,
+                                  public_text=form.get("text", "").strip())
+        else:
+            abort(400, "unknown action")
+    except (tickets.TicketError, ValueError) as exc:
+        session.rollback()
+        flash(f"未能修改：{exc}", "error")
+        return redirect(url_for("admin.complaint", ticket=ticket))
+    _audit(f"complaint.{action}", ticket, form.get("text", "") or form.get("status", "") or form.get("department", ""))
+    session.commit()
+    flash("已保存", "ok")
+    return redirect(url_for("admin.complaint", ticket=ticket))
+
+
+def _audit(action: str, target: str = "", detail: str = "") -> None:
+    session = auth.db()
+    staff.audit(session, current_user.username if current_user.is_authenticated else "-", action, target, detail)
+    session.commit()

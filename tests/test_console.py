@@ -1,0 +1,118 @@
+"""The staff console: login with CSRF and lock-out, roles, dashboard, complaints queue and actions."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import tickets
+from storage import complaints as store
+from storage import staff
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _csrf(client, path="/admin/login") -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def _login(client, username, password):
+    return client.post("/admin/login", data={"username": username, "password": password,
+                                             "csrf_token": _csrf(client)})
+
+
+@pytest.fixture
+def accounts(services):
+    with services.db.session() as session:
+        staff.add(session, "admin1", "admin-pass-1", "admin")
+        staff.add(session, "power", "power-pass-1", "staff", department="经发局")
+        staff.add(session, "reader", "reader-pass-1", "viewer")
+    return services
+
+
+def _file(services, text, category):
+    with services.db.session() as session:
+        return tickets.file(services, session, description=text, category=category, source="电话")[0].ticket_no
+
+
+def test_pages_need_a_login(client):
+    assert client.get("/admin/").status_code == 302
+    assert client.get("/admin/complaints").headers["Location"].startswith("/admin/login")
+
+
+def test_login_needs_the_csrf_token(client, accounts):
+    response = client.post("/admin/login", data={"username": "admin1", "password": "admin-pass-1"})
+    assert response.status_code == 400
+
+
+def test_login_and_logout(client, accounts):
+    assert _login(client, "admin1", "admin-pass-1").status_code == 302
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "本季度" in page and "受理" in page
+    client.post("/admin/logout", data={"csrf_token": _csrf(client, "/admin/")})
+    assert client.get("/admin/").status_code == 302
+
+
+def test_five_failures_lock_the_account_out(client, accounts):
+    for _ in range(5):
+        assert _login(client, "admin1", "wrong").status_code == 401
+    assert _login(client, "admin1", "admin-pass-1").status_code == 429
+
+
+def test_queue_filters_and_staff_see_only_their_department(client, accounts):
+    power = _file(accounts, "西区停电三天", "供电")          # 经发局
+    road = _file(accounts, "门口道路坑洼", "道路交通")       # 城建局
+    _login(client, "admin1", "admin-pass-1")
+    page = client.get("/admin/complaints").get_data(as_text=True)
+    assert power in page and road in page
+    assert road not in client.get("/admin/complaints?category=供电").get_data(as_text=True)
+    client.post("/admin/logout", data={"csrf_token": _csrf(client, "/admin/")})
+    _login(client, "power", "power-pass-1")
+    page = client.get("/admin/complaints").get_data(as_text=True)
+    assert power in page and road not in page
+    assert client.get(f"/admin/complaints/{road}").status_code == 404
+
+
+def test_staff_work_a_ticket_and_every_change_is_audited(client, accounts):
+    ticket = _file(accounts, "西区停电三天", "供电")
+    _login(client, "power", "power-pass-1")
+    token = _csrf(client, f"/admin/complaints/{ticket}")
+    for data in ({"action": "reply", "text": "供电所已到场抢修"}, {"action": "note", "text": "内部：变压器老化"},
+                 {"action": "status", "status": "resolved", "text": "已恢复供电"}):
+        assert client.post(f"/admin/complaints/{ticket}", data=dict(data, csrf_token=token)).status_code == 302
+    with accounts.db.session() as session:
+        complaint = store.by_ticket(session, ticket)
+        assert complaint.status == "resolved"
+        assert [e.kind for e in complaint.events][-3:] == ["reply", "note", "status"]
+        assert {e.action for e in staff.audit_log(session)} >= {"login", "complaint.reply", "complaint.status"}
+    page = client.get(f"/admin/complaints/{ticket}").get_data(as_text=True)
+    assert "供电所已到场抢修" in page and "内部：变压器老化" in page
+
+
+def test_a_viewer_cannot_change_anything(client, accounts):
+    ticket = _file(accounts, "西区停电三天", "供电")
+    _login(client, "reader", "reader-pass-1")
+    assert ticket in client.get(f"/admin/complaints/{ticket}").get_data(as_text=True)
+    response = client.post(f"/admin/complaints/{ticket}", data={"action": "note", "text": "x",
+                                                                "csrf_token": _csrf(client, "/admin/")})
+    assert response.status_code == 403
+
+
+def test_staff_add_on_the_command_line(app, settings, tmp_path, services):
+    import os
+    env = dict(os.environ, DATABASE_URL=settings.database_url, BOT_VAR_DIR=str(settings.var_dir),
+               BOT_CONFIG=str(tmp_path / "config.yaml"))
+    (tmp_path / "config.yaml").write_text(
+        (ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {settings.var_dir}"))
+    if settings.redis_url:
+        env["REDIS_URL"] = settings.redis_url
+    done = subprocess.run([sys.executable, "-m", "bot", "staff", "add", "wang", "--role", "staff",
+                           "--department", "城建局", "--password-stdin"], cwd=ROOT, env=env,
+                          input="wang-secret-1\n", capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    with services.db.session() as session:
+        assert staff.check_password(session, "wang", "wang-secret-1").department == "城建局"
+        assert staff.check_password(session, "wang", "nope") is None
