@@ -118,7 +118,7 @@ def load(port: int, bodies: list[tuple[str, bytes]], seconds: float = 5.0, threa
 def make_bodies(token: str, aes_key: str, app_id: str, safe: bool, n: int, first_id: int) -> list[tuple[str, bytes]]:
     from wechatpy.crypto import WeChatCrypto
 
-    from tests.payloads import oa_encrypted, oa_xml, plain_query
+    from tests.payloads import oa_xml, plain_query
     texts = messages() or ["你好"]
     bodies = []
     stamp = str(int(time.time()) + 30)

@@ -7,6 +7,15 @@ import sys
 from pathlib import Path
 
 
+def _emit(args, rows: list[dict], line) -> None:
+    """--json: the rows as one JSON document on stdout; otherwise one line per row."""
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        print(line(row))
+
+
 def _progress(label: str):
     """A one-line progress bar on stderr (stdout stays clean for --json)."""
     def show(done: int, total: int) -> None:
@@ -126,11 +135,7 @@ def cmd_complaints_list(args, settings):
     with built.db.session() as session:
         rows = [_ticket_dict(c) for c in complaints.listing(session, status=args.status,
                                                              department=args.department)]
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
-        return
-    for r in rows:
-        print(f"{r['ticket']}  {r['status']:<11} {r['category']:<5} {r['department']:<8} due {r['due']}  "
+    _emit(args, rows, lambda r: f"{r['ticket']}  {r['status']:<11} {r['category']:<5} {r['department']:<8} due {r['due']}  "
               f"{r['enterprise'] or '-'}  {r['description'][:30]}")
 
 
@@ -279,11 +284,7 @@ def cmd_meetings_list(args, settings):
                  "venue": m.venue, "capacity": m.capacity, "seats_taken": m.seats_taken,
                  "signup_deadline": m.signup_deadline.isoformat(), "status": m.status}
                 for m in store.all_meetings(session)]
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
-        return
-    for r in rows:
-        print(f"{r['id']:>4}  {r['starts_at'][:16]}  {r['status']:<9} {r['seats_taken']}/{r['capacity']}  "
+    _emit(args, rows, lambda r: f"{r['id']:>4}  {r['starts_at'][:16]}  {r['status']:<9} {r['seats_taken']}/{r['capacity']}  "
               f"{r['title']}  @{r['venue']}")
 
 
@@ -305,11 +306,7 @@ def cmd_meetings_attendees(args, settings):
                              "是" if r["no_show"] else "", r["note"], r["user"]])
         sys.stdout.buffer.write(("\ufeff" + buffer.getvalue()).encode("utf-8"))   # Excel reads UTF-8 with a BOM
         return
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
-        return
-    for r in rows:
-        print(f"{r['position']:>3}  {r['status']:<10} {r['seats']}人  {r['name'] or r['user']}  {r['enterprise']}")
+    _emit(args, rows, lambda r: f"{r['position']:>3}  {r['status']:<10} {r['seats']}人  {r['name'] or r['user']}  {r['enterprise']}")
 
 
 def cmd_meetings_show(args, settings):
@@ -409,11 +406,7 @@ def cmd_policies_list(args, settings):
     built = services.build(settings)
     with built.db.session() as session:
         rows = [_policy_dict(p) for p in store.all_policies(session)]
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
-        return
-    for r in rows:
-        print(f"{r['id']:>4}  {r['deadline'] or '常年':<10}  {','.join(r['topics']):<8}  {r['title']}")
+    _emit(args, rows, lambda r: f"{r['id']:>4}  {r['deadline'] or '常年':<10}  {','.join(r['topics']):<8}  {r['title']}")
 
 
 def cmd_policies_search(args, settings):
@@ -421,11 +414,7 @@ def cmd_policies_search(args, settings):
     built = services.build(settings)
     with built.db.session() as session:
         rows = [dict(_policy_dict(p), score=score) for p, score in policies.search(built, session, args.text, limit=5)]
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
-        return
-    for r in rows:
-        print(f"{r['score']:6.2f}  {r['title']}  {r['amount']}")
+    _emit(args, rows, lambda r: f"{r['score']:6.2f}  {r['title']}  {r['amount']}")
 
 
 def cmd_broadcast_send(args, settings):
@@ -473,11 +462,7 @@ def cmd_broadcast_failures(args, settings):
     with built.db.session() as session:
         rows = [{"channel": d.channel, "recipient": d.recipient, "kind": d.kind, "attempts": d.attempts,
                  "error": d.error} for d in store.failures(session, args.id)]
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
-        return
-    for r in rows:
-        print(f"{r['channel']}:{r['recipient']}  {r['kind']}  tries {r['attempts']}  {r['error']}")
+    _emit(args, rows, lambda r: f"{r['channel']}:{r['recipient']}  {r['kind']}  tries {r['attempts']}  {r['error']}")
 
 
 def cmd_staff_add(args, settings):

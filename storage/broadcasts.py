@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Broadcast, Delivery, utcnow
+from storage.models import Broadcast, Delivery
 
 
 def create(session: Session, title: str, body: str, url: str, target: str, created_by: str,

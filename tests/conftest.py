@@ -140,3 +140,15 @@ def running_server(app, settings, tmp_path):
     proc.wait(timeout=15)
 
 
+
+
+@pytest.fixture
+def cli_env(app, settings, tmp_path):
+    """Environment for `python -m bot …` subprocesses on the test database and Redis."""
+    config = (ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {settings.var_dir}")
+    (tmp_path / "config.yaml").write_text(config)
+    env = dict(os.environ, DATABASE_URL=settings.database_url, BOT_VAR_DIR=str(settings.var_dir),
+               BOT_CONFIG=str(tmp_path / "config.yaml"))
+    if settings.redis_url:
+        env["REDIS_URL"] = settings.redis_url
+    return env

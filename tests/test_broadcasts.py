@@ -105,16 +105,12 @@ def test_staff_broadcast_from_the_chat_with_preview_and_confirm(client, settings
     assert "将向" not in (stranger.say("广播 假通知：内容") or "")
 
 
-def _worker_env(settings, fake_api, tmp_path, lease_s=1):
-    config = (ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {settings.var_dir}")
-    config = config.replace("lease_s: 120", f"lease_s: {lease_s}").replace("batch_size: 50", "batch_size: 20")
-    config = config.replace("send_threads: 16", "send_threads: 4")
-    (tmp_path / "config.yaml").write_text(config)
-    env = dict(os.environ, DATABASE_URL=settings.database_url, BOT_VAR_DIR=str(settings.var_dir),
-               BOT_CONFIG=str(tmp_path / "config.yaml"), WECHAT_API_BASE=fake_api.base, WECOM_API_BASE=fake_api.base)
-    if settings.redis_url:
-        env["REDIS_URL"] = settings.redis_url
-    return env
+def _worker_env(cli_env, fake_api):
+    """Workers on the fake API, with small batches and a 1 s lease so a crash is quick to recover."""
+    config = Path(cli_env["BOT_CONFIG"])
+    config.write_text(config.read_text().replace("lease_s: 120", "lease_s: 1").replace("batch_size: 50", "batch_size: 20")
+                      .replace("send_threads: 16", "send_threads: 4"))
+    return dict(cli_env, WECHAT_API_BASE=fake_api.base, WECOM_API_BASE=fake_api.base)
 
 
 def _worker(env):
@@ -122,14 +118,14 @@ def _worker(env):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
-def test_two_workers_share_a_broadcast_without_doubling_it(make_app, settings, fake_api, tmp_path):
+def test_two_workers_share_a_broadcast_without_doubling_it(make_app, cli_env, fake_api):
     app = make_app(jobs_inline=False)
     services = app.extensions["bot"]
     _people(services, 120)
     with services.db.session() as session:
         broadcast_id = broadcasts.create(services, session, "t", "b", "all").id
     fake_api.latency_s = 0.01
-    env = _worker_env(settings, fake_api, tmp_path)
+    env = _worker_env(cli_env, fake_api)
     workers = [_worker(env), _worker(env)]
     for worker in workers:
         assert worker.wait(timeout=120) == 0
@@ -139,14 +135,14 @@ def test_two_workers_share_a_broadcast_without_doubling_it(make_app, settings, f
         assert broadcasts.status(session, broadcast_id)["sent"] == 120
 
 
-def test_a_worker_killed_mid_broadcast_loses_nothing(make_app, settings, fake_api, tmp_path):
+def test_a_worker_killed_mid_broadcast_loses_nothing(make_app, cli_env, fake_api):
     app = make_app(jobs_inline=False)
     services = app.extensions["bot"]
     _people(services, 200)
     with services.db.session() as session:
         broadcast_id = broadcasts.create(services, session, "t", "b", "all").id
     fake_api.latency_s = 0.02
-    env = _worker_env(settings, fake_api, tmp_path, lease_s=1)
+    env = _worker_env(cli_env, fake_api)
     victim = _worker(env)
     deadline = time.monotonic() + 60
     while len(_sent_to(fake_api)) < 40 and time.monotonic() < deadline:
@@ -165,12 +161,12 @@ def test_a_worker_killed_mid_broadcast_loses_nothing(make_app, settings, fake_ap
     assert len(sent) - 200 <= 20                   # duplicates bounded by one claimed batch
 
 
-def test_cli_send_status_and_failures(make_app, settings, fake_api, tmp_path):
+def test_cli_send_status_and_failures(make_app, cli_env, fake_api):
     app = make_app(jobs_inline=False)
     services = app.extensions["bot"]
     _people(services, 4)
     fake_api.failures.append({"path": SEND, "errcode": 40003, "times": 1})
-    env = _worker_env(settings, fake_api, tmp_path)
+    env = _worker_env(cli_env, fake_api)
 
     def cli(*args):
         done = subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True,

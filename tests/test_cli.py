@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,13 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def run_cli(app, settings, tmp_path):
-    env = dict(os.environ, DATABASE_URL=settings.database_url, BOT_VAR_DIR=str(settings.var_dir),
-               BOT_CONFIG=str(tmp_path / "config.yaml"))
-    (tmp_path / "config.yaml").write_text(
-        (ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {settings.var_dir}"))
-    if settings.redis_url:
-        env["REDIS_URL"] = settings.redis_url
+def run_cli(cli_env):
+    env = cli_env
 
     def run(*args, stdin=None, check=True):
         done = subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, input=stdin,

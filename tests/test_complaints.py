@@ -13,7 +13,6 @@ from bot.workdays import WorkCalendar
 from helpers import GroupMember, OfficialAccountUser
 from payloads import oa_xml, reply_content
 from storage import complaints as store
-from storage import users
 
 TICKET = re.compile(r"TS\d{13}")
 

@@ -101,16 +101,9 @@ def test_a_viewer_cannot_change_anything(client, accounts):
     assert response.status_code == 403
 
 
-def test_staff_add_on_the_command_line(app, settings, tmp_path, services):
-    import os
-    env = dict(os.environ, DATABASE_URL=settings.database_url, BOT_VAR_DIR=str(settings.var_dir),
-               BOT_CONFIG=str(tmp_path / "config.yaml"))
-    (tmp_path / "config.yaml").write_text(
-        (ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {settings.var_dir}"))
-    if settings.redis_url:
-        env["REDIS_URL"] = settings.redis_url
+def test_staff_add_on_the_command_line(cli_env, services):
     done = subprocess.run([sys.executable, "-m", "bot", "staff", "add", "wang", "--role", "staff",
-                           "--department", "城建局", "--password-stdin"], cwd=ROOT, env=env,
+                           "--department", "城建局", "--password-stdin"], cwd=ROOT, env=cli_env,
                           input="wang-secret-1\n", capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     with services.db.session() as session:

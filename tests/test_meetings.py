@@ -1,7 +1,6 @@
 """Breakfast meetings: info, signup, waitlist, cancel-and-promote, reminders, check-in, tickets."""
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -11,7 +10,6 @@ from bot import meetings
 from helpers import OfficialAccountUser
 from payloads import oa_xml, plain_query
 from storage import meetings as store
-from storage import users
 
 
 def _meeting(services, capacity=5, days=7, deadline_days=None, **extra):

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, request
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.exceptions import InvalidAppIdException
 from wechatpy.replies import TextReply
 
 from bot.channels import guard
-from bot.channels.wechat_common import answer, to_message
+from bot.channels.wechat_common import answer, decrypt, to_message
 
 bp = Blueprint("wechat", __name__)
 
@@ -56,10 +56,4 @@ def _decrypt(crypto: WeChatCrypto, xml: str, token: str) -> str:
     args = request.args
     guard.require_equal(guard.sha1_signature(token, args.get("timestamp", ""), args.get("nonce", ""), encrypt),
                         args.get("msg_signature"))
-    try:
-        plain = crypto.decrypt_message(xml, args["msg_signature"], args.get("timestamp"), args.get("nonce"))
-    except (InvalidSignatureException, InvalidAppIdException):
-        abort(403, "invalid signature")
-    except Exception:
-        abort(400, "cannot decrypt")
-    return guard.check_xml(plain)
+    return decrypt(crypto, xml, args, (InvalidAppIdException,))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Response, abort
 
 from bot import jobs
+from bot.channels import guard
 from bot.channels.guard import cdata_safe
 from bot.errors import ServiceUnavailable
 from bot.message import Message
@@ -31,6 +32,18 @@ def to_message(channel: str, parsed) -> Message:
     return Message(channel=channel, user_id=sender, msg_type=msg_type, text=text, dedupe_key=dedupe,
                    event=EVENT_NAMES.get(event_name, event_name), event_key=str(raw.get("EventKey") or ""),
                    payload=raw, created_at=int(raw.get("CreateTime") or 0))
+
+
+def decrypt(crypto, xml: str, args, id_errors: tuple) -> str:
+    """The plaintext of an AES callback; a wrong signature or receiver id is 403, garbage is 400."""
+    from wechatpy.exceptions import InvalidSignatureException
+    try:
+        plain = crypto.decrypt_message(xml, args["msg_signature"], args.get("timestamp"), args.get("nonce"))
+    except (InvalidSignatureException, *id_errors):
+        abort(403, "invalid signature")
+    except Exception:
+        abort(400, "cannot decrypt")
+    return guard.check_xml(plain)
 
 
 def answer(services, msg: Message, render) -> Response:

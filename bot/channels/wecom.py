@@ -9,7 +9,7 @@ from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.replies import TextReply
 
 from bot.channels import guard
-from bot.channels.wechat_common import answer, to_message
+from bot.channels.wechat_common import answer, decrypt, to_message
 
 bp = Blueprint("wecom", __name__)
 
@@ -49,13 +49,7 @@ def callback():
         abort(400, "Encrypt missing")
     _verify(encrypt)
     args, crypto = request.args, _crypto()
-    try:
-        plain = crypto.decrypt_message(xml, args["msg_signature"], args.get("timestamp"), args.get("nonce"))
-    except (InvalidSignatureException, InvalidCorpIdException):
-        abort(403, "invalid signature")
-    except Exception:
-        abort(400, "cannot decrypt")
-    plain = guard.check_xml(plain)
+    plain = decrypt(crypto, xml, args, (InvalidCorpIdException,))
     try:
         parsed = parse_message(plain)
     except Exception:
