@@ -12,9 +12,10 @@ events = Router("events")
 general = Router("general")
 fallback = Router("fallback")
 
-# Menu keys configured in the Official Account menu → the intent they stand for.
-MENU_KEYS = {"MENU_HELP": "help", "MENU_COMPLAINT": "complaint.file", "MENU_STATUS": "complaint.status",
-             "MENU_POLICY": "policy.query", "MENU_MEETING": "meeting.info", "MENU_HUMAN": "human"}
+# Menu keys configured in the Official Account / WeCom menu → what clicking them says for the user.
+MENU_KEYS = {"MENU_HELP": "菜单", "MENU_COMPLAINT": "我要反映问题", "MENU_STATUS": "我的诉求",
+             "MENU_POLICY": "哪些政策适合我们", "MENU_MEETING": "下一期早茶会什么时候",
+             "MENU_SUBSCRIBE": "订阅政策推送", "MENU_HUMAN": "转人工"}
 
 
 @events.route(event("subscribe"))
@@ -36,8 +37,15 @@ def on_scan(msg, ctx):
 
 @events.route(event("click"))
 def on_click(msg, ctx):
-    name = MENU_KEYS.get(msg.event_key, "help")
-    return texts.MENU if name == "help" else texts.DID_YOU_MEAN.format(guess=texts.INTENT_NAMES[name])
+    """A menu click is answered exactly as if the user had typed the item's phrase."""
+    from dataclasses import replace
+
+    import nlp
+    from bot.pipeline import route
+    phrase = MENU_KEYS.get(msg.event_key, "菜单")
+    typed = replace(msg, msg_type="text", text=phrase, event="", event_key="")
+    ctx.nlu = nlp.classify(phrase)
+    return route(typed, ctx)
 
 
 @events.route(msg_type("event"))

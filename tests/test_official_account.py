@@ -84,9 +84,13 @@ def test_subscribe_welcomes_and_unsubscribe_stops_pushes(client, settings, servi
         assert users.find(session, "wechat", "openid-sub").followed is False
 
 
-def test_menu_click_is_answered(client, settings):
-    reply = OfficialAccountUser(client, settings).event("CLICK", EventKey="MENU_HELP")
-    assert "园区联企助手" in reply
+def test_menu_clicks_act_like_typing_the_item(client, settings):
+    user = OfficialAccountUser(client, settings)
+    assert "园区联企助手" in user.event("CLICK", EventKey="MENU_HELP")
+    assert "描述一下遇到的问题" in user.event("CLICK", EventKey="MENU_COMPLAINT")   # starts the guided flow
+    assert "已取消" in user.say("取消")
+    assert "没有办理中的诉求" in user.event("CLICK", EventKey="MENU_STATUS")
+    assert "工作人员" in user.event("CLICK", EventKey="MENU_HUMAN")
 
 
 def test_safe_mode_reply_is_encrypted(client, settings):

@@ -28,7 +28,10 @@ def to_message(channel: str, parsed) -> Message:
     event_name = str(raw.get("Event") or "").lower() if msg_type == "event" else ""
     if event_name == "subscribe" and str(raw.get("EventKey") or "").startswith("qrscene_"):
         event_name = "subscribe"    # subscribing by scanning a code is still a subscription
-    dedupe = str(raw.get("MsgId") or raw.get("MsgID") or f"{sender}:{raw.get('CreateTime')}:{event_name}")
+    # Events have no MsgId: WeChat's retries repeat FromUserName+CreateTime; the EventKey keeps two
+    # different menu clicks in the same second apart.
+    dedupe = str(raw.get("MsgId") or raw.get("MsgID")
+                 or f"{sender}:{raw.get('CreateTime')}:{event_name}:{raw.get('EventKey') or ''}")[:160]
     return Message(channel=channel, user_id=sender, msg_type=msg_type, text=text, dedupe_key=dedupe,
                    event=EVENT_NAMES.get(event_name, event_name), event_key=str(raw.get("EventKey") or ""),
                    payload=raw, created_at=int(raw.get("CreateTime") or 0))
