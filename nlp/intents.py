@@ -19,6 +19,8 @@ INTENTS = ("complaint.file", "complaint.status", "policy.query", "policy.subscri
            "help", "human", "smalltalk", "other")
 SIMILARITY_WEIGHT = 3.0   # a perfect paraphrase counts like one strong rule
 SIMILARITY_FLOOR = 0.2    # below this cosine, shared characters are coincidence
+DECISIVE_SCORE = 5.0      # a rule score this high, ahead by more than similarity can add,
+DECISIVE_MARGIN = SIMILARITY_WEIGHT + 0.5   # needs no similarity pass
 
 
 class IntentDataError(ValueError):
@@ -151,6 +153,9 @@ def score(text: str, model: IntentModel | None = None) -> Scores:
             if match:
                 scores[name] += rule.weight
                 evidence.append(Evidence(name, rule.weight, "rule", match.group(0)))
+    ranked = sorted(scores.values(), reverse=True)
+    if ranked[0] >= DECISIVE_SCORE and ranked[0] - ranked[1] >= DECISIVE_MARGIN:
+        return result   # the rules have decided: similarity (at most +3) could not change the winner
     for label, (cosine, i) in model.index.best_per_label(features(text)).items():
         if cosine > SIMILARITY_FLOOR:
             bonus = SIMILARITY_WEIGHT * (cosine - SIMILARITY_FLOOR) / (1 - SIMILARITY_FLOOR)
