@@ -5,10 +5,9 @@ from flask import Blueprint, abort, request
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException
-from wechatpy.replies import TextReply
 
 from bot.channels import guard
-from bot.channels.wechat_common import answer, decrypt, to_message
+from bot.channels.wechat_common import decrypt, reply_and_answer
 
 bp = Blueprint("wechat", __name__)
 
@@ -36,16 +35,7 @@ def callback():
     if args.get("encrypt_type", "raw").lower() == "aes":   # compatible and safe mode
         crypto = WeChatCrypto(conf.token, conf.aes_key, conf.app_id)
         xml = _decrypt(crypto, xml, conf.token)
-    try:
-        parsed = parse_message(xml)
-    except Exception:
-        abort(400, "unreadable message")
-    msg = to_message("wechat", parsed)
-
-    def render(text: str) -> str:
-        body = TextReply(source=parsed.target, target=parsed.source, content=text).render()
-        return crypto.encrypt_message(body, args.get("nonce", ""), args.get("timestamp")) if crypto else body
-    return answer(guard.services(), msg, render)
+    return reply_and_answer(guard.services(), "wechat", xml, parse_message, crypto, args)
 
 
 def _decrypt(crypto: WeChatCrypto, xml: str, token: str) -> str:

@@ -49,6 +49,20 @@ def decrypt(crypto, xml: str, args, id_errors: tuple) -> str:
     return guard.check_xml(plain)
 
 
+def reply_and_answer(services, channel: str, xml: str, parser, crypto, args) -> Response:
+    """Parse the (decrypted) XML, dispatch, and reply in kind: encrypted when the request was."""
+    from wechatpy.replies import TextReply
+    try:
+        parsed = parser(xml)
+    except Exception:
+        abort(400, "unreadable message")
+
+    def render(text: str) -> str:
+        body = TextReply(source=parsed.target, target=parsed.source, content=text).render()
+        return crypto.encrypt_message(body, args.get("nonce", ""), args.get("timestamp")) if crypto else body
+    return answer(services, to_message(channel, parsed), render)
+
+
 def answer(services, msg: Message, render) -> Response:
     """Dispatch, queue any follow-up pushes, and render the passive reply (or 'success')."""
     try:

@@ -6,10 +6,9 @@ from wechatpy.enterprise import parse_message
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
-from wechatpy.replies import TextReply
 
 from bot.channels import guard
-from bot.channels.wechat_common import answer, decrypt, to_message
+from bot.channels.wechat_common import decrypt, reply_and_answer
 
 bp = Blueprint("wecom", __name__)
 
@@ -50,13 +49,4 @@ def callback():
     _verify(encrypt)
     args, crypto = request.args, _crypto()
     plain = decrypt(crypto, xml, args, (InvalidCorpIdException,))
-    try:
-        parsed = parse_message(plain)
-    except Exception:
-        abort(400, "unreadable message")
-    msg = to_message("wecom", parsed)
-
-    def render(text: str) -> str:
-        body = TextReply(source=parsed.target, target=parsed.source, content=text).render()
-        return crypto.encrypt_message(body, args.get("nonce", ""), args.get("timestamp"))
-    return answer(guard.services(), msg, render)
+    return reply_and_answer(guard.services(), "wecom", plain, parse_message, crypto, args)
