@@ -109,3 +109,30 @@ def test_staff_add_on_the_command_line(cli_env, services):
     with services.db.session() as session:
         assert staff.check_password(session, "wang", "wang-secret-1").department == "城建局"
         assert staff.check_password(session, "wang", "nope") is None
+
+
+def test_broadcast_compose_preview_confirm_and_progress(client, accounts, fake_api):
+    with accounts.db.session() as session:
+        from storage import users
+        for openid in ("fan-1", "fan-2"):
+            users.seen(session, "wechat", openid)
+    _login(client, "admin1", "admin-pass-1")
+    token = _csrf(client, "/admin/broadcasts")
+    form = {"title": "研发补助申报通知", "body": "请于月底前申报", "url": "", "target": "all", "csrf_token": token}
+    preview = client.post("/admin/broadcasts/preview", data=form).get_data(as_text=True)
+    assert "将向 <b>2</b> 位接收人" in preview
+    assert not [c for c in fake_api.calls if c["path"] == "/cgi-bin/message/custom/send"]   # nothing sent yet
+    response = client.post("/admin/broadcasts", data=form)
+    assert response.status_code == 302
+    status = client.get(response.headers["Location"] + "/status").get_json()
+    assert status["total"] == 2 and status["sent"] == 2
+    assert sorted(c["body"]["touser"] for c in fake_api.calls if c["path"] == "/cgi-bin/message/custom/send") == \
+        ["fan-1", "fan-2"]
+    assert "研发补助申报通知" in client.get("/admin/broadcasts").get_data(as_text=True)
+
+
+def test_a_viewer_cannot_send_a_broadcast(client, accounts):
+    _login(client, "reader", "reader-pass-1")
+    token = _csrf(client, "/admin/broadcasts")
+    response = client.post("/admin/broadcasts", data={"title": "t", "body": "b", "target": "all", "csrf_token": token})
+    assert response.status_code == 403

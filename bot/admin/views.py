@@ -156,3 +156,62 @@ def _audit(action: str, target: str = "", detail: str = "") -> None:
     session = auth.db()
     staff.audit(session, current_user.username if current_user.is_authenticated else "-", action, target, detail)
     session.commit()
+
+
+@bp.get("/broadcasts")
+@login_required
+def broadcasts_page():
+    session = auth.db()
+    recent = [(b, _broadcast_status(session, b.id)) for b in broadcast_store.recent(session, 20)]
+    return render_template("admin/broadcasts.html", recent=recent)
+
+
+@bp.post("/broadcasts/preview")
+@login_required
+@auth.can_change
+def broadcast_preview():
+    """Step 1: how many people the target reaches, before anything is sent."""
+    from bot import broadcasts
+    form = {k: (request.form.get(k) or "").strip() for k in ("title", "body", "url", "target")}
+    try:
+        count = len(broadcasts.recipients(auth.db(), form["target"] or "all"))
+    except broadcasts.TargetError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.broadcasts_page"))
+    if not form["title"] or not form["body"]:
+        flash("标题和正文都要填写", "error")
+        return redirect(url_for("admin.broadcasts_page"))
+    return render_template("admin/broadcast_preview.html", form=form, count=count)
+
+
+@bp.post("/broadcasts")
+@login_required
+@auth.can_change
+def broadcast_send():
+    """Step 2 (confirmed): record the deliveries; the worker sends them."""
+    from bot import broadcasts
+    services, session = current_app.extensions["bot"], auth.db()
+    form = {k: (request.form.get(k) or "").strip() for k in ("title", "body", "url", "target")}
+    created = broadcasts.create(services, session, form["title"], form["body"], form["target"] or "all",
+                                url=form["url"], created_by=current_user.username)
+    staff.audit(session, current_user.username, "broadcast.send", str(created.id), form["target"])
+    session.commit()
+    return redirect(url_for("admin.broadcast_detail", broadcast_id=created.id))
+
+
+@bp.get("/broadcasts/<int:broadcast_id>")
+@login_required
+def broadcast_detail(broadcast_id: int):
+    session = auth.db()
+    found = broadcast_store.get(session, broadcast_id) or abort(404)
+    return render_template("admin/broadcast.html", b=found, status=_broadcast_status(session, broadcast_id),
+                           failures=broadcast_store.failures(session, broadcast_id))
+
+
+@bp.get("/broadcasts/<int:broadcast_id>/status")
+@login_required
+def broadcast_status_json(broadcast_id: int):
+    """Polled by the page's progress bar."""
+    from flask import jsonify
+    broadcast_store.get(auth.db(), broadcast_id) or abort(404)
+    return jsonify(_broadcast_status(auth.db(), broadcast_id))
