@@ -136,3 +136,27 @@ def test_a_viewer_cannot_send_a_broadcast(client, accounts):
     token = _csrf(client, "/admin/broadcasts")
     response = client.post("/admin/broadcasts", data={"title": "t", "body": "b", "target": "all", "csrf_token": token})
     assert response.status_code == 403
+
+
+def test_meeting_roster_check_in_and_export(client, settings, accounts):
+    from datetime import timedelta
+
+    from bot import meetings
+    from helpers import OfficialAccountUser
+    start = meetings.local_now() + timedelta(days=3)
+    with accounts.db.session() as session:
+        meeting_id = meetings.create(session, title="电子信息早茶会", starts_at=start, venue="管委会", capacity=1).id
+    OfficialAccountUser(client, settings, "m-1").say("报名早茶会")
+    OfficialAccountUser(client, settings, "m-2").say("报名早茶会")
+    _login(client, "power", "power-pass-1")
+    page = client.get(f"/admin/meetings/{meeting_id}").get_data(as_text=True)
+    assert "m-1" in page and "候补第1位" in page
+    with accounts.db.session() as session:
+        from storage import meetings as store
+        first = store.roster(session, meeting_id)[0].id
+    token = _csrf(client, f"/admin/meetings/{meeting_id}")
+    assert client.post(f"/admin/meetings/{meeting_id}/checkin/{first}", data={"csrf_token": token}).status_code == 302
+    assert "已签到" in client.get(f"/admin/meetings/{meeting_id}").get_data(as_text=True)
+    exported = client.get(f"/admin/meetings/{meeting_id}/attendees.csv")
+    assert exported.data.startswith("\ufeff序号,姓名".encode()) and "已签到".encode() in exported.data
+    assert "电子信息早茶会" in client.get("/admin/meetings").get_data(as_text=True)

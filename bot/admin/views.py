@@ -215,3 +215,62 @@ def broadcast_status_json(broadcast_id: int):
     from flask import jsonify
     broadcast_store.get(auth.db(), broadcast_id) or abort(404)
     return jsonify(_broadcast_status(auth.db(), broadcast_id))
+
+
+@bp.get("/meetings")
+@login_required
+def meetings_page():
+    session = auth.db()
+    rows = meeting_store.all_meetings(session)
+    return render_template("admin/meetings.html", rows=rows, when=meetings.when)
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@login_required
+def meeting_detail(meeting_id: int):
+    session = auth.db()
+    meeting = meeting_store.get(session, meeting_id) or abort(404)
+    waitlist = {s.id: n for n, s in enumerate(meeting_store.waitlist(session, meeting_id), 1)}
+    return render_template("admin/meeting.html", m=meeting, roster=meeting_store.roster(session, meeting_id),
+                           waitlist=waitlist, raised=meeting_store.tickets_raised(session, meeting_id),
+                           statuses=STATUS_NAMES, when=meetings.when)
+
+
+@bp.post("/meetings/<int:meeting_id>/checkin/<int:signup_id>")
+@login_required
+@auth.can_change
+def meeting_checkin(meeting_id: int, signup_id: int):
+    session = auth.db()
+    record = meeting_store.get_signup(session, signup_id)
+    if record is None or record.meeting_id != meeting_id:
+        abort(404)
+    try:
+        meetings.check_in(session, record)
+    except meetings.MeetingError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.meeting_detail", meeting_id=meeting_id))
+    staff.audit(session, current_user.username, "meeting.checkin", str(meeting_id), record.user.user_id)
+    session.commit()
+    flash("已签到", "ok")
+    return redirect(url_for("admin.meeting_detail", meeting_id=meeting_id))
+
+
+@bp.get("/meetings/<int:meeting_id>/attendees.csv")
+@login_required
+def meeting_csv(meeting_id: int):
+    """The roster for Excel: Chinese headers, UTF-8 with a BOM."""
+    import csv
+    import io
+
+    from flask import Response
+    session = auth.db()
+    meeting = meeting_store.get(session, meeting_id) or abort(404)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["序号", "姓名", "企业", "状态", "人数", "未到场", "备注"])
+    names = {"confirmed": "已确认", "waitlisted": "候补", "cancelled": "已取消", "attended": "已签到"}
+    for n, s in enumerate(meeting_store.roster(session, meeting_id), 1):
+        writer.writerow([n, s.user.display_name or s.user.user_id, s.enterprise.name if s.enterprise else "",
+                         names[s.status], s.seats, "是" if s.no_show else "", s.note])
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename=meeting-{meeting.id}.csv"})
