@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from bot import jobs, replies
-from bot.router import Router, always, event, intent, keyword, msg_type, regex
+from bot.router import Router, always, event, intent, msg_type, regex
 from handlers import texts
 from storage import users
 
@@ -101,6 +101,3 @@ def _hand_to_staff(msg, ctx) -> None:
     who = msg.display_name or msg.user_id
     ctx.defer(jobs.notify_staff, texts.HUMAN_STAFF_NOTICE.format(who=who, enterprise=enterprise,
                                                                  text=msg.text[:200]))
-
-
-__all__ = ["events", "general", "fallback", "keyword"]

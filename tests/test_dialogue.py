@@ -69,3 +69,18 @@ def test_traditional_in_traditional_out(client, settings):
 def test_unclear_message_offers_the_menu(client, settings):
     reply = OfficialAccountUser(client, settings).say("今天天气怎么样")
     assert "没太明白" in reply and "反映问题" in reply
+
+
+def test_matchers_compose():
+    from types import SimpleNamespace
+
+    from bot.message import Message
+    from bot.router import event, intent, keyword, msg_type
+    from nlp import classify
+    ctx = SimpleNamespace(nlu=classify("早茶會我去不了了"), user=None)
+    text = Message("wechat", "u", "text", "早茶會我去不了了")
+    assert (intent("meeting.cancel") & keyword("早茶会"))(text, ctx)        # keywords see Simplified text
+    assert (keyword("补贴") | intent("meeting.cancel"))(text, ctx)
+    assert not (~msg_type("text"))(text, ctx)
+    assert not event("subscribe")(text, ctx)
+    assert repr(intent("help") & ~keyword("x")) == "(intent('help',) & ~keyword('x',))"
