@@ -9,6 +9,7 @@ from datetime import date, datetime
 from bot.tickets import local_today
 from bot.complaint_texts import RATING_NAMES, STATUS_NAMES
 from storage import complaints as store
+from storage import meetings as meeting_store
 from storage import messages
 
 EXPORT_COLUMNS = ("工单号", "类型", "类别", "诉求内容", "企业名称", "统一社会信用代码", "联系电话", "来源",
@@ -43,7 +44,7 @@ def stats(session, since: date | None = None, today: date | None = None) -> dict
             "repeats": sum(c.repeat_count for c in tickets),
         },
         "policy_queries": messages.count_intent(session, "policy.query", start),
-        "signup_requests": messages.count_intent(session, "meeting.signup", start),
+        "signups": meeting_store.count_signups(session, start),
     }
 
 
@@ -54,7 +55,7 @@ def summary_line(figures: dict) -> str:
     return (f"处理并报送诉求{c['handled']}件，办结{c['closed']}件，正在处理{c['in_progress']}件；"
             f"按时办结{c['closed_on_time']}件，超期{c['overdue']}件；"
             f"满意率{'—' if rate is None else f'{rate:.0%}'}（已评价{c['satisfaction']['rated']}件），"
-            f"重新办理{c['reopened']}件。政策咨询{figures['policy_queries']}次。")
+            f"重新办理{c['reopened']}件。政策咨询{figures['policy_queries']}次，早茶会报名{figures['signups']}人次。")
 
 
 def export_rows(session, since: date | None) -> list[list]:

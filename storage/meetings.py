@@ -104,3 +104,11 @@ def claim_reminder(session: Session, signup_id: int) -> bool:
 def tickets_raised(session: Session, meeting_id: int) -> list[Complaint]:
     return list(session.scalars(select(Complaint).where(Complaint.meeting_id == meeting_id)
                                 .order_by(Complaint.id)))
+
+
+def count_signups(session: Session, since: datetime | None = None) -> int:
+    """Signups that were not withdrawn (confirmed, waitlisted or attended)."""
+    query = select(func.count(MeetingSignup.id)).where(MeetingSignup.status != "cancelled")
+    if since is not None:
+        query = query.where(MeetingSignup.created_at >= since)
+    return session.scalar(query)

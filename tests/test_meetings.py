@@ -54,6 +54,10 @@ def test_one_open_meeting_signs_up_at_once_and_again_changes_nothing(client, set
     assert "已为您报名「乡情湘味政企早茶会」，1人" in reply and "管委会三楼会议室" in reply
     assert "无需重复报名" in user.say("早茶会算我一个")
     assert _roster(services, meeting_id) == [("u-1", "confirmed", 1)]
+    from bot import complaint_reports
+    with services.db.session() as session:
+        figures = complaint_reports.stats(session)
+    assert figures["signups"] == 1 and figures["policy_queries"] == 0
 
 
 def test_colleagues_in_the_same_or_a_following_message(client, settings, services):
