@@ -3,6 +3,7 @@ and the answers the chat gives. Used by the chat handlers and the CLI."""
 from __future__ import annotations
 
 import csv
+import json
 import threading
 import uuid
 from dataclasses import dataclass
@@ -170,3 +171,21 @@ def fits(policy, enterprise) -> str | None:
 
 def suitable(session, enterprise, today: date | None = None) -> list[tuple]:
     return [(p, why) for p in store.current(session, today or local_today()) if (why := fits(p, enterprise))]
+
+
+LAST_ANSWER_TTL_S = 1800
+
+
+def _last_key(msg) -> str:
+    return f"policy:last:{msg.channel}:{msg.chat_id or '-'}:{msg.user_id}"
+
+
+def remember_answer(services, msg, ids: list[int], question: str) -> None:
+    """What the user was last shown, so "第2条", "转咨询" and "催办" know what they refer to."""
+    services.redis.set(_last_key(msg), json.dumps({"ids": ids, "question": question}, ensure_ascii=False),
+                       ex=LAST_ANSWER_TTL_S)
+
+
+def last_answer(services, msg) -> dict:
+    raw = services.redis.get(_last_key(msg))
+    return json.loads(raw) if raw else {}

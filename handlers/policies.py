@@ -1,7 +1,6 @@
 """Policies in the chat: answer questions, expand one, what suits us, payouts, subscriptions."""
 from __future__ import annotations
 
-import json
 import re
 
 from bot import broadcasts, policies, tickets
@@ -15,26 +14,11 @@ from storage import policies as store
 router = Router("policies")
 PAYOUT = re.compile(r"到账|拨付|拨款|兑现|发放|什么时候发|哪个月|哪个环节|到哪一步|进度")
 ORDINALS = {"1": 0, "一": 0, "2": 1, "二": 1, "3": 2, "三": 2}
-LAST_TTL_S = 1800
-
-
-def _last_key(msg) -> str:
-    return f"policy:last:{msg.channel}:{msg.chat_id or '-'}:{msg.user_id}"
-
-
-def _remember(ctx, ids: list[int], question: str) -> None:
-    ctx.services.redis.set(_last_key(ctx.msg), json.dumps({"ids": ids, "question": question}, ensure_ascii=False),
-                           ex=LAST_TTL_S)
-
-
-def _recall(ctx) -> dict:
-    raw = ctx.services.redis.get(_last_key(ctx.msg))
-    return json.loads(raw) if raw else {}
 
 
 @router.route(regex(r"^(查看)?(第?[123一二三]条|详细|详情)[!.。]*$"))
 def expand(msg, ctx):
-    ids = _recall(ctx).get("ids") or []
+    ids = policies.last_answer(ctx.services, ctx.msg).get("ids") or []
     found = re.search(r"[123一二三]", ctx.nlu.text)
     position = ORDINALS[found.group(0)] if found else 0
     if position >= len(ids):
@@ -51,7 +35,7 @@ def suitable(msg, ctx):
     found = policies.suitable(ctx.session, enterprise)
     if not found:
         return texts.FIT_NONE
-    _remember(ctx, [p.id for p, _ in found[:5]], msg.text)
+    policies.remember_answer(ctx.services, ctx.msg, [p.id for p, _ in found[:5]], msg.text)
     lines = [texts.FIT_HEAD.format(name=enterprise.name, profile="、".join(policies.profile_words(enterprise)))]
     lines += [texts.FIT_ITEM.format(n=n, title=p.title, amount=p.amount or "见政策原文", why=why)
               for n, (p, why) in enumerate(found[:5], 1)]
@@ -61,7 +45,7 @@ def suitable(msg, ctx):
 @router.route(regex(r"^(转咨询|转为咨询|提交咨询)"))
 def consult(msg, ctx):
     """An unanswered policy question becomes a 咨询 ticket, answered by staff within 1 working day."""
-    question = _recall(ctx).get("question") or msg.text
+    question = policies.last_answer(ctx.services, ctx.msg).get("question") or msg.text
     user = ctx.user
     complaint, _ = tickets.file(ctx.services, ctx.session, description=question, category="其他",
                                 source=msg.channel, kind="咨询", enterprise_id=user.enterprise_id if user else None,
@@ -102,7 +86,7 @@ def broadcast_confirm(msg, ctx, state):
 @router.route(regex(r"^催办"))
 def chase_payout(msg, ctx):
     """A late payout the user wants the park to chase becomes a request (诉求)."""
-    question = _recall(ctx).get("question")
+    question = policies.last_answer(ctx.services, ctx.msg).get("question")
     if not question:
         return None
     user = ctx.user
@@ -116,9 +100,9 @@ def chase_payout(msg, ctx):
 def query(msg, ctx):
     hits = policies.search(ctx.services, ctx.session, ctx.nlu.text)
     if not hits:
-        _remember(ctx, [], msg.text)
+        policies.remember_answer(ctx.services, ctx.msg, [], msg.text)
         return texts.PAYOUT_GENERAL if PAYOUT.search(ctx.nlu.text) else texts.NO_HIT
-    _remember(ctx, [p.id for p, _ in hits], msg.text)
+    policies.remember_answer(ctx.services, ctx.msg, [p.id for p, _ in hits], msg.text)
     if PAYOUT.search(ctx.nlu.text):
         return policies.payout(hits[0][0])
     return policies.answer_hits([p for p, _ in hits])

@@ -49,30 +49,30 @@ def plain_query(token: str, timestamp: str | None = None, nonce: str = "nonce1",
     return urlencode(dict(signature=signature, timestamp=timestamp, nonce=nonce, **extra))
 
 
-def oa_encrypted(settings, xml: str, nonce: str = "n0nce"):
-    """(query, body) for safe mode: the message AES-encrypted, with both signatures."""
-    conf = settings.wechat
-    timestamp = str(int(time.time()))
-    crypto = WeChatCrypto(conf.token, conf.aes_key, conf.app_id)
-    envelope = crypto.encrypt_message(xml, nonce, timestamp)
+def _envelope(crypto, xml: str, nonce: str, timestamp: str) -> tuple[str, str]:
+    """(Encrypt, MsgSignature) of a message encrypted exactly as the platform does."""
     from defusedxml import ElementTree
-    root = ElementTree.fromstring(envelope)
-    body = f"<xml><ToUserName>{cdata('gh_demo')}</ToUserName><Encrypt>{cdata(root.findtext('Encrypt'))}</Encrypt></xml>"
-    query = plain_query(conf.token, timestamp, nonce, encrypt_type="aes",
-                        msg_signature=root.findtext("MsgSignature"))
-    return query, body, crypto
+    root = ElementTree.fromstring(crypto.encrypt_message(xml, nonce, timestamp))
+    return root.findtext("Encrypt"), root.findtext("MsgSignature")
+
+
+def oa_encrypted(settings, xml: str, nonce: str = "n0nce"):
+    """(query, body, crypto) for safe mode: the message AES-encrypted, with both signatures."""
+    conf, timestamp = settings.wechat, str(int(time.time()))
+    crypto = WeChatCrypto(conf.token, conf.aes_key, conf.app_id)
+    encrypt, signature = _envelope(crypto, xml, nonce, timestamp)
+    body = f"<xml><ToUserName>{cdata('gh_demo')}</ToUserName><Encrypt>{cdata(encrypt)}</Encrypt></xml>"
+    return plain_query(conf.token, timestamp, nonce, encrypt_type="aes", msg_signature=signature), body, crypto
 
 
 def wecom_encrypted(settings, xml: str, nonce: str = "n0nce"):
-    conf = settings.wecom
-    timestamp = str(int(time.time()))
+    """(query, body, crypto) for the WeCom callback."""
+    conf, timestamp = settings.wecom, str(int(time.time()))
     crypto = WeComCrypto(conf.token, conf.aes_key, conf.corp_id)
-    envelope = crypto.encrypt_message(xml, nonce, timestamp)
-    from defusedxml import ElementTree
-    root = ElementTree.fromstring(envelope)
-    body = f"<xml><ToUserName>{cdata(conf.corp_id)}</ToUserName><Encrypt>{cdata(root.findtext('Encrypt'))}</Encrypt><AgentID>{conf.agent_id}</AgentID></xml>"
-    query = urlencode(dict(msg_signature=root.findtext("MsgSignature"), timestamp=timestamp, nonce=nonce))
-    return query, body, crypto
+    encrypt, signature = _envelope(crypto, xml, nonce, timestamp)
+    body = (f"<xml><ToUserName>{cdata(conf.corp_id)}</ToUserName><Encrypt>{cdata(encrypt)}</Encrypt>"
+            f"<AgentID>{conf.agent_id}</AgentID></xml>")
+    return urlencode(dict(msg_signature=signature, timestamp=timestamp, nonce=nonce)), body, crypto
 
 
 def group_json(secret: str, text: str, mentioned: bool = False, msg_id: str | None = None,

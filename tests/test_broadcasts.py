@@ -113,17 +113,21 @@ def _worker_env(cli_env, fake_api):
     return dict(cli_env, WECHAT_API_BASE=fake_api.base, WECOM_API_BASE=fake_api.base)
 
 
+def _broadcast_for_workers(make_app, people: int):
+    """An app whose jobs wait for real workers, and a broadcast to `people` recipients."""
+    services = make_app(jobs_inline=False).extensions["bot"]
+    _people(services, people)
+    with services.db.session() as session:
+        return services, broadcasts.create(services, session, "t", "b", "all").id
+
+
 def _worker(env):
     return subprocess.Popen([sys.executable, "-m", "bot", "worker", "--burst"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 def test_two_workers_share_a_broadcast_without_doubling_it(make_app, cli_env, fake_api):
-    app = make_app(jobs_inline=False)
-    services = app.extensions["bot"]
-    _people(services, 120)
-    with services.db.session() as session:
-        broadcast_id = broadcasts.create(services, session, "t", "b", "all").id
+    services, broadcast_id = _broadcast_for_workers(make_app, 120)
     fake_api.latency_s = 0.01
     env = _worker_env(cli_env, fake_api)
     workers = [_worker(env), _worker(env)]
@@ -136,11 +140,7 @@ def test_two_workers_share_a_broadcast_without_doubling_it(make_app, cli_env, fa
 
 
 def test_a_worker_killed_mid_broadcast_loses_nothing(make_app, cli_env, fake_api):
-    app = make_app(jobs_inline=False)
-    services = app.extensions["bot"]
-    _people(services, 200)
-    with services.db.session() as session:
-        broadcast_id = broadcasts.create(services, session, "t", "b", "all").id
+    services, broadcast_id = _broadcast_for_workers(make_app, 200)
     fake_api.latency_s = 0.02
     env = _worker_env(cli_env, fake_api)
     victim = _worker(env)
