@@ -259,20 +259,20 @@ def cmd_meetings_create(args, settings):
 
 
 def cmd_meetings_edit(args, settings):
-    from bot import services
+    from bot import meetings, services
     from storage import meetings as store
     built = services.build(settings)
     with built.db.session() as session:
         meeting = store.get(session, args.id) or sys.exit(f"no meeting {args.id}")
-        for name in ("title", "venue", "theme", "host", "sector", "status", "capacity"):
-            value = getattr(args, name)
-            if value is not None:
-                setattr(meeting, name, value)
-        if args.starts_at:
-            meeting.starts_at = _parse_time(args.starts_at)
-        if args.signup_deadline:
-            meeting.signup_deadline = _parse_time(args.signup_deadline)
-        print(f"meeting {meeting.id} updated")
+        changes = {name: getattr(args, name) for name in ("title", "venue", "theme", "host", "sector", "status",
+                                                           "capacity")}
+        changes["starts_at"] = _parse_time(args.starts_at) if args.starts_at else None
+        changes["signup_deadline"] = _parse_time(args.signup_deadline) if args.signup_deadline else None
+        try:
+            promoted = meetings.edit(built, session, meeting, **changes)
+        except meetings.MeetingError as exc:
+            raise SystemExit(f"not changed: {exc}")
+        print(f"meeting {meeting.id} updated" + (f"; {len(promoted)} promoted from the waitlist" if promoted else ""))
 
 
 def cmd_meetings_list(args, settings):

@@ -4,9 +4,10 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from bot.tickets import local_today
+from bot.tickets import PARK_TZ, local_today
 from bot.complaint_texts import RATING_NAMES, STATUS_NAMES
 from storage import complaints as store
 from storage import meetings as meeting_store
@@ -21,7 +22,8 @@ def stats(session, since: date | None = None, today: date | None = None) -> dict
     """Handled, closed, in progress, on time, overdue, satisfaction, reopen rate, and breakdowns."""
     today = today or local_today()
     start = datetime.combine(since, datetime.min.time()) if since else None
-    tickets = [c for c in store.in_period(session, start) if start is None or c.created_at >= start]
+    tickets = [c for c in store.in_period(session, start)
+               if (start is None or c.created_at >= start) and not c.merged_into]
     closed = [c for c in tickets if c.status == "closed"]
     rated = [c for c in tickets if c.rating]
     levels = Counter(RATING_NAMES[c.rating] for c in rated)
@@ -46,6 +48,25 @@ def stats(session, since: date | None = None, today: date | None = None) -> dict
         "policy_queries": messages.count_intent(session, "policy.query", start),
         "signups": meeting_store.count_signups(session, start),
     }
+
+
+def _local_day(moment: datetime) -> date:
+    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(PARK_TZ).date()
+
+
+def weekly(session, weeks: int = 12, today: date | None = None) -> list[dict]:
+    """Tickets filed and closed in each of the last `weeks` weeks (Monday first), oldest first."""
+    today = today or local_today()
+    first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
+    filed, closed = Counter(), Counter()
+    for c in store.in_period(session, datetime.combine(first, datetime.min.time()) - timedelta(hours=8)):
+        if c.merged_into:
+            continue
+        filed[(_local_day(c.created_at) - first).days // 7] += 1
+        if c.closed_at:
+            closed[(_local_day(c.closed_at) - first).days // 7] += 1
+    return [{"week": (first + timedelta(days=7 * n)).isoformat(), "filed": filed.get(n, 0), "closed": closed.get(n, 0)}
+            for n in range(weeks)]
 
 
 def summary_line(figures: dict) -> str:

@@ -36,6 +36,8 @@ NOTIFY_EXTENDED = "您的工单 {ticket} 已延期至 {due}，原因：{reason}�
 NOTIFY_RESOLVED = ("您的工单 {ticket} 已办结：{text}\n"
                    "请对办理结果评价，回复数字：5 非常满意　4 满意　3 基本满意　2 不满意　1 非常不满意"
                    "（可在数字后附意见）。")
+NOTIFY_MERGED = "您的工单 {ticket} 与工单 {into} 是同一事项，已并入该工单一并办理。查询进度请发送“查询 {into}”。"
+MERGED_BY_STAFF = "已并入工单 {ticket} 一并办理"
 NOTIFY_STATUS = "您的工单 {ticket} 状态更新为：{status}。"
 RATING_THANKS_CLOSED = "感谢您的评价（{rating}），工单 {ticket} 已办结。"
 RATING_REOPENED = "很抱歉办理结果未让您满意（{rating}），工单 {ticket} 已重新办理，督办人员会跟进。"
@@ -47,3 +49,7 @@ STAFF_ESCALATION = "【督办】工单 {ticket}（{category}，承办：{departm
 STAFF_BAD_RATING = "【不满意】工单 {ticket}（{department}）被评价为“{rating}”，已重新办理。意见：{comment}"
 STAFF_NEW = "【新诉求】{ticket}（{category}）{enterprise}：{summary}"
 UNRATED_NOTE = "超过评价期限未评价，按未评价办结"
+
+EVENT_NAMES = {"filed": "登记", "status": "状态变更", "assigned": "交办", "reply": "答复", "note": "内部备注",
+               "extend": "延期", "merged": "并单", "attachment": "附件", "rated": "评价", "reopened": "重新办理",
+               "warned": "预警", "escalated": "督办"}

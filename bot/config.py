@@ -57,6 +57,7 @@ class Settings:
     serve_threads: int = 4
     scheduler_interval_s: int = 60
     jobs_inline: bool = False      # run background jobs at once, in-process (tests only)
+    simulator: bool = True         # the chat simulator at / (it signs callbacks: turn off in production)
     extra: dict = field(default_factory=dict)
 
     def with_overrides(self, **changes) -> "Settings":
@@ -71,6 +72,7 @@ ENV_NAMES = {
     "SECRET_KEY": (None, "secret_key"),
     "GROUP_WEBHOOK_SECRET": (None, "group_webhook_secret"),
     "TIMESTAMP_WINDOW_S": (None, "timestamp_window_s"),
+    "SIMULATOR": (None, "simulator"),
     "WECHAT_TOKEN": ("wechat", "token"),
     "WECHAT_APP_ID": ("wechat", "app_id"),
     "WECHAT_APP_SECRET": ("wechat", "app_secret"),
@@ -139,6 +141,13 @@ def _typed(raw: dict, name: str, kind, default):
         raise ConfigError(f"setting {name} must be {kind.__name__}, got {value!r}") from None
 
 
+def _flag(value) -> bool:
+    """YAML booleans, and the words an environment variable carries (0/1, false/true, off/on, no/yes)."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("0", "false", "off", "no", "")
+    return bool(value)
+
+
 def load_settings(path: str | os.PathLike | None = None, environ=None, **overrides) -> Settings:
     """Load and validate settings once; a missing or malformed key fails with its name."""
     environ = os.environ if environ is None else environ
@@ -167,6 +176,7 @@ def load_settings(path: str | os.PathLike | None = None, environ=None, **overrid
         wechat=_section(WeChatSettings, raw, "wechat"),
         wecom=_section(WeComSettings, raw, "wecom"),
         group_webhook_secret=str(raw["group_webhook_secret"]),
+        simulator=_flag(raw.get("simulator", True)),
         extra={k: v for k, v in raw.items() if k not in defaults},
         **simple,
     )

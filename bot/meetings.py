@@ -38,6 +38,26 @@ def create(session, *, title: str, starts_at: datetime, venue: str, capacity: in
                         sector=sector, status="open")
 
 
+MEETING_STATUSES = ("open", "closed", "held", "cancelled")
+
+
+def edit(services, session, meeting: Meeting, **changes) -> list[MeetingSignup]:
+    """Change a meeting (None leaves a field as it is). Capacity cannot drop below the seats already
+    confirmed; seats added go at once to the waitlist, in order, and those promoted are told."""
+    changes = {name: value for name, value in changes.items() if value is not None}
+    if changes.get("status", meeting.status) not in MEETING_STATUSES:
+        raise MeetingError(f"status must be one of {', '.join(MEETING_STATUSES)}")
+    capacity = changes.get("capacity", meeting.capacity)
+    if capacity < max(meeting.seats_taken, 1):
+        raise MeetingError(f"已确认 {meeting.seats_taken} 个座位，容量不能少于此数（至少 1）")
+    if changes.get("signup_deadline", meeting.signup_deadline) > changes.get("starts_at", meeting.starts_at):
+        raise MeetingError("报名截止时间不能晚于开始时间")
+    for name, value in changes.items():
+        setattr(meeting, name, value)
+    session.flush()
+    return promote(services, session, meeting) if meeting.status == "open" else []
+
+
 def open_for_signup(session, now: datetime) -> list[Meeting]:
     return [m for m in store.upcoming(session, now, ("open",)) if m.signup_deadline > now]
 

@@ -3,11 +3,12 @@ and the answers the chat gives. Used by the chat handlers and the CLI."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
@@ -28,16 +29,23 @@ class PolicyFileError(ValueError):
 
 def read_file(path: Path) -> list[dict]:
     """YAML (a list of records) or CSV (one record a row; topics separated by , or ;)."""
-    if path.suffix.lower() == ".csv":
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            records = list(csv.DictReader(handle))
+    return parse_text(path.name, path.read_text(encoding="utf-8-sig"))
+
+
+def parse_text(name: str, text: str) -> list[dict]:
+    """The records of a policy file's text; the name's suffix tells CSV from YAML."""
+    if name.lower().endswith(".csv"):
+        records = list(csv.DictReader(io.StringIO(text)))
         for record in records:
             record["topics"] = [t.strip() for t in (record.get("topics") or "").replace(";", ",").replace("，", ",")
                                 .split(",") if t.strip()]
         return records
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PolicyFileError(f"{name}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(data, list):
-        raise PolicyFileError(f"{path}: expected a list of policy records")
+        raise PolicyFileError(f"{name}: expected a list of policy records")
     return data
 
 
@@ -66,8 +74,39 @@ def import_records(services, session, records: list[dict], demo: bool = False, p
         counts["created" if created else "updated"] += 1
         if progress:
             progress(n, len(cleaned))
-    services.redis.set(VERSION_KEY, uuid.uuid4().hex)   # every process rebuilds its index on its next question
+    changed(services)
     return counts
+
+
+def changed(services) -> None:
+    """Every process rebuilds its index on its next question (called after any change to the base)."""
+    services.redis.set(VERSION_KEY, uuid.uuid4().hex)
+
+
+def save(services, session, policy, record: dict):
+    """Create (policy None) or edit one policy from a form's fields, checked as an import would be."""
+    cleaned = _clean(record, 1)
+    title = cleaned.pop("title")
+    cleaned.pop("extra", None)
+    for name in set(record) - {"title"}:   # a field emptied in the form is emptied in the base
+        cleaned.setdefault(name, None if name in DATE_FIELDS else "")
+    if policy is None:
+        if store.by_title(session, title) is not None:
+            raise PolicyFileError(f"已有同名政策「{title}」")
+        policy, _ = store.upsert(session, title, **cleaned)
+    else:
+        try:
+            store.update(session, policy, title, **cleaned)
+        except ValueError:
+            raise PolicyFileError(f"已有同名政策「{title}」") from None
+    changed(services)
+    return policy
+
+
+def expire(services, session, policy, today: date | None = None) -> None:
+    """No longer offered: valid until yesterday, so it leaves answers and suggestions at once."""
+    policy.valid_to = (today or local_today()) - timedelta(days=1)
+    changed(services)
 
 
 def seed_demo(services, session) -> dict:

@@ -77,11 +77,33 @@ def file(services, session, *, description: str, category: str, source: str, kin
     return complaint, False
 
 
+def merge(services, session, duplicate: Complaint, into: Complaint, actor: str) -> Complaint:
+    """Staff 并单: the duplicate is closed as merged, its telling and repeats counted on the other
+    ticket, and its owner told where to follow the matter. Merged tickets leave the office's figures."""
+    if duplicate.id == into.id:
+        raise TicketError("不能把工单并入它自己")
+    if duplicate.merged_into or duplicate.status == "closed":
+        raise TicketError(f"{duplicate.ticket_no} 已办结或已并单，不能再并入其他工单")
+    if into.status not in store.ACTIVE_STATUSES:
+        raise TicketError(f"{into.ticket_no} 已办结或已并单，请并入一件办理中的工单")
+    into.repeat_count += 1 + duplicate.repeat_count
+    store.add_event(session, into, actor, "merged", duplicate.description, source=duplicate.source,
+                    merged_from=duplicate.ticket_no)
+    duplicate.status, duplicate.closed_at, duplicate.merged_into = "closed", utcnow(), into.ticket_no
+    store.add_event(session, duplicate, actor, "merged", texts.MERGED_BY_STAFF.format(ticket=into.ticket_no),
+                    public=True, merged_into=into.ticket_no)
+    _tell_owner(services, session, duplicate, texts.NOTIFY_MERGED.format(ticket=duplicate.ticket_no,
+                                                                         into=into.ticket_no))
+    return into
+
+
 def change_status(services, session, complaint: Complaint, status: str, actor: str, note: str = "",
                   public_text: str = "") -> Complaint:
     """Move a ticket on; every change is an event, public ones are told to the owner."""
     if status not in STATUSES:
         raise TicketError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+    if complaint.merged_into:
+        raise TicketError(f"{complaint.ticket_no} 已并入 {complaint.merged_into}，请在该工单上办理")
     if status not in TRANSITIONS[complaint.status]:
         raise TicketError(f"cannot go from {complaint.status} to {status}")
     if status == "resolved":

@@ -46,6 +46,9 @@ def terms(text: str) -> list[str]:
     return tokens + [g for g in grams if g not in STOPWORDS]
 
 
+MIN_CORPUS = 10
+
+
 class PolicyIndex:
     """Built once from documents ({"id", "title", "summary", "body"}); `search` ranks them."""
 
@@ -61,7 +64,9 @@ class PolicyIndex:
         self.lengths = [sum(tf.values()) for tf in self.tf]
         self.avg_length = (sum(self.lengths) / len(self.lengths)) if self.lengths else 1.0
         df = Counter(term for tf in self.tf for term in tf)
-        n = len(docs)
+        # A small base (a park starting with a handful of policies) would make every term look common
+        # and push scores under the answer threshold: count as if at least MIN_CORPUS documents existed.
+        n = max(len(docs), MIN_CORPUS)
         self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self.postings: dict[str, list[int]] = defaultdict(list)
         for i, tf in enumerate(self.tf):

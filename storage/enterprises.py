@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from sqlalchemy import select
@@ -48,11 +49,14 @@ def upsert(session: Session, name: str, credit_code: str | None = None, industry
 
 def import_csv(session: Session, path: Path, progress=None) -> dict:
     """Import a roster CSV (UTF-8, with or without BOM); headers as in CSV_FIELDS."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    return import_text(session, path.read_text(encoding="utf-8-sig"), str(path), progress)
+
+
+def import_text(session: Session, text: str, name: str = "roster", progress=None) -> dict:
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     missing = {"name"} - set(rows[0].keys() if rows else ())
     if rows and missing:
-        raise ValueError(f"{path}: missing column(s): {', '.join(sorted(missing))}")
+        raise ValueError(f"{name}: missing column(s): {', '.join(sorted(missing))}")
     counts = {"created": 0, "updated": 0, "skipped": 0}
     for i, row in enumerate(rows, 1):
         if not (row.get("name") or "").strip():
@@ -71,3 +75,11 @@ def import_csv(session: Session, path: Path, progress=None) -> dict:
 
 def all_enterprises(session: Session) -> list[Enterprise]:
     return list(session.scalars(select(Enterprise).order_by(Enterprise.id)))
+
+
+def set_tags(enterprise: Enterprise, tags: list[str]) -> None:
+    enterprise.tags = sorted({t.strip() for t in tags if t.strip()})
+
+
+def all_tags(session: Session) -> list[str]:
+    return sorted({tag for tags in session.scalars(select(Enterprise.tags)) for tag in (tags or [])})

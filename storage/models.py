@@ -117,6 +117,7 @@ class Complaint(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    merged_into: Mapped[str | None] = mapped_column(String(20))   # staff merged this duplicate into that ticket
     enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
     events: Mapped[list["ComplaintEvent"]] = relationship(order_by="ComplaintEvent.id", lazy="selectin",
                                                           back_populates="complaint")

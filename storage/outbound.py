@@ -1,7 +1,7 @@
 """The push log: every message we send through the WeChat/WeCom API, and how it went."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import OutboundMessage, utcnow
@@ -30,3 +30,14 @@ def mark(row: OutboundMessage, status: str, error: str = "", kind: str | None = 
 
 def recent(session: Session, limit: int = 50) -> list[OutboundMessage]:
     return list(session.scalars(select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(limit)))
+
+
+def to_user_after(session: Session, channel: str, to: str, after_id: int, limit: int = 50) -> list[OutboundMessage]:
+    return list(session.scalars(select(OutboundMessage).where(
+        OutboundMessage.channel == channel, OutboundMessage.to == to, OutboundMessage.id > after_id)
+        .order_by(OutboundMessage.id).limit(limit)))
+
+
+def last_id_to(session: Session, channel: str, to: str) -> int:
+    return session.scalar(select(func.max(OutboundMessage.id)).where(
+        OutboundMessage.channel == channel, OutboundMessage.to == to)) or 0

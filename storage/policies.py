@@ -28,6 +28,24 @@ def upsert(session: Session, title: str, **fields) -> tuple[Policy, bool]:
     return policy, created
 
 
+def update(session: Session, policy: Policy, title: str, **fields) -> Policy:
+    """Edit in place (the title may change, but not to another policy's)."""
+    other = session.scalar(select(Policy).where(Policy.title == title, Policy.id != policy.id))
+    if other is not None:
+        raise ValueError(f"another policy is already titled {title!r}")
+    policy.title = title
+    for name, value in fields.items():
+        if name in FIELDS:
+            setattr(policy, name, value)
+    policy.updated_at = utcnow()
+    session.flush()
+    return policy
+
+
+def by_title(session: Session, title: str) -> Policy | None:
+    return session.scalar(select(Policy).where(Policy.title == title))
+
+
 def get(session: Session, policy_id: int) -> Policy | None:
     return session.get(Policy, policy_id)
 

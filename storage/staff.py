@@ -44,6 +44,16 @@ def check_password(session: Session, username: str, password: str) -> StaffAccou
     return account if account is not None and account.active else None
 
 
+def accounts(session: Session) -> list[StaffAccount]:
+    return list(session.scalars(select(StaffAccount).order_by(StaffAccount.username)))
+
+
+def update(account: StaffAccount, role: str, department: str, active: bool) -> None:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    account.role, account.department, account.active = role, department, active
+
+
 def audit(session: Session, actor: str, action: str, target: str = "", detail: str = "") -> None:
     session.add(AuditEntry(at=utcnow(), actor=actor, action=action, target=target, detail=detail[:1000]))
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import case, select
+from sqlalchemy import case, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import ChannelUser, utcnow
+from storage.models import ChannelUser, Enterprise, utcnow
 
 
 def get_or_create(session: Session, channel: str, user_id: str, display_name: str = "") -> ChannelUser:
@@ -74,3 +74,13 @@ def set_roles(session: Session, channel: str, user_id: str, roles: list[str]) ->
     user = get_or_create(session, channel, user_id)
     user.roles = sorted(set(roles))
     return user
+
+
+def listing(session: Session, query: str = "", limit: int = 200) -> list[ChannelUser]:
+    """Newest first; `query` matches the name, the WeChat id or the enterprise's name."""
+    statement = select(ChannelUser).outerjoin(Enterprise, ChannelUser.enterprise_id == Enterprise.id)
+    if query:
+        like = f"%{query}%"
+        statement = statement.where(or_(ChannelUser.display_name.like(like), ChannelUser.user_id.like(like),
+                                        Enterprise.name.like(like)))
+    return list(session.scalars(statement.order_by(ChannelUser.id.desc()).limit(limit)))

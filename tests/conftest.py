@@ -113,33 +113,46 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def running_server(app, settings, tmp_path):
-    """The real `python -m bot serve` (gunicorn, 2 workers) on the test database and Redis."""
-    port = _free_port()
-    env = dict(os.environ, DATABASE_URL=settings.database_url, BOT_VAR_DIR=str(settings.var_dir),
-               BOT_CONFIG=str(tmp_path / "config.yaml"))
-    config = (ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {settings.var_dir}")
-    (tmp_path / "config.yaml").write_text(config)
-    if settings.redis_url:
-        env["REDIS_URL"] = settings.redis_url
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.2)
-    else:
-        os.killpg(proc.pid, signal.SIGKILL)
+def running_server_factory(app, settings, tmp_path):
+    """Start the real `python -m bot serve` (gunicorn, 2 workers) on the test database and Redis;
+    `extra_env` adds variables (the fake API's address, say). Stopped at the end of the test."""
+    started = []
+
+    def start(extra_env: dict | None = None) -> str:
+        port = _free_port()
+        config_path = tmp_path / "serve-config.yaml"
+        config_path.write_text((ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {settings.var_dir}"))
+        env = dict(os.environ, DATABASE_URL=settings.database_url, BOT_VAR_DIR=str(settings.var_dir),
+                   BOT_CONFIG=str(config_path))
+        if settings.redis_url:
+            env["REDIS_URL"] = settings.redis_url
+        env.update(extra_env or {})
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        started.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    return base
+            except requests.RequestException:
+                time.sleep(0.2)
         pytest.fail("server did not start")
-    yield base
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=15)
+
+    yield start
+    for proc in started:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
+@pytest.fixture
+def running_server(running_server_factory):
+    """The real `python -m bot serve` (gunicorn, 2 workers) on the test database and Redis."""
+    return running_server_factory()
 
 
 @pytest.fixture
@@ -152,3 +165,14 @@ def cli_env(app, settings, tmp_path):
     if settings.redis_url:
         env["REDIS_URL"] = settings.redis_url
     return env
+
+
+@pytest.fixture
+def accounts(services):
+    """Console accounts: an admin, a staff member scoped to 经发局, and a read-only viewer."""
+    from storage import staff
+    with services.db.session() as session:
+        staff.add(session, "admin1", "admin-pass-1", "admin")
+        staff.add(session, "power", "power-pass-1", "staff", department="经发局")
+        staff.add(session, "reader", "reader-pass-1", "viewer")
+    return services

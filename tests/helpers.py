@@ -1,6 +1,8 @@
 """Small drivers that talk to the app through its real HTTP entry points."""
 from __future__ import annotations
 
+import re
+
 from payloads import group_json, oa_event, oa_xml, plain_query, reply_content
 
 
@@ -35,3 +37,12 @@ class GroupMember:
         response = self.client.post("/group", data=body, headers=headers)
         assert response.status_code == 200, response.data
         return response.get_json()["reply"]
+
+
+def csrf(client, path: str = "/admin/login") -> str:
+    """The CSRF token of a console page's forms."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def console_login(client, username: str, password: str):
+    return client.post("/admin/login", data={"username": username, "password": password, "csrf_token": csrf(client)})

@@ -1,36 +1,17 @@
 """The staff console: login with CSRF and lock-out, roles, dashboard, complaints queue and actions."""
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from bot import tickets
+from helpers import console_login, csrf
 from storage import complaints as store
 from storage import staff
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _csrf(client, path="/admin/login") -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
-
-
-def _login(client, username, password):
-    return client.post("/admin/login", data={"username": username, "password": password,
-                                             "csrf_token": _csrf(client)})
-
-
-@pytest.fixture
-def accounts(services):
-    with services.db.session() as session:
-        staff.add(session, "admin1", "admin-pass-1", "admin")
-        staff.add(session, "power", "power-pass-1", "staff", department="经发局")
-        staff.add(session, "reader", "reader-pass-1", "viewer")
-    return services
 
 
 def _file(services, text, category):
@@ -38,7 +19,7 @@ def _file(services, text, category):
         return tickets.file(services, session, description=text, category=category, source="电话")[0].ticket_no
 
 
-def test_pages_need_a_login(client):
+def test_pages_need_aconsole_login(client):
     assert client.get("/admin/").status_code == 302
     assert client.get("/admin/complaints").headers["Location"].startswith("/admin/login")
 
@@ -49,28 +30,28 @@ def test_login_needs_the_csrf_token(client, accounts):
 
 
 def test_login_and_logout(client, accounts):
-    assert _login(client, "admin1", "admin-pass-1").status_code == 302
+    assert console_login(client, "admin1", "admin-pass-1").status_code == 302
     page = client.get("/admin/").get_data(as_text=True)
     assert "本季度" in page and "受理" in page
-    client.post("/admin/logout", data={"csrf_token": _csrf(client, "/admin/")})
+    client.post("/admin/logout", data={"csrf_token": csrf(client, "/admin/")})
     assert client.get("/admin/").status_code == 302
 
 
 def test_five_failures_lock_the_account_out(client, accounts):
     for _ in range(5):
-        assert _login(client, "admin1", "wrong").status_code == 401
-    assert _login(client, "admin1", "admin-pass-1").status_code == 429
+        assert console_login(client, "admin1", "wrong").status_code == 401
+    assert console_login(client, "admin1", "admin-pass-1").status_code == 429
 
 
 def test_queue_filters_and_staff_see_only_their_department(client, accounts):
     power = _file(accounts, "西区停电三天", "供电")          # 经发局
     road = _file(accounts, "门口道路坑洼", "道路交通")       # 城建局
-    _login(client, "admin1", "admin-pass-1")
+    console_login(client, "admin1", "admin-pass-1")
     page = client.get("/admin/complaints").get_data(as_text=True)
     assert power in page and road in page
     assert road not in client.get("/admin/complaints?category=供电").get_data(as_text=True)
-    client.post("/admin/logout", data={"csrf_token": _csrf(client, "/admin/")})
-    _login(client, "power", "power-pass-1")
+    client.post("/admin/logout", data={"csrf_token": csrf(client, "/admin/")})
+    console_login(client, "power", "power-pass-1")
     page = client.get("/admin/complaints").get_data(as_text=True)
     assert power in page and road not in page
     assert client.get(f"/admin/complaints/{road}").status_code == 404
@@ -78,8 +59,8 @@ def test_queue_filters_and_staff_see_only_their_department(client, accounts):
 
 def test_staff_work_a_ticket_and_every_change_is_audited(client, accounts):
     ticket = _file(accounts, "西区停电三天", "供电")
-    _login(client, "power", "power-pass-1")
-    token = _csrf(client, f"/admin/complaints/{ticket}")
+    console_login(client, "power", "power-pass-1")
+    token = csrf(client, f"/admin/complaints/{ticket}")
     for data in ({"action": "reply", "text": "供电所已到场抢修"}, {"action": "note", "text": "内部：变压器老化"},
                  {"action": "status", "status": "resolved", "text": "已恢复供电"}):
         assert client.post(f"/admin/complaints/{ticket}", data=dict(data, csrf_token=token)).status_code == 302
@@ -94,10 +75,10 @@ def test_staff_work_a_ticket_and_every_change_is_audited(client, accounts):
 
 def test_a_viewer_cannot_change_anything(client, accounts):
     ticket = _file(accounts, "西区停电三天", "供电")
-    _login(client, "reader", "reader-pass-1")
+    console_login(client, "reader", "reader-pass-1")
     assert ticket in client.get(f"/admin/complaints/{ticket}").get_data(as_text=True)
     response = client.post(f"/admin/complaints/{ticket}", data={"action": "note", "text": "x",
-                                                                "csrf_token": _csrf(client, "/admin/")})
+                                                                "csrf_token": csrf(client, "/admin/")})
     assert response.status_code == 403
 
 
@@ -116,8 +97,8 @@ def test_broadcast_compose_preview_confirm_and_progress(client, accounts, fake_a
         from storage import users
         for openid in ("fan-1", "fan-2"):
             users.seen(session, "wechat", openid)
-    _login(client, "admin1", "admin-pass-1")
-    token = _csrf(client, "/admin/broadcasts")
+    console_login(client, "admin1", "admin-pass-1")
+    token = csrf(client, "/admin/broadcasts")
     form = {"title": "研发补助申报通知", "body": "请于月底前申报", "url": "", "target": "all", "csrf_token": token}
     preview = client.post("/admin/broadcasts/preview", data=form).get_data(as_text=True)
     assert "将向 <b>2</b> 位接收人" in preview
@@ -132,8 +113,8 @@ def test_broadcast_compose_preview_confirm_and_progress(client, accounts, fake_a
 
 
 def test_a_viewer_cannot_send_a_broadcast(client, accounts):
-    _login(client, "reader", "reader-pass-1")
-    token = _csrf(client, "/admin/broadcasts")
+    console_login(client, "reader", "reader-pass-1")
+    token = csrf(client, "/admin/broadcasts")
     response = client.post("/admin/broadcasts", data={"title": "t", "body": "b", "target": "all", "csrf_token": token})
     assert response.status_code == 403
 
@@ -148,13 +129,13 @@ def test_meeting_roster_check_in_and_export(client, settings, accounts):
         meeting_id = meetings.create(session, title="电子信息早茶会", starts_at=start, venue="管委会", capacity=1).id
     OfficialAccountUser(client, settings, "m-1").say("报名早茶会")
     OfficialAccountUser(client, settings, "m-2").say("报名早茶会")
-    _login(client, "power", "power-pass-1")
+    console_login(client, "power", "power-pass-1")
     page = client.get(f"/admin/meetings/{meeting_id}").get_data(as_text=True)
     assert "m-1" in page and "候补第1位" in page
     with accounts.db.session() as session:
         from storage import meetings as store
         first = store.roster(session, meeting_id)[0].id
-    token = _csrf(client, f"/admin/meetings/{meeting_id}")
+    token = csrf(client, f"/admin/meetings/{meeting_id}")
     assert client.post(f"/admin/meetings/{meeting_id}/checkin/{first}", data={"csrf_token": token}).status_code == 302
     assert "已签到" in client.get(f"/admin/meetings/{meeting_id}").get_data(as_text=True)
     exported = client.get(f"/admin/meetings/{meeting_id}/attendees.csv")

@@ -163,3 +163,20 @@ def test_20_concurrent_signups_never_confirm_more_than_5_seats(running_server, s
     assert statuses.count("confirmed") == 5 and statuses.count("waitlisted") == 15
     with services.db.session() as session:
         assert store.get(session, meeting_id).seats_taken == 5
+
+
+def test_edit_keeps_capacity_above_confirmed_seats_and_a_deadline_before_the_start(client, settings, services):
+    meeting_id = _meeting(services, capacity=2)
+    for openid in ("cap-1", "cap-2"):
+        _user(client, settings, services, openid).say("报名早茶会")
+    with services.db.session() as session:
+        meeting = store.get(session, meeting_id)
+        for bad in ({"capacity": 1}, {"signup_deadline": meeting.starts_at + timedelta(hours=1)},
+                    {"status": "postponed"}):
+            try:
+                meetings.edit(services, session, meeting, **bad)
+            except meetings.MeetingError:
+                continue
+            raise AssertionError(f"accepted {bad}")
+        assert meetings.edit(services, session, meeting, capacity=3, title="新标题") == []
+        assert (meeting.capacity, meeting.title) == (3, "新标题")

@@ -1,0 +1,104 @@
+"""What every console page shares: the blueprint, CSRF, the audit trail, scoping, form and file helpers."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+
+from flask import Blueprint, Response, current_app, request
+from flask_login import current_user
+from flask_wtf import CSRFProtect
+
+from bot.admin import auth
+from storage import staff
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+csrf = CSRFProtect()
+ROLE_NAMES = {"admin": "管理员", "staff": "工作人员", "viewer": "只读"}
+
+
+class FormError(ValueError):
+    """A form field that cannot be used as typed; its text is shown above the form."""
+
+
+def services():
+    return current_app.extensions["bot"]
+
+
+def audit(action: str, target: str = "", detail: str = "", commit: bool = True) -> None:
+    """Every staff action is recorded (who, what, on which record)."""
+    session = auth.db()
+    staff.audit(session, current_user.username if current_user.is_authenticated else "-", action, target, detail)
+    if commit:
+        session.commit()
+
+
+def scope() -> str | None:
+    """Staff scoped to a department see only its tickets."""
+    return current_user.department if current_user.role == "staff" and current_user.department else None
+
+
+def departments() -> list[str]:
+    return sorted(services().complaint_rules.department_staff)
+
+
+def text(name: str, limit: int = 4000, required: str | None = None) -> str:
+    value = (request.form.get(name) or "").strip()[:limit]
+    if required and not value:
+        raise FormError(f"请填写{required}")
+    return value
+
+
+def number(name: str, label: str, minimum: int = 0, default: int | None = None) -> int:
+    raw = (request.form.get(name) or "").strip()
+    if not raw and default is not None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise FormError(f"{label}要填整数") from None
+    if value < minimum:
+        raise FormError(f"{label}不能小于 {minimum}")
+    return value
+
+
+def day(name: str, label: str) -> date | None:
+    raw = (request.form.get(name) or "").strip()
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise FormError(f"{label}的日期格式应为 2026-03-15") from None
+
+
+def moment(name: str, label: str, required: bool = True) -> datetime | None:
+    raw = (request.form.get(name) or "").strip()
+    if not raw and not required:
+        return None
+    try:
+        return datetime.fromisoformat(raw).replace(second=0, microsecond=0)
+    except ValueError:
+        raise FormError(f"请填写{label}（如 2026-03-15T08:30）") from None
+
+
+def csv_download(filename: str, header: list[str], rows) -> Response:
+    """For Excel: Chinese headers, UTF-8 with a BOM."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+def uploaded_text(name: str, limit: int = 5 * 1024 * 1024) -> tuple[str, str]:
+    """(file name, text) of an uploaded UTF-8 file; a clear error for none, too big or not UTF-8."""
+    upload = request.files.get(name)
+    if upload is None or not upload.filename:
+        raise FormError("请选择要导入的文件")
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise FormError("文件太大（上限 5 MB）")
+    try:
+        return upload.filename, data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FormError("文件不是 UTF-8 编码，请在 Excel 中另存为“CSV UTF-8”") from None

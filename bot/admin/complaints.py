@@ -1,0 +1,167 @@
+"""Complaints: the queue with filters and search, a ticket's timeline and actions, filing on behalf,
+merging duplicates, and the export for the provincial platform."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from bot import complaint_reports, tickets
+from bot.admin import auth
+from bot.admin.common import FormError, audit, bp, departments, scope, services, text
+from bot.complaint_rules import CATEGORIES
+from bot.complaint_texts import EVENT_NAMES, STATUS_NAMES
+from storage import complaints as store
+from storage import enterprises
+
+# Where staff-filed tickets come from; chat channels file their own.
+STAFF_SOURCES = ("电话", "走访", "监测员", "12345", "早茶会")
+KINDS = ("诉求", "投诉", "咨询")
+
+
+def _filtered(args) -> list:
+    rows = store.listing(auth.db(), status=args.get("status") or None, department=scope() or args.get("department") or None)
+    today = tickets.local_today()
+    if args.get("category"):
+        rows = [c for c in rows if c.category == args["category"]]
+    if args.get("source"):
+        rows = [c for c in rows if c.source == args["source"]]
+    if args.get("overdue"):
+        rows = [c for c in rows if c.status in store.OPEN_STATUSES and c.due < today]
+    query = (args.get("q") or "").strip()
+    if query:
+        rows = [c for c in rows if query in c.description or query.upper() in c.ticket_no
+                or (c.enterprise is not None and query in c.enterprise.name)]
+    return rows
+
+
+@bp.get("/complaints")
+@login_required
+def complaints():
+    rows = _filtered(request.args)
+    return render_template("admin/complaints.html", rows=rows[:200], total=len(rows), args=request.args,
+                           statuses=STATUS_NAMES, categories=CATEGORIES, today=tickets.local_today(),
+                           departments=departments(), sources=tickets.SOURCES, scoped=scope())
+
+
+@bp.get("/complaints/export")
+@login_required
+def complaints_export():
+    """The provincial platform's columns, for the period chosen (CSV with BOM, or Excel)."""
+    raw = request.args.get("since") or ""
+    try:
+        since = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        abort(400, "起始日期的格式应为 2026-01-01")
+    rows = complaint_reports.export_rows(auth.db(), since)
+    if scope():
+        rows = [r for r in rows if r[8] == scope()]
+    audit("complaints.export", request.args.get("format", "csv"), since.isoformat() if since else "all")
+    if request.args.get("format") == "xlsx":
+        return Response(complaint_reports.export_xlsx(rows),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": "attachment; filename=complaints.xlsx"})
+    return Response(complaint_reports.export_csv(rows), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=complaints.csv"})
+
+
+@bp.route("/complaints/new", methods=["GET", "POST"])
+@login_required
+@auth.can_change
+def complaint_new():
+    """File on an enterprise's behalf (a phone call, a visit, the 12345 hotline…)."""
+    session = auth.db()
+    names = enterprises.names(session)
+    if request.method == "POST":
+        try:
+            description = text("description", required="诉求内容")
+            category = text("category")
+            if category not in CATEGORIES:
+                raise FormError("请选择类别")
+            source, kind = text("source"), text("kind")
+            if source not in STAFF_SOURCES or kind not in KINDS:
+                raise FormError("请选择来源和类型")
+            enterprise = None
+            if text("enterprise"):
+                enterprise = enterprises.by_name(session, text("enterprise"))
+                if enterprise is None:
+                    raise FormError(f"企业名录中没有「{text('enterprise')}」，请从列表中选择或先导入名录")
+            complaint, merged = tickets.file(
+                services(), session, description=description, category=category, source=source, kind=kind,
+                enterprise_id=enterprise.id if enterprise else None, location=text("location", 200),
+                phone=text("phone", 32), actor=current_user.username)
+        except FormError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+            return render_template("admin/complaint_new.html", names=names, categories=CATEGORIES,
+                                   sources=STAFF_SOURCES, kinds=KINDS, form=request.form), 400
+        audit("complaint.file", complaint.ticket_no, "merged" if merged else source, commit=False)
+        session.commit()
+        flash(f"与办理中的工单是同一事项，已并入 {complaint.ticket_no}" if merged else f"已登记 {complaint.ticket_no}", "ok")
+        return redirect(url_for("admin.complaint", ticket=complaint.ticket_no))
+    return render_template("admin/complaint_new.html", names=names, categories=CATEGORIES, sources=STAFF_SOURCES,
+                           kinds=KINDS, form={})
+
+
+def _ticket_or_404(ticket: str):
+    complaint = store.by_ticket(auth.db(), ticket)
+    if complaint is None or (scope() and complaint.department != scope()):
+        abort(404)
+    return complaint
+
+
+@bp.get("/complaints/<ticket>")
+@login_required
+def complaint(ticket: str):
+    found = _ticket_or_404(ticket)
+    return render_template("admin/complaint.html", c=found, statuses=STATUS_NAMES, departments=departments(),
+                           kinds=EVENT_NAMES,
+                           next_statuses=[] if found.merged_into else sorted(tickets.TRANSITIONS[found.status]))
+
+
+def _merge(session, found, actor):
+    into = store.by_ticket(session, text("into", 20).upper())
+    if into is None or (scope() and into.department != scope()):
+        raise tickets.TicketError("没有找到要并入的工单，请核对工单号")
+    tickets.merge(services(), session, found, into, actor)
+    return into.ticket_no
+
+
+@bp.post("/complaints/<ticket>")
+@login_required
+@auth.can_change
+def act_on_complaint(ticket: str):
+    """One form per action: assign, reply, note, extend, status, merge. Every change is audited."""
+    session = auth.db()
+    found = _ticket_or_404(ticket)
+    form, actor = request.form, current_user.username
+    action, detail = form.get("action"), form.get("text", "")
+    try:
+        if action == "assign":
+            tickets.assign(services(), session, found, actor, department=form.get("department") or None)
+            detail = form.get("department", "")
+        elif action == "reply" and detail.strip():
+            tickets.reply(services(), session, found, detail.strip()[:2000], actor)
+        elif action == "note" and detail.strip():
+            tickets.add_note(session, found, detail.strip()[:2000], actor)
+        elif action == "extend":
+            tickets.extend(services(), session, found, int(form.get("days") or 0), form.get("reason", ""), actor)
+        elif action == "status":
+            tickets.change_status(services(), session, found, form.get("status", ""), actor,
+                                  public_text=detail.strip()[:2000])
+            detail = form.get("status", "")
+        elif action == "merge":
+            detail = _merge(session, found, actor)
+        elif action in ("reply", "note"):
+            raise tickets.TicketError("内容不能为空")
+        else:
+            abort(400, "unknown action")
+    except (tickets.TicketError, ValueError) as exc:
+        session.rollback()
+        flash(f"未能修改：{exc}", "error")
+        return redirect(url_for("admin.complaint", ticket=ticket))
+    audit(f"complaint.{action}", ticket, detail, commit=False)
+    session.commit()
+    flash("已保存", "ok")
+    return redirect(url_for("admin.complaint", ticket=ticket))

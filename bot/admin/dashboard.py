@@ -1,0 +1,37 @@
+"""The dashboard: this quarter's figures, charts by category, week and status, meetings, broadcasts."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import render_template
+from flask_login import login_required
+
+from bot import broadcasts, complaint_reports, meetings, tickets
+from bot.admin import auth
+from bot.admin.common import bp
+from bot.complaint_texts import STATUS_NAMES
+from storage import broadcasts as broadcast_store
+from storage import meetings as meeting_store
+
+
+def quarter_start(today: date) -> date:
+    return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    session = auth.db()
+    today = tickets.local_today()
+    since = quarter_start(today)
+    figures = complaint_reports.stats(session, since)
+    c = figures["complaints"]
+    charts = {
+        "category": sorted(c["by_category"].items(), key=lambda item: -item[1]),
+        "status": [(STATUS_NAMES[name], c["by_status"].get(name, 0)) for name in STATUS_NAMES],
+        "weekly": complaint_reports.weekly(session, 12, today),
+    }
+    upcoming = meeting_store.upcoming(session, meetings.local_now())[:5]
+    recent = [(b, broadcasts.status(session, b.id)) for b in broadcast_store.recent(session, 5)]
+    return render_template("admin/dashboard.html", figures=figures, since=since, upcoming=upcoming, charts=charts,
+                           recent=recent, summary=complaint_reports.summary_line(figures), when=meetings.when)

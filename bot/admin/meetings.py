@@ -1,0 +1,116 @@
+"""Breakfast meetings: create and edit, the roster with its waitlist, check-in, export, tickets raised."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from bot import meetings
+from bot.admin import auth
+from bot.admin.common import FormError, audit, bp, csv_download, moment, number, services, text
+from bot.complaint_texts import STATUS_NAMES
+from storage import meetings as store
+
+SIGNUP_NAMES = {"confirmed": "已确认", "waitlisted": "候补", "cancelled": "已取消", "attended": "已签到"}
+MEETING_NAMES = {"open": "报名中", "closed": "报名截止", "held": "已举行", "cancelled": "已取消"}
+
+
+@bp.get("/meetings")
+@login_required
+def meetings_page():
+    return render_template("admin/meetings.html", rows=store.all_meetings(auth.db()), when=meetings.when,
+                           names=MEETING_NAMES)
+
+
+def _fields() -> dict:
+    return {"title": text("title", 200, required="标题"), "venue": text("venue", 200, required="地点"),
+            "theme": text("theme", 100), "host": text("host", 100), "sector": text("sector", 100),
+            "starts_at": moment("starts_at", "开始时间"),
+            "signup_deadline": moment("signup_deadline", "报名截止时间", required=False),
+            "capacity": number("capacity", "座位数", minimum=1),
+            "per_enterprise_limit": number("per_enterprise_limit", "每家企业名额", minimum=1, default=2)}
+
+
+def _form_page(meeting, form, status=200):
+    return render_template("admin/meeting_form.html", m=meeting, form=form, names=MEETING_NAMES), status
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+@login_required
+@auth.can_change
+def meeting_new():
+    if request.method == "GET":
+        return _form_page(None, {})
+    session = auth.db()
+    try:
+        meeting = meetings.create(session, **_fields())
+    except (FormError, meetings.MeetingError) as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return _form_page(None, request.form, 400)
+    audit("meeting.create", str(meeting.id), meeting.title, commit=False)
+    session.commit()
+    flash("早茶会已创建，企业现在可以在对话中报名", "ok")
+    return redirect(url_for("admin.meeting_detail", meeting_id=meeting.id))
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@login_required
+@auth.can_change
+def meeting_edit(meeting_id: int):
+    session = auth.db()
+    meeting = store.get(session, meeting_id) or abort(404)
+    if request.method == "GET":
+        return _form_page(meeting, {})
+    try:
+        fields = _fields()
+        fields["status"] = text("status") or None
+        promoted = meetings.edit(services(), session, meeting, **fields)
+    except (FormError, meetings.MeetingError) as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return _form_page(meeting, request.form, 400)
+    audit("meeting.edit", str(meeting.id), meeting.title, commit=False)
+    session.commit()
+    flash("已保存" + (f"，候补中的 {len(promoted)} 位已转为确认并收到通知" if promoted else ""), "ok")
+    return redirect(url_for("admin.meeting_detail", meeting_id=meeting.id))
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@login_required
+def meeting_detail(meeting_id: int):
+    session = auth.db()
+    meeting = store.get(session, meeting_id) or abort(404)
+    waitlist = {s.id: n for n, s in enumerate(store.waitlist(session, meeting_id), 1)}
+    return render_template("admin/meeting.html", m=meeting, roster=store.roster(session, meeting_id),
+                           waitlist=waitlist, raised=store.tickets_raised(session, meeting_id),
+                           statuses=STATUS_NAMES, when=meetings.when, names=MEETING_NAMES)
+
+
+@bp.post("/meetings/<int:meeting_id>/checkin/<int:signup_id>")
+@login_required
+@auth.can_change
+def meeting_checkin(meeting_id: int, signup_id: int):
+    session = auth.db()
+    record = store.get_signup(session, signup_id)
+    if record is None or record.meeting_id != meeting_id:
+        abort(404)
+    try:
+        meetings.check_in(session, record)
+    except meetings.MeetingError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.meeting_detail", meeting_id=meeting_id))
+    audit("meeting.checkin", str(meeting_id), record.user.user_id, commit=False)
+    session.commit()
+    flash("已签到", "ok")
+    return redirect(url_for("admin.meeting_detail", meeting_id=meeting_id))
+
+
+@bp.get("/meetings/<int:meeting_id>/attendees.csv")
+@login_required
+def meeting_csv(meeting_id: int):
+    session = auth.db()
+    meeting = store.get(session, meeting_id) or abort(404)
+    rows = [[n, s.user.display_name or s.user.user_id, s.enterprise.name if s.enterprise else "",
+             SIGNUP_NAMES[s.status], s.seats, "是" if s.no_show else "", s.note]
+            for n, s in enumerate(store.roster(session, meeting_id), 1)]
+    return csv_download(f"meeting-{meeting.id}.csv", ["序号", "姓名", "企业", "状态", "人数", "未到场", "备注"], rows)
