@@ -42,10 +42,14 @@ def _tables() -> dict:
 
 
 def complaint_category(text: str) -> str:
+    """The category with the most distinct cue words ("道路塌陷，货车进不来": 道路+货车 beat 塌);
+    on a tie the table's order decides. Nothing matching → 其他."""
+    best, best_hits = "其他", 0
     for name, pattern in _tables()["complaint_categories"]:
-        if pattern.search(text):
-            return name
-    return "其他"
+        hits = len(set(pattern.findall(text)))
+        if hits > best_hits:
+            best, best_hits = name, hits
+    return best
 
 
 def policy_topics(text: str) -> list[str]:

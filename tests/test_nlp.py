@@ -47,6 +47,8 @@ def test_slots():
     assert head_count("我们这边来三个") == 3
     assert complaint_category("西区又停电了") == "供电"
     assert complaint_category("窗口办事拖拉") == "审批服务"
+    assert complaint_category("园区西门道路塌陷，货车进不来") == "道路交通"     # two road cues beat one safety cue
+    assert complaint_category("厂区围墙有倒塌危险") == "安全生产"
     assert policy_topics("研发费用加计扣除") == ["科技", "税收"]
     assert mask_phones("电话13812345678") == "电话138****5678"
     roster = ["湘西苗岭农业科技有限公司", "武陵云科技有限公司"]
