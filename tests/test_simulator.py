@@ -44,3 +44,10 @@ def test_simulator_can_be_switched_off(make_app):
     assert off.get("/").status_code == 404
     assert off.post("/simulator/send", json={"text": "hi"}).status_code == 404
     assert off.get("/healthz").status_code == 200
+
+
+def test_the_simulator_switch_reads_the_environment(var_dir):
+    from bot.config import load_settings
+    assert load_settings(environ={"SIMULATOR": "0"}, var_dir=var_dir).simulator is False
+    assert load_settings(environ={"SIMULATOR": "off"}, var_dir=var_dir).simulator is False
+    assert load_settings(environ={}, var_dir=var_dir).simulator is True
