@@ -1,6 +1,7 @@
 """Understanding Chinese messages: `classify(text)` → intent, confidence, slots, script."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -10,6 +11,7 @@ from nlp.tokenizer import add_words
 __all__ = ["classify", "Classification", "normalize", "to_script", "add_words", "set_roster"]
 
 _roster: tuple[str, ...] = ()
+_NO_LETTERS = re.compile(r"[\W_]*")   # no letter or digit at all: nothing to understand
 
 
 def set_roster(names) -> None:
@@ -50,7 +52,7 @@ def classify(text, today: date | None = None, threshold: float | None = None) ->
     from nlp.intents import decide, load_model, score
     from nlp.slots import complaint_category, extract, policy_topics
     norm = normalize(text)
-    if not any(ch.isalnum() for ch in norm.text):
+    if _NO_LETTERS.fullmatch(norm.text):   # only punctuation, emoji, spaces (or nothing)
         return Classification("other", 1.0, {}, norm.script, norm.text)
     scored = score(norm.text, load_model())
     ranking = decide(scored.scores)

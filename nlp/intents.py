@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from nlp.keychars import key_chars
 from nlp.similarity import ExampleIndex, features
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,9 @@ class Rule:
 @dataclass(frozen=True)
 class IntentModel:
     rules: dict[str, tuple[Rule, ...]]
-    any_rule: dict[str, re.Pattern]      # one pattern per intent: does any of its rules match?
+    flat: tuple[tuple[str, Rule], ...]   # every (intent, rule), intent by intent
+    rules_by_char: dict[str, frozenset[int]]   # character → rules (indices into flat) that may match
+    always: frozenset[int]               # rules no character rules out: always run
     negation: dict[str, re.Pattern]
     negators: re.Pattern
     other_baseline: float
@@ -103,6 +107,21 @@ def _warn_shared_keywords(raw: dict, allowed=()) -> list[str]:
     return shared
 
 
+def _rule_index(rules: dict[str, tuple[Rule, ...]], frequency: Counter):
+    """Index each rule under the characters of which every match must contain one (the rarer in the
+    examples, the better): a message then runs only the rules some of its characters point at."""
+    flat = tuple((name, rule) for name, rs in rules.items() for rule in rs)
+    by_char: dict[str, set[int]] = {}
+    always = set()
+    for i, (_, rule) in enumerate(flat):
+        chars = key_chars(rule.pattern, frequency)
+        if chars is None:
+            always.add(i)
+        for ch in chars or ():
+            by_char.setdefault(ch, set()).add(i)
+    return flat, {ch: frozenset(ids) for ch, ids in by_char.items()}, frozenset(always)
+
+
 @lru_cache(maxsize=1)
 def load_model() -> IntentModel:
     """Read and validate the data files once per process."""
@@ -129,10 +148,20 @@ def load_model() -> IntentModel:
     for label, text in examples:
         norm = normalize(text).text
         feats.append((label, features(norm)))
-    any_rule = {name: re.compile("|".join(f"(?:{r.pattern.pattern})" for r in rs))
-                for name, rs in rules.items() if rs}
-    return IntentModel(rules, any_rule, negation, re.compile(negators), float(data.get("other_baseline", 1.0)), examples,
+    flat, rules_by_char, always = _rule_index(rules, Counter(ch for _, text in examples for ch in normalize(text).text))
+    return IntentModel(rules, flat, rules_by_char, always, negation, re.compile(negators), float(data.get("other_baseline", 1.0)), examples,
                        ExampleIndex(feats))
+
+
+def candidate_rules(text: str, model: IntentModel) -> list[int]:
+    """The rules (indices into model.flat, in order) that can match this text. Exact: a rule left
+    out lacks every character one of its matches would need (see nlp/keychars.py)."""
+    candidates = set(model.always)
+    for ch in set(text):
+        ids = model.rules_by_char.get(ch)
+        if ids:
+            candidates |= ids
+    return sorted(candidates)
 
 
 def score(text: str, model: IntentModel | None = None) -> Scores:
@@ -142,17 +171,18 @@ def score(text: str, model: IntentModel | None = None) -> Scores:
     result.scores["other"] = model.other_baseline
     negated = model.negators.search(text) is not None   # most messages have no negator at all
     scores, evidence = result.scores, result.evidence
-    for name, rules in model.rules.items():
+    masked: dict[str, str] = {}
+    for i in candidate_rules(text, model):
+        name, rule = model.flat[i]
         seen = text
         if negated and name in model.negation:
-            seen = model.negation[name].sub(lambda m: "□" * len(m.group(0)), text)
-        if name not in model.any_rule or model.any_rule[name].search(seen) is None:
-            continue   # one search rules out the whole intent for most messages
-        for rule in rules:
-            match = rule.search(seen)
-            if match:
-                scores[name] += rule.weight
-                evidence.append(Evidence(name, rule.weight, "rule", match.group(0)))
+            if name not in masked:
+                masked[name] = model.negation[name].sub(lambda m: "□" * len(m.group(0)), text)
+            seen = masked[name]
+        match = rule.search(seen)
+        if match:
+            scores[name] += rule.weight
+            evidence.append(Evidence(name, rule.weight, "rule", match.group(0)))
     ranked = sorted(scores.values(), reverse=True)
     if ranked[0] >= DECISIVE_SCORE and ranked[0] - ranked[1] >= DECISIVE_MARGIN:
         return result   # the rules have decided: similarity (at most +3) could not change the winner

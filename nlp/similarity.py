@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
+from operator import add
 
 MAX_CHARS = 300   # past this, more text adds no evidence about the intent
+_NOT_ALNUM = re.compile(r"[\W_]+")   # what str.isalnum() rejects
 
 
 def features(text: str) -> Counter:
@@ -13,8 +16,8 @@ def features(text: str) -> Counter:
     Chinese words are mostly two characters, so bigrams carry what jieba tokens would, survive
     segmentation mistakes, and cost a tenth of jieba's time (which the throughput target needs).
     """
-    compact = "".join(ch for ch in text[:MAX_CHARS] if ch.isalnum())
-    return Counter(compact[i:i + 2] for i in range(len(compact) - 1))
+    compact = _NOT_ALNUM.sub("", text[:MAX_CHARS])
+    return Counter(map(add, compact, compact[1:]))
 
 
 class ExampleIndex:

@@ -57,21 +57,22 @@ def _table() -> tuple[dict[str, str], tuple[int, ...], frozenset]:
 def correct(text: str) -> str:
     """Replace known homophone variants of domain terms; longest match first, left to right."""
     table, lengths, starts = _table()
-    out, i, n = [], 0, len(text)
-    while i < n:
-        if text[i:i + 2] in starts:  # cheap test first: most positions start no variant
-            for length in lengths:
-                term = table.get(text[i:i + length]) if i + length <= n else None
-                if term:
-                    out.append(term)
-                    i += length
-                    break
-            else:
-                out.append(text[i])
-                i += 1
-        else:
-            out.append(text[i])
-            i += 1
+    # Most messages hold no variant at all: find the positions where one could start, in one pass.
+    candidates = [i for i in range(len(text) - 1) if text[i:i + 2] in starts]
+    if not candidates:
+        return text
+    out, done, n = [], 0, len(text)
+    for i in candidates:
+        if i < done:
+            continue   # inside a term already replaced
+        for length in lengths:
+            term = table.get(text[i:i + length]) if i + length <= n else None
+            if term:
+                out.append(text[done:i])
+                out.append(term)
+                done = i + length
+                break
+    out.append(text[done:])
     return "".join(out)
 
 

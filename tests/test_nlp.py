@@ -119,3 +119,45 @@ def test_intent_data_is_validated_at_load(caplog):
         _compile_rules("help", {"rules": [[1, "菜单|"]]})
     with pytest.raises(IntentDataError, match="bad rule"):
         _compile_rules("help", {"rules": [[1, "(unclosed"]]})
+
+
+def test_key_characters_are_exact_for_tricky_patterns():
+    import re
+
+    from nlp.keychars import key_chars
+    cases = {"(我要)?投诉|举报": None, "(?<![查问])投诉(?![的过])": {"投", "诉"}, "ts\\d{13}": {"t", "s"},
+             "(?i)help": {"h", "e", "l", "p"}, ".{0,4}停了": {"停", "了"}, "[0-9]+号": {"号"}, ".*": None,
+             "(?:a|b)?c": {"c"}}
+    for pattern, must_include in cases.items():
+        chars = key_chars(re.compile(pattern))
+        if pattern in (".*",):
+            assert chars is None
+            continue
+        # Every sample match of the pattern contains one of the key characters.
+        samples = {"(我要)?投诉|举报": ["投诉", "我要投诉", "举报"], "(?<![查问])投诉(?![的过])": ["投诉"],
+                   "ts\\d{13}": ["ts2026112800001"], "(?i)help": ["HELP", "Help", "help"], ".{0,4}停了": ["停了"],
+                   "[0-9]+号": ["3号"], "(?:a|b)?c": ["c", "ac"]}[pattern]
+        for sample in samples:
+            assert chars and not chars.isdisjoint(sample), (pattern, sample, chars)
+        if must_include:
+            assert chars & must_include
+
+
+def test_the_rule_index_never_leaves_out_a_rule_that_matches():
+    """The character index only saves work: on every labelled message (and a Traditional copy),
+    the rules it selects are exactly the rules that match, plus some that then fail."""
+    from nlp.intents import candidate_rules, load_model
+    model = load_model()
+    texts = [r["text"] for r in load(ROOT / "tests/data/intents_own.jsonl")]
+    shared = ROOT.parent / "shared/data/intents_dev.jsonl"
+    if shared.exists():
+        texts += [r["text"] for r in load(shared)]
+    checked = 0
+    for text in texts:
+        norm = normalize(text).text
+        chosen = set(candidate_rules(norm, model))
+        for i, (_name, rule) in enumerate(model.flat):
+            if rule.search(norm):
+                assert i in chosen, (text, rule.pattern.pattern)
+                checked += 1
+    assert checked > len(texts)          # most messages match a rule or more: the check had teeth
