@@ -3,6 +3,7 @@ meeting create/edit, the roster, users, staff accounts (admin only), the audit l
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 from bot import meetings, policies, tickets
@@ -204,3 +205,30 @@ def test_every_console_page_renders_for_every_role(client, accounts):
             assert response.status_code == 200, (username, path)
             assert 'name="viewport"' in response.get_data(as_text=True)
         client.post("/admin/logout", data={"csrf_token": csrf(client, "/admin/")})
+
+
+def _console_posts(app) -> list[str]:
+    """Every console route that changes something, with sample ids filled in."""
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("admin.") and "POST" in rule.methods and rule.endpoint not in (
+                "admin.login", "admin.logout"):
+            paths.append(re.sub(r"<(?:int:)?(\w+)>", lambda m: "TS2026010100001" if m.group(1) == "ticket" else "1",
+                                rule.rule))
+    return sorted(set(paths))
+
+
+def test_a_viewer_gets_403_on_every_change_and_staff_on_every_admin_page(client, accounts):
+    posts = _console_posts(client.application)
+    assert len(posts) >= 15                                  # the list is read from the app itself
+    console_login(client, "reader", "reader-pass-1")
+    token = csrf(client, "/admin/")
+    for path in posts:
+        assert client.post(path, data={"csrf_token": token}).status_code == 403, path
+    client.post("/admin/logout", data={"csrf_token": token})
+    console_login(client, "power", "power-pass-1")
+    token = csrf(client, "/admin/")
+    for path in ("/admin/staff", "/admin/staff/1"):
+        assert client.post(path, data={"csrf_token": token}).status_code == 403, path
+    for path in ("/admin/staff", "/admin/audit"):
+        assert client.get(path).status_code == 403, path

@@ -1,0 +1,38 @@
+"""What every command shares: --json output, progress bars, park-local times."""
+from __future__ import annotations
+
+import json
+import sys
+
+
+def emit(args, rows: list[dict], line) -> None:
+    """--json: the rows as one JSON document on stdout; otherwise one line per row."""
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        print(line(row))
+
+
+def progress(label: str):
+    """A one-line progress bar on stderr (stdout stays clean for --json)."""
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+    return show
+
+
+def parse_time(value: str):
+    from datetime import datetime
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise SystemExit(f"not an ISO date-time: {value!r} (e.g. 2026-12-05T07:30)")
+    if moment.tzinfo is not None:   # stored as park-local time
+        from bot.tickets import PARK_TZ
+        moment = moment.astimezone(PARK_TZ).replace(tzinfo=None)
+    return moment
