@@ -95,8 +95,11 @@ def test_policies_create_edit_import_and_expire_change_what_the_bot_answers(clie
     assert "园区光伏屋顶补贴" in asker.say("屋顶光伏有补贴吗")
     with accounts.db.session() as session:
         policy_id = policy_store.by_title(session, "园区光伏屋顶补贴").id
-    edited = _post(client, f"/admin/policies/{policy_id}/edit", dict(form, amount="每千瓦300元"))
+    edited = _post(client, f"/admin/policies/{policy_id}/edit", dict(form, amount="每千瓦300元",
+                                                                    rule_industries_any="制造，新能源"))
     assert edited.status_code == 302
+    with accounts.db.session() as session:
+        assert policy_store.get(session, policy_id).rules == {"industries_any": ["制造", "新能源"]}
     assert "园区光伏屋顶补贴" in client.get("/admin/policies?q=光伏").get_data(as_text=True)
     assert 'value="每千瓦300元"' in client.get(f"/admin/policies/{policy_id}/edit").get_data(as_text=True)
     clash = _post(client, "/admin/policies/new", form, page="/admin/policies/new")

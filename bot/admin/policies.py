@@ -12,6 +12,9 @@ from storage import policies as store
 TOPICS = ("科技", "税收", "人才", "用工", "融资", "产业", "其他")
 LEVELS = ("国家", "省", "州", "园区")
 PAYOUT_MODES = ("免申即享", "快申快享", "依申请")
+# The checkable eligibility behind "哪些政策适合我们" (bot/policies.py `fits`), one list each.
+RULE_FIELDS = {"industries_any": "适用行业（含其一即可）", "exclude_industries": "排除行业",
+               "statuses_any": "资质要求（如 高新技术企业、专精特新）", "sizes": "企业规模（如 小微）"}
 TEXT_FIELDS = ("title", "doc_no", "issuer", "level", "category", "summary", "eligibility", "beneficiaries", "amount",
                "payout_mode", "materials", "how_to_apply", "contact", "deadline", "valid_from", "valid_to",
                "source_url", "body")
@@ -41,12 +44,17 @@ def policies_page():
 def _record() -> dict:
     record = {name: (request.form.get(name) or "").strip() for name in TEXT_FIELDS}
     record["topics"] = [t for t in request.form.getlist("topics") if t in TOPICS]
+    record["rules"] = {}
+    for key in RULE_FIELDS:
+        words = (request.form.get(f"rule_{key}") or "").replace("，", ",").replace("、", ",").split(",")
+        if any(w.strip() for w in words):
+            record["rules"][key] = [w.strip()[:50] for w in words if w.strip()]
     return record
 
 
 def _form_page(policy, form, status=200):
     return render_template("admin/policy_form.html", p=policy, form=form, topics=TOPICS, levels=LEVELS,
-                           payout_modes=PAYOUT_MODES), status
+                           payout_modes=PAYOUT_MODES, rule_fields=RULE_FIELDS), status
 
 
 @bp.route("/policies/new", methods=["GET", "POST"], defaults={"policy_id": None})
@@ -64,7 +72,7 @@ def policy_form(policy_id: int | None):
     except policies.PolicyFileError as exc:
         session.rollback()
         flash(str(exc).replace("record 1: ", "").replace("record 1 ", ""), "error")
-        return _form_page(policy, dict(record, topics=record["topics"]), 400)
+        return _form_page(policy, record, 400)
     audit("policy.edit" if policy else "policy.create", str(saved.id), saved.title, commit=False)
     session.commit()
     flash("已保存，对话中的政策问答立即使用新内容", "ok")
