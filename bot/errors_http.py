@@ -20,7 +20,15 @@ def init_app(app) -> None:
         return _body(500, "internal error"), 500
 
 
+CONSOLE_REASONS = {400: "请求有误，请返回重试", 403: "没有权限", 404: "没有找到这个页面或记录",
+                   405: "不支持这种操作", 413: "提交的内容或文件太大（上限 1 MB）", 500: "系统出错了，请稍后再试"}
+
+
 def _body(code: int, reason: str):
     if request.path.startswith(("/group", "/healthz")) or request.is_json:
         return jsonify({"error": reason, "status": code})
+    if request.path.startswith("/admin"):   # staff read Chinese; our own abort() texts already are
+        from flask import render_template
+        own = reason if any("\u4e00" <= ch <= "\u9fff" for ch in reason) else ""
+        return render_template("admin/error.html", code=code, reason=own or CONSOLE_REASONS.get(code, reason))
     return f"{code} {reason}"

@@ -235,3 +235,17 @@ def test_a_viewer_gets_403_on_every_change_and_staff_on_every_admin_page(client,
         assert client.post(path, data={"csrf_token": token}).status_code == 403, path
     for path in ("/admin/staff", "/admin/audit"):
         assert client.get(path).status_code == 403, path
+
+
+def test_console_errors_are_chinese_pages(client, accounts):
+    console_login(client, "power", "power-pass-1")
+    missing = client.get("/admin/meetings/999")
+    assert missing.status_code == 404 and "没有找到" in missing.get_data(as_text=True)
+    forbidden = client.get("/admin/staff")
+    assert forbidden.status_code == 403 and "仅管理员可用" in forbidden.get_data(as_text=True)
+    huge = client.post("/admin/policies/import", data={"file": (io.BytesIO(b"x" * (2 << 20)), "p.csv"),
+                                                        "csrf_token": csrf(client, "/admin/policies")},
+                       content_type="multipart/form-data")
+    assert huge.status_code == 413 and "太大" in huge.get_data(as_text=True)
+    assert _post(client, "/admin/policies/import", {}, page="/admin/policies").status_code == 302
+    assert "请选择要导入的文件" in client.get("/admin/policies").get_data(as_text=True)
