@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import lru_cache
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.models import Complaint, ComplaintEvent, TicketCounter, utcnow
+from storage.models import Complaint, ComplaintEvent, Enterprise, TicketCounter, utcnow
 
 OPEN_STATUSES = ("received", "assigned", "in_progress")
 ACTIVE_STATUSES = OPEN_STATUSES + ("resolved",)
@@ -67,6 +67,8 @@ def _owned_by(enterprise_id: int | None, user_ref: int | None):
     """Tickets of the user's enterprise, or the user's own when no enterprise is known."""
     if enterprise_id is not None:
         return Complaint.enterprise_id == enterprise_id
+    if user_ref is None:
+        return false()   # nobody known: tickets filed for unknown owners belong to no one (nor merge)
     return Complaint.user_ref == user_ref
 
 
@@ -104,6 +106,27 @@ def listing(session: Session, status: str | None = None, department: str | None 
         query = query.where(Complaint.created_at >= since)
     query = query.order_by(Complaint.id.desc())
     return list(session.scalars(query.limit(limit) if limit else query))
+
+
+def queue(session: Session, *, status: str | None = None, department: str | None = None,
+          category: str | None = None, source: str | None = None, overdue_on: date | None = None,
+          text: str = "", offset: int = 0, limit: int = 50) -> tuple[list[Complaint], int]:
+    """The console's queue: filtered and searched in SQL, newest first; (one page, total)."""
+    query = select(Complaint).outerjoin(Enterprise, Complaint.enterprise_id == Enterprise.id)
+    for column, value in ((Complaint.status, status), (Complaint.department, department),
+                          (Complaint.category, category), (Complaint.source, source)):
+        if value:
+            query = query.where(column == value)
+    if overdue_on is not None:
+        query = query.where(Complaint.status.in_(OPEN_STATUSES), Complaint.due < overdue_on)
+    if text:
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(Complaint.ticket_no.like(like.upper(), escape="\\"),
+                                Complaint.description.like(like, escape="\\"),
+                                Enterprise.name.like(like, escape="\\")))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Complaint.id.desc()).offset(offset).limit(limit))
+    return list(rows), total
 
 
 def needing_warning(session: Session, warn_on_or_before: date) -> list[Complaint]:

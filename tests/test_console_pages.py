@@ -249,3 +249,23 @@ def test_console_errors_are_chinese_pages(client, accounts):
     assert huge.status_code == 413 and "太大" in huge.get_data(as_text=True)
     assert _post(client, "/admin/policies/import", {}, page="/admin/policies").status_code == 302
     assert "请选择要导入的文件" in client.get("/admin/policies").get_data(as_text=True)
+
+
+def test_the_queue_pages_and_searches_by_enterprise_in_the_database(client, accounts):
+    with accounts.db.session() as session:
+        firm = enterprises.upsert(session, "云岭精密制造有限公司")[0]
+        for n in range(54):
+            tickets.file(accounts, session, description=f"第{n}号路灯不亮", category="道路交通", source="电话",
+                         today=tickets.local_today() - timedelta(days=30) if n == 0 else None)
+        special = tickets.file(accounts, session, description="厂区停电", category="供电", source="走访",
+                               enterprise_id=firm.id)[0].ticket_no
+    console_login(client, "admin1", "admin-pass-1")
+    first = client.get("/admin/complaints").get_data(as_text=True)
+    assert "共 55 件" in first and "第 1 / 2 页" in first and first.count("/admin/complaints/TS") == 50
+    second = client.get("/admin/complaints?page=2").get_data(as_text=True)
+    assert second.count("/admin/complaints/TS") == 5 and "上一页" in second
+    found = client.get("/admin/complaints?q=云岭").get_data(as_text=True)
+    assert "共 1 件" in found and special in found
+    assert "共 0 件" in client.get("/admin/complaints?q=%25").get_data(as_text=True)   # % is a character
+    assert "共 1 件" in client.get("/admin/complaints?overdue=1").get_data(as_text=True)
+    assert "共 1 件" in client.get("/admin/complaints?source=走访&category=供电").get_data(as_text=True)

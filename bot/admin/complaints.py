@@ -20,28 +20,22 @@ STAFF_SOURCES = ("电话", "走访", "监测员", "12345", "早茶会")
 KINDS = ("诉求", "投诉", "咨询")
 
 
-def _filtered(args) -> list:
-    rows = store.listing(auth.db(), status=args.get("status") or None, department=scope() or args.get("department") or None)
-    today = tickets.local_today()
-    if args.get("category"):
-        rows = [c for c in rows if c.category == args["category"]]
-    if args.get("source"):
-        rows = [c for c in rows if c.source == args["source"]]
-    if args.get("overdue"):
-        rows = [c for c in rows if c.status in store.OPEN_STATUSES and c.due < today]
-    query = (args.get("q") or "").strip()
-    if query:
-        rows = [c for c in rows if query in c.description or query.upper() in c.ticket_no
-                or (c.enterprise is not None and query in c.enterprise.name)]
-    return rows
+PAGE_SIZE = 50
 
 
 @bp.get("/complaints")
 @login_required
 def complaints():
-    rows = _filtered(request.args)
-    return render_template("admin/complaints.html", rows=rows[:200], total=len(rows), args=request.args,
-                           statuses=STATUS_NAMES, categories=CATEGORIES, today=tickets.local_today(),
+    args, today = request.args, tickets.local_today()
+    page = max(int(args["page"]), 1) if (args.get("page") or "").isdigit() else 1
+    rows, total = store.queue(auth.db(), status=args.get("status") or None,
+                              department=scope() or args.get("department") or None,
+                              category=args.get("category") or None, source=args.get("source") or None,
+                              overdue_on=today if args.get("overdue") else None, text=(args.get("q") or "").strip()[:100],
+                              offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    return render_template("admin/complaints.html", rows=rows, total=total, args=args, page=page, pages=pages,
+                           statuses=STATUS_NAMES, categories=CATEGORIES, today=today,
                            departments=departments(), sources=tickets.SOURCES, scoped=scope())
 
 
