@@ -18,12 +18,22 @@ EXPORT_COLUMNS = ("工单号", "类型", "类别", "诉求内容", "企业名称
                   "满意度", "评价意见", "重复反映次数", "重新办理次数")
 
 
-def stats(session, since: date | None = None, today: date | None = None) -> dict:
-    """Handled, closed, in progress, on time, overdue, satisfaction, reopen rate, and breakdowns."""
+def utc_midnight(day: date | None) -> datetime | None:
+    """The park-local start of a day as the naive UTC time the tables store."""
+    if day is None:
+        return None
+    local = datetime.combine(day, datetime.min.time()).replace(tzinfo=PARK_TZ)
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def stats(session, since: date | None = None, today: date | None = None, until: date | None = None) -> dict:
+    """Handled, closed, in progress, on time, overdue, satisfaction, reopen rate, and breakdowns, for
+    the tickets filed from `since` up to (not including) `until`, in their state today."""
     today = today or local_today()
-    start = datetime.combine(since, datetime.min.time()) if since else None
+    start, end = utc_midnight(since), utc_midnight(until)
     tickets = [c for c in store.in_period(session, start)
-               if (start is None or c.created_at >= start) and not c.merged_into]
+               if (start is None or c.created_at >= start) and (end is None or c.created_at < end)
+               and not c.merged_into]
     closed = [c for c in tickets if c.status == "closed"]
     rated = [c for c in tickets if c.rating]
     levels = Counter(RATING_NAMES[c.rating] for c in rated)
@@ -45,8 +55,9 @@ def stats(session, since: date | None = None, today: date | None = None) -> dict
             "reopen_rate": round(sum(1 for c in tickets if c.reopen_count) / len(tickets), 3) if tickets else None,
             "repeats": sum(c.repeat_count for c in tickets),
         },
-        "policy_queries": messages.count_intent(session, "policy.query", start),
-        "signups": meeting_store.count_signups(session, start),
+        "until": until.isoformat() if until else None,
+        "policy_queries": messages.count_intent(session, "policy.query", start, end),
+        "signups": meeting_store.count_signups(session, start, end),
     }
 
 

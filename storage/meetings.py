@@ -106,9 +106,11 @@ def tickets_raised(session: Session, meeting_id: int) -> list[Complaint]:
                                 .order_by(Complaint.id)))
 
 
-def count_signups(session: Session, since: datetime | None = None) -> int:
+def count_signups(session: Session, since: datetime | None = None, until: datetime | None = None) -> int:
     """Signups that were not withdrawn (confirmed, waitlisted or attended)."""
     query = select(func.count(MeetingSignup.id)).where(MeetingSignup.status != "cancelled")
     if since is not None:
         query = query.where(MeetingSignup.created_at >= since)
+    if until is not None:
+        query = query.where(MeetingSignup.created_at < until)
     return session.scalar(query)

@@ -51,8 +51,10 @@ def count(session: Session, channel: str | None = None) -> int:
     return session.scalar(query)
 
 
-def count_intent(session: Session, intent: str, since=None) -> int:
+def count_intent(session: Session, intent: str, since=None, until=None) -> int:
     query = select(func.count(InboundMessage.id)).where(InboundMessage.intent == intent)
     if since is not None:
         query = query.where(InboundMessage.received_at >= since)
+    if until is not None:
+        query = query.where(InboundMessage.received_at < until)
     return session.scalar(query)

@@ -269,3 +269,39 @@ def test_the_queue_pages_and_searches_by_enterprise_in_the_database(client, acco
     assert "共 0 件" in client.get("/admin/complaints?q=%25").get_data(as_text=True)   # % is a character
     assert "共 1 件" in client.get("/admin/complaints?overdue=1").get_data(as_text=True)
     assert "共 1 件" in client.get("/admin/complaints?source=走访&category=供电").get_data(as_text=True)
+
+
+def test_after_the_meeting_staff_record_no_shows_and_file_what_was_raised(client, settings, accounts):
+    with accounts.db.session() as session:
+        enterprises.upsert(session, "滇池生物科技有限公司")
+        meeting_id = meetings.create(session, title="生物医药早茶会", venue="管委会", capacity=5,
+                                     starts_at=meetings.local_now() + timedelta(days=1)).id
+    OfficialAccountUser(client, settings, "absent-1").say("报名早茶会")
+    console_login(client, "power", "power-pass-1")
+    page = f"/admin/meetings/{meeting_id}"
+    raised = _post(client, f"{page}/raise", {"enterprise": "滇池生物科技有限公司", "text": "希望协调解决厂区门口停电问题"},
+                   page=page)
+    ticket = re.search(r"TS\d{13}", client.get(raised.headers["Location"]).get_data(as_text=True)).group(0)
+    _post(client, f"{page}/finish", {}, page=page)
+    shown = client.get(page).get_data(as_text=True)
+    assert ticket in shown and "已举行" in shown and "未到场" in shown
+    with accounts.db.session() as session:
+        complaint = store.by_ticket(session, ticket)
+        assert (complaint.source, complaint.meeting_id, complaint.category) == ("早茶会", meeting_id, "供电")
+        assert meeting_store.roster(session, meeting_id)[0].no_show
+
+
+def test_the_dashboard_reports_an_earlier_quarter(client, accounts):
+    from datetime import datetime
+
+    from bot.admin.dashboard import quarters
+    previous, start, _end = quarters(tickets.local_today())[1]
+    with accounts.db.session() as session:
+        old = tickets.file(accounts, session, description="上季度的停电问题", category="供电", source="电话")[0]
+        old.created_at = datetime.combine(start, datetime.min.time()) + timedelta(days=3)
+    console_login(client, "reader", "reader-pass-1")
+    now = client.get("/admin/").get_data(as_text=True)
+    assert "本季度" in now and '"category": []' in now
+    earlier = client.get(f"/admin/?quarter={previous}").get_data(as_text=True)
+    assert f"{previous[:4]}年第{previous[5]}季度" in earlier and '"category": [["供电", 1]]' in earlier
+    assert "处理并报送诉求1件" in earlier

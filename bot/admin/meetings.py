@@ -8,6 +8,8 @@ from bot import meetings
 from bot.admin import auth
 from bot.admin.common import FormError, audit, bp, csv_download, moment, number, services, text
 from bot.complaint_texts import STATUS_NAMES
+from bot.complaint_rules import CATEGORIES
+from storage import enterprises
 from storage import meetings as store
 
 SIGNUP_NAMES = {"confirmed": "已确认", "waitlisted": "候补", "cancelled": "已取消", "attended": "已签到"}
@@ -83,7 +85,8 @@ def meeting_detail(meeting_id: int):
     waitlist = {s.id: n for n, s in enumerate(store.waitlist(session, meeting_id), 1)}
     return render_template("admin/meeting.html", m=meeting, roster=store.roster(session, meeting_id),
                            waitlist=waitlist, raised=store.tickets_raised(session, meeting_id),
-                           statuses=STATUS_NAMES, when=meetings.when, names=MEETING_NAMES)
+                           statuses=STATUS_NAMES, when=meetings.when, names=MEETING_NAMES,
+                           firms=enterprises.names(session), categories=CATEGORIES)
 
 
 @bp.post("/meetings/<int:meeting_id>/checkin/<int:signup_id>")
@@ -102,6 +105,43 @@ def meeting_checkin(meeting_id: int, signup_id: int):
     audit("meeting.checkin", str(meeting_id), record.user.user_id, commit=False)
     session.commit()
     flash("已签到", "ok")
+    return redirect(url_for("admin.meeting_detail", meeting_id=meeting_id))
+
+
+@bp.post("/meetings/<int:meeting_id>/finish")
+@login_required
+@auth.can_change
+def meeting_finish(meeting_id: int):
+    """The meeting was held: confirmed attendees not checked in are recorded as no-shows."""
+    session = auth.db()
+    meeting = store.get(session, meeting_id) or abort(404)
+    no_shows = meetings.finish(session, meeting)
+    audit("meeting.finish", str(meeting_id), f"no-shows {no_shows}", commit=False)
+    session.commit()
+    flash(f"已标记为已举行，未到场 {no_shows} 人", "ok")
+    return redirect(url_for("admin.meeting_detail", meeting_id=meeting_id))
+
+
+@bp.post("/meetings/<int:meeting_id>/raise")
+@login_required
+@auth.can_change
+def meeting_raise(meeting_id: int):
+    """A problem an enterprise raised at the table, filed as its ticket (source 早茶会)."""
+    session = auth.db()
+    meeting = store.get(session, meeting_id) or abort(404)
+    try:
+        problem = text("text", 4000, required="问题内容")
+        firm = enterprises.by_name(session, text("enterprise", 200))
+        if firm is None:
+            raise FormError("请从名录中选择提出问题的企业")
+        complaint = meetings.raise_topic(services(), session, meeting, firm, problem, text("category") or None)
+    except FormError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("admin.meeting_detail", meeting_id=meeting_id))
+    audit("meeting.raise", str(meeting_id), complaint.ticket_no, commit=False)
+    session.commit()
+    flash(f"已登记为工单 {complaint.ticket_no}", "ok")
     return redirect(url_for("admin.meeting_detail", meeting_id=meeting_id))
 
 

@@ -112,7 +112,12 @@ def cmd_stats(args, settings):
     from bot import complaint_reports, services
     built = services.build(settings)
     with built.db.session() as session:
-        figures = complaint_reports.stats(session, date.fromisoformat(args.since) if args.since else None)
+        try:
+            since = date.fromisoformat(args.since) if args.since else None
+            until = date.fromisoformat(args.until) if args.until else None
+        except ValueError:
+            raise SystemExit("--since and --until take ISO dates, e.g. 2026-07-01")
+        figures = complaint_reports.stats(session, since, until=until)
     if args.json:
         print(json.dumps(figures, ensure_ascii=False))
         return
@@ -159,5 +164,6 @@ def register(sub) -> None:
     c_exp.set_defaults(fn=cmd_complaints_export)
     stats = sub.add_parser("stats", help="the office's figures for a period")
     stats.add_argument("--since", help="ISO date (default: everything)")
+    stats.add_argument("--until", help="ISO date, not included (e.g. the next quarter's first day)")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(fn=cmd_stats)
