@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import case, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import JSON, Boolean, DateTime, bindparam, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,15 +40,17 @@ def seen(session: Session, channel: str, user_id: str, display_name: str = "") -
 
 @lru_cache(maxsize=4)
 def _upsert_seen(dialect: str):
-    table = ChannelUser.__table__
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table)
-    name = case((statement.excluded.display_name != "", statement.excluded.display_name),
-                else_=table.c.display_name)
-    return statement.on_conflict_do_update(
-        index_elements=["channel", "user_id"],
-        set_={"last_inbound_at": statement.excluded.last_inbound_at, "display_name": name},
-    ).returning(table.c.id)
+    # Plain SQL that SQLite (3.35+) and PostgreSQL both speak: SQLAlchemy's dialect insert() with
+    # on_conflict has no cache key in this version and would be compiled anew for every message.
+    del dialect
+    return text(
+        "INSERT INTO channel_users (channel, user_id, display_name, phone, roles, followed, last_inbound_at,"
+        " created_at) VALUES (:channel, :user_id, :display_name, :phone, :roles, :followed, :last_inbound_at,"
+        " :created_at) ON CONFLICT (channel, user_id) DO UPDATE SET last_inbound_at = excluded.last_inbound_at,"
+        " display_name = CASE WHEN excluded.display_name <> '' THEN excluded.display_name"
+        " ELSE channel_users.display_name END RETURNING id"
+    ).bindparams(bindparam("roles", type_=JSON), bindparam("followed", type_=Boolean),
+                 bindparam("last_inbound_at", type_=DateTime), bindparam("created_at", type_=DateTime))
 
 
 def get(session: Session, user_ref: int) -> ChannelUser | None:
