@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.tickets import PARK_TZ, local_today
+from bot.tickets import PARK_TZ, local_today, to_local
 from bot.complaint_texts import RATING_NAMES, STATUS_NAMES
 from storage import complaints as store
 from storage import meetings as meeting_store
@@ -61,10 +61,6 @@ def stats(session, since: date | None = None, today: date | None = None, until: 
     }
 
 
-def _local_day(moment: datetime) -> date:
-    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(PARK_TZ).date()
-
-
 def weekly(session, weeks: int = 12, today: date | None = None) -> list[dict]:
     """Tickets filed and closed in each of the last `weeks` weeks (Monday first), oldest first."""
     today = today or local_today()
@@ -73,9 +69,9 @@ def weekly(session, weeks: int = 12, today: date | None = None) -> list[dict]:
     for c in store.in_period(session, datetime.combine(first, datetime.min.time()) - timedelta(hours=8)):
         if c.merged_into:
             continue
-        filed[(_local_day(c.created_at) - first).days // 7] += 1
+        filed[(to_local(c.created_at).date() - first).days // 7] += 1
         if c.closed_at:
-            closed[(_local_day(c.closed_at) - first).days // 7] += 1
+            closed[(to_local(c.closed_at).date() - first).days // 7] += 1
     return [{"week": (first + timedelta(days=7 * n)).isoformat(), "filed": filed.get(n, 0), "closed": closed.get(n, 0)}
             for n in range(weeks)]
 
@@ -97,9 +93,9 @@ def export_rows(session, since: date | None) -> list[list]:
         rows.append([
             c.ticket_no, c.kind, c.category, c.description, c.enterprise.name if c.enterprise else "",
             c.enterprise.credit_code or "" if c.enterprise else "", c.contact_phone, c.source, c.department,
-            STATUS_NAMES[c.status], c.created_at.strftime("%Y-%m-%d %H:%M"), c.accept_due.isoformat(),
+            STATUS_NAMES[c.status], to_local(c.created_at).strftime("%Y-%m-%d %H:%M"), c.accept_due.isoformat(),
             c.due.isoformat(), "是" if c.extended else "否",
-            c.closed_at.strftime("%Y-%m-%d %H:%M") if c.closed_at else "",
+            to_local(c.closed_at).strftime("%Y-%m-%d %H:%M") if c.closed_at else "",
             {True: "是", False: "否"}.get(c.closed_on_time, ""), RATING_NAMES.get(c.rating, "未评价"),
             c.rating_comment, c.repeat_count, c.reopen_count])
     return rows

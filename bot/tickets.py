@@ -38,6 +38,11 @@ def local_today() -> date:
     return datetime.now(PARK_TZ).date()
 
 
+def to_local(moment: datetime) -> datetime:
+    """A stored time (naive UTC) as the park's wall-clock time, for people to read."""
+    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(PARK_TZ).replace(tzinfo=None)
+
+
 def similarity(a: str, b: str) -> float:
     """Share of the shorter text's character bigrams found in the other (overlap coefficient):
     the same matter told twice scores high even when one telling is longer."""

@@ -166,7 +166,7 @@ def describe(complaint) -> str:
     public = [e for e in complaint.events if e.public and e.kind != "filed"]
     if public:
         last = public[-1]
-        text += texts.STATUS_LAST_REPLY.format(at=last.at.strftime("%m-%d"), text=last.text[:200])
+        text += texts.STATUS_LAST_REPLY.format(at=tickets.to_local(last.at).strftime("%m-%d"), text=last.text[:200])
     return text
 
 

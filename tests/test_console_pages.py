@@ -305,3 +305,13 @@ def test_the_dashboard_reports_an_earlier_quarter(client, accounts):
     earlier = client.get(f"/admin/?quarter={previous}").get_data(as_text=True)
     assert f"{previous[:4]}年第{previous[5]}季度" in earlier and '"category": [["供电", 1]]' in earlier
     assert "处理并报送诉求1件" in earlier
+
+
+def test_the_console_shows_park_time_not_utc(client, accounts):
+    from datetime import datetime
+    with accounts.db.session() as session:
+        complaint = tickets.file(accounts, session, description="夜里停电", category="供电", source="电话")[0]
+        complaint.events[0].at = datetime(2026, 3, 1, 17, 30)          # stored UTC: 3月2日 01:30 in the park
+        ticket = complaint.ticket_no
+    console_login(client, "reader", "reader-pass-1")
+    assert "03-02 01:30" in client.get(f"/admin/complaints/{ticket}").get_data(as_text=True)

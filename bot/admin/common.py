@@ -21,6 +21,13 @@ class FormError(ValueError):
     """A form field that cannot be used as typed; its text is shown above the form."""
 
 
+@bp.app_template_filter("local")
+def local_time(moment: datetime | None, pattern: str = "%m-%d %H:%M") -> str:
+    """Stored times are UTC; staff read the park's time (Asia/Shanghai)."""
+    from bot.tickets import to_local
+    return to_local(moment).strftime(pattern) if moment else ""
+
+
 def services():
     return current_app.extensions["bot"]
 
