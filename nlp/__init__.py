@@ -11,7 +11,8 @@ from nlp.tokenizer import add_words
 __all__ = ["classify", "Classification", "normalize", "to_script", "add_words", "set_roster"]
 
 _roster: tuple[str, ...] = ()
-_NO_LETTERS = re.compile(r"[\W_]*")   # no letter or digit at all: nothing to understand
+_NO_LETTERS = re.compile(r"[\W_]*")          # no letter or digit at all: nothing to understand
+_ONLY_QUESTION = re.compile(r"\s*\?[?\s]*")   # …except a bare question mark
 
 
 def set_roster(names) -> None:
@@ -53,6 +54,8 @@ def classify(text, today: date | None = None, threshold: float | None = None) ->
     from nlp.slots import complaint_category, extract, policy_topics
     norm = normalize(text)
     if _NO_LETTERS.fullmatch(norm.text):   # only punctuation, emoji, spaces (or nothing)
+        if _ONLY_QUESTION.fullmatch(norm.text):   # a bare "？" asks what this is and how to use it
+            return Classification("help", 0.6, {}, norm.script, norm.text)
         return Classification("other", 1.0, {}, norm.script, norm.text)
     scored = score(norm.text, load_model())
     ranking = decide(scored.scores)

@@ -5,6 +5,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import opencc
 
@@ -82,4 +83,18 @@ def normalize(raw) -> Normalized:
     simplified = to_simplified(text)
     script = detect_script(text, simplified)
     from nlp.typos import correct
-    return Normalized(original, correct(simplified.lower()), script, mentions)
+    return Normalized(original, correct(to_mandarin(simplified.lower())), script, mentions)
+
+
+@lru_cache(maxsize=1)
+def _dialect() -> tuple[re.Pattern, dict[str, str]]:
+    import yaml
+    table = yaml.safe_load((Path(__file__).resolve().parent / "data/dialect.yaml").read_text(encoding="utf-8"))
+    keys = sorted(table, key=len, reverse=True)   # longest first: 搞么子 before 么子
+    return re.compile("|".join(map(re.escape, keys))), table
+
+
+def to_mandarin(text: str) -> str:
+    """Dialect words (么子, 冇得, 晓得…) as the Mandarin the rules are written in."""
+    pattern, table = _dialect()
+    return pattern.sub(lambda m: table[m.group(0)], text)
