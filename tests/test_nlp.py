@@ -161,3 +161,12 @@ def test_the_rule_index_never_leaves_out_a_rule_that_matches():
                 assert i in chosen, (text, rule.pattern.pattern)
                 checked += 1
     assert checked > len(texts)          # most messages match a rule or more: the check had teeth
+
+
+def test_dialect_words_read_as_mandarin_and_a_bare_question_mark_asks_for_help():
+    assert normalize("你是做么子的").text == "你是做什么的"
+    assert normalize("园区冇得路灯，晓得不").text == "园区没有路灯,知道不"
+    assert normalize("恰好").text == "恰好"                     # only whole dialect words change
+    assert classify("你是做么子的").intent == "help"
+    assert classify("？").intent == "help" and classify("？？").intent == "help"
+    assert classify("。。。").intent == "other"
