@@ -18,6 +18,8 @@ BARE_REQUEST = re.compile(r"^(我|我们)?(要|想|需要)?(投诉|反映|举报
 SKIP = re.compile(r"^(跳过|没有|无|不用|不方便|略|skip)[!.。！]*$")
 RATING_WORDS = (("非常不满意", 1), ("不满意", 2), ("基本满意", 3), ("非常满意", 5), ("满意", 4))
 MIN_DESCRIPTION_CHARS = 4
+OFFER_MIN_CHARS = 10          # a message this long that nothing understood may be a problem worth filing
+YES_FILE = re.compile(r"^(登记|登记一下|帮我登记|是|是的|好|好的|可以|要|对|嗯|确认|yes|ok)[!。.~]*$", re.I)
 DESCRIBED_SIMILARITY = 0.25   # "我上周反映的停电问题" names a ticket when this much of it matches
 
 
@@ -201,6 +203,25 @@ def rating_step(msg, ctx, state):
     return tickets.rate(ctx.services, ctx.session, complaint, parsed[0], parsed[1])
 
 
+# --- a long message nobody understood: offer to file it as told ---
+
+def offer_filing(msg, ctx) -> str | None:
+    """Problems come in words no rule knows; rather than lose one, offer to file the message as it is
+    (one reply: "登记"). Not in groups, not for short messages."""
+    if msg.is_group or msg.msg_type != "text" or sum(ch.isalnum() for ch in msg.text) < OFFER_MIN_CHARS:
+        return None
+    ctx.conversation.start("complaint_offer", "confirm", {"text": msg.text[:4000]})
+    return texts.OFFER_FILING
+
+
+def offer_confirm(msg, ctx, state):
+    ctx.conversation.clear()
+    if YES_FILE.match(ctx.nlu.text.strip()):
+        return _file(msg, ctx, state.data["text"])
+    return texts.OFFER_DECLINED
+
+
+register_flow(Flow("complaint_offer", "登记诉求", {"confirm": offer_confirm}, answers=("other", "smalltalk")))
 register_flow(Flow("complaint_guided", "反映问题", {"what": guided_what, "where": guided_where,
                                                    "phone": guided_phone},
                    answers=("complaint.file", "other", "smalltalk", "complaint.status")))

@@ -5,7 +5,7 @@ import re
 
 from bot import jobs, replies
 from bot.router import Router, always, event, intent, msg_type, regex
-from handlers import texts
+from handlers import complaints, texts
 from storage import users
 
 events = Router("events")
@@ -91,6 +91,10 @@ def not_understood(msg, ctx):
     if msg.is_group and not msg.mentioned:
         return None
     guess = ctx.nlu.runner_up if ctx.nlu is not None else None
+    # A long message with no better guess may be a problem told in unfamiliar words: offer to file it.
+    offer = complaints.offer_filing(msg, ctx) if guess in (None, "complaint.file") else None
+    if offer:
+        return offer
     if guess in texts.INTENT_NAMES:
         return texts.DID_YOU_MEAN.format(guess=texts.INTENT_NAMES[guess]) + "\n" + texts.MENU
     return texts.FALLBACK

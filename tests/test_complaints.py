@@ -257,3 +257,20 @@ def test_ticket_numbers_are_sequential_per_day(services):
         other_day = store.next_ticket_no(session, date(2026, 3, 16))
     assert numbers == ["TS2026031500001", "TS2026031500002", "TS2026031500003"]
     assert other_day == "TS2026031600001"
+
+
+def test_a_long_message_nobody_understood_is_offered_for_filing(client, settings, services):
+    owner = OfficialAccountUser(client, settings, "offer-1")
+    offer = owner.say("我们厂区东边那块空地上堆了好多来路不明的东西")
+    assert "回复“登记”" in offer
+    filed = owner.say("登记")
+    assert "工单号" in filed
+    with services.db.session() as session:
+        complaint = store.by_ticket(session, re.search(r"TS\d{13}", filed).group(0))
+        assert complaint.description == "我们厂区东边那块空地上堆了好多来路不明的东西"
+    declined = OfficialAccountUser(client, settings, "offer-2")
+    declined.say("我们厂区东边那块空地上堆了好多来路不明的东西")
+    assert "没有登记" in declined.say("不用")
+    assert "回复“登记”" not in declined.say("asdf")          # short gibberish: the menu, no offer
+    with services.db.session() as session:
+        assert store.count(session) == 1
