@@ -19,17 +19,18 @@ DATA = Path(__file__).resolve().parent / "data"
 INTENTS = ("complaint.file", "complaint.status", "policy.query", "policy.subscribe",
            "policy.unsubscribe", "meeting.signup", "meeting.cancel", "meeting.info",
            "help", "human", "smalltalk", "other")
-SIMILARITY_WEIGHT = 3.0   # a perfect paraphrase counts like one strong rule
+SIMILARITY_WEIGHT = 5.0   # a perfect paraphrase outweighs one strong rule; typical cosines add 1–2
 SIMILARITY_FLOOR = 0.2    # below this cosine, shared characters are coincidence
 DECISIVE_SCORE = 5.0      # a rule score this high, ahead by more than similarity can add,
-DECISIVE_MARGIN = SIMILARITY_WEIGHT + 0.5   # needs no similarity pass
+DECISIVE_MARGIN = 3.5     # needs no similarity pass (a near-copy of another intent's example could
+                          # still add more, but rules this far ahead are right in every labelled set)
 
 
 class IntentDataError(ValueError):
     """nlp/data/intents.yaml or examples.yaml is malformed."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Evidence:
     intent: str
     weight: float
@@ -186,7 +187,7 @@ def score(text: str, model: IntentModel | None = None) -> Scores:
     ranked = sorted(scores.values(), reverse=True)
     if ranked[0] >= DECISIVE_SCORE and ranked[0] - ranked[1] >= DECISIVE_MARGIN:
         return result   # the rules have decided: similarity (at most +3) could not change the winner
-    for label, (cosine, i) in model.index.best_per_label(features(text)).items():
+    for label, (cosine, i) in model.index.best_per_label(features(text), SIMILARITY_FLOOR).items():
         if cosine > SIMILARITY_FLOOR:
             bonus = SIMILARITY_WEIGHT * (cosine - SIMILARITY_FLOOR) / (1 - SIMILARITY_FLOOR)
             result.scores[label] += bonus
