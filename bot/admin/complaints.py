@@ -50,7 +50,8 @@ def complaints_export():
         abort(400, "起始日期的格式应为 2026-01-01")
     rows = complaint_reports.export_rows(auth.db(), since)
     if scope():
-        rows = [r for r in rows if r[8] == scope()]
+        department = complaint_reports.EXPORT_COLUMNS.index("承办部门")
+        rows = [r for r in rows if r[department] == scope()]
     audit("complaints.export", request.args.get("format", "csv"), since.isoformat() if since else "all")
     if request.args.get("format") == "xlsx":
         return Response(complaint_reports.export_xlsx(rows),
