@@ -49,7 +49,7 @@ def simulator_users():
     services = current_app.extensions["bot"]
     with services.db.session() as session:
         people = [{"user": u.user_id, "name": u.display_name, "enterprise": u.enterprise.name if u.enterprise else ""}
-                  for u in users.listing(session, limit=100) if u.channel == SIM_CHANNEL]
+                  for u in users.listing(session, limit=100, channel=SIM_CHANNEL)]
         return jsonify({"users": people, "enterprises": enterprises.names(session)})
 
 
@@ -66,8 +66,7 @@ def simulator_user():
         enterprise = enterprises.by_name(session, firm) if firm else None
         if firm and enterprise is None:
             return jsonify({"error": f"企业名录中没有「{firm}」"}), 400
-        user = users.get_or_create(session, SIM_CHANNEL, user_id, name)
-        user.display_name = name or user.display_name
+        user = users.get_or_create(session, SIM_CHANNEL, user_id, name)   # a given name replaces the old
         users.link_enterprise(user, enterprise.id if enterprise else user.enterprise_id)
         last_push = outbound.last_id_to(session, SIM_CHANNEL, user_id)
     return jsonify({"user": user_id, "name": name, "enterprise": firm, "after": last_push})

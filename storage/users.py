@@ -76,9 +76,11 @@ def set_roles(session: Session, channel: str, user_id: str, roles: list[str]) ->
     return user
 
 
-def listing(session: Session, query: str = "", limit: int = 200) -> list[ChannelUser]:
+def listing(session: Session, query: str = "", limit: int = 200, channel: str | None = None) -> list[ChannelUser]:
     """Newest first; `query` matches the name, the WeChat id or the enterprise's name."""
     statement = select(ChannelUser).outerjoin(Enterprise, ChannelUser.enterprise_id == Enterprise.id)
+    if channel:
+        statement = statement.where(ChannelUser.channel == channel)
     if query:
         like = f"%{query}%"
         statement = statement.where(or_(ChannelUser.display_name.like(like), ChannelUser.user_id.like(like),
