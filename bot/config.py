@@ -23,6 +23,9 @@ class WeChatSettings:
     aes_key: str
     api_base: str = "https://api.weixin.qq.com/cgi-bin/"
     template_id: str = ""
+    # Which callbacks are accepted: plain (plaintext only), compatible (both), safe (AES only).
+    encrypt_mode: str = "compatible"
+    enabled: bool = True           # off → /wechat answers 404 and its secrets are not required
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class WeComSettings:
     aes_key: str
     api_base: str = "https://qyapi.weixin.qq.com/cgi-bin/"
     duty_staff: tuple = ()
+    enabled: bool = True           # off → /wecom answers 404 and its secrets are not required
 
 
 @dataclass(frozen=True)
@@ -57,8 +61,24 @@ class Settings:
     serve_threads: int = 4
     scheduler_interval_s: int = 60
     jobs_inline: bool = False      # run background jobs at once, in-process (tests only)
-    simulator: bool = True         # the chat simulator at / (it signs callbacks: turn off in production)
+    simulator: bool = False        # the chat simulator at / (behind the staff login); SIMULATOR=1 turns it on
+    group_webhook_enabled: bool = True   # off → POST /group answers 404 and needs no secret
+    bot_env: str = ""              # BOT_ENV: production forces production mode; development/test rule it out
+    trusted_proxies: int = 0       # reverse proxies in front that set X-Forwarded-For (werkzeug ProxyFix)
+    session_cookie_secure: bool | None = None   # None → on in production, off otherwise
+    session_idle_minutes: int = 120              # a console session unused this long ends
     extra: dict = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        """Production unless BOT_ENV says development/test; forced by BOT_ENV=production or a non-SQLite DB."""
+        if self.bot_env in ("development", "test"):
+            return False
+        return self.bot_env == "production" or not self.database_url.startswith("sqlite")
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.production if self.session_cookie_secure is None else self.session_cookie_secure
 
     def with_overrides(self, **changes) -> "Settings":
         """A copy with some top-level settings replaced (tests use this)."""
@@ -73,6 +93,9 @@ ENV_NAMES = {
     "GROUP_WEBHOOK_SECRET": (None, "group_webhook_secret"),
     "TIMESTAMP_WINDOW_S": (None, "timestamp_window_s"),
     "SIMULATOR": (None, "simulator"),
+    "BOT_ENV": (None, "bot_env"),
+    "TRUSTED_PROXIES": (None, "trusted_proxies"),
+    "SESSION_COOKIE_SECURE": (None, "session_cookie_secure"),
     "WECHAT_TOKEN": ("wechat", "token"),
     "WECHAT_APP_ID": ("wechat", "app_id"),
     "WECHAT_APP_SECRET": ("wechat", "app_secret"),
@@ -166,7 +189,7 @@ def load_settings(path: str | os.PathLike | None = None, environ=None, **overrid
         for name in ("timestamp_window_s", "max_body_bytes", "dedupe_ttl_s", "conversation_timeout_s",
                      "reply_max_bytes", "intent_threshold", "group_unmentioned_intents",
                      "group_unmentioned_confidence", "serve_workers", "serve_threads",
-                     "scheduler_interval_s")
+                     "scheduler_interval_s", "trusted_proxies", "session_idle_minutes")
     }
     settings = Settings(
         var_dir=var_dir,
@@ -176,7 +199,10 @@ def load_settings(path: str | os.PathLike | None = None, environ=None, **overrid
         wechat=_section(WeChatSettings, raw, "wechat"),
         wecom=_section(WeComSettings, raw, "wecom"),
         group_webhook_secret=str(raw["group_webhook_secret"]),
-        simulator=_flag(raw.get("simulator", True)),
+        simulator=_flag(raw.get("simulator", False)),
+        group_webhook_enabled=_flag(raw.get("group_webhook_enabled", True)),
+        bot_env=str(raw.get("bot_env") or "").strip().lower(),
+        session_cookie_secure=None if raw.get("session_cookie_secure") in (None, "") else _flag(raw["session_cookie_secure"]),
         extra={k: v for k, v in raw.items() if k not in defaults},
         **simple,
     )
