@@ -91,7 +91,7 @@ def export_rows(session, since: date | None) -> list[list]:
     rows = []
     for c in store.in_period(session, start):
         rows.append([
-            c.ticket_no, c.kind, c.category, c.description, c.enterprise.name if c.enterprise else "",
+            c.ticket_no, c.kind, c.category, c.description, c.enterprise_label,
             c.enterprise.credit_code or "" if c.enterprise else "", c.contact_phone, c.source, c.department,
             STATUS_NAMES[c.status], to_local(c.created_at).strftime("%Y-%m-%d %H:%M"), c.accept_due.isoformat(),
             c.due.isoformat(), "是" if c.extended else "否",

@@ -11,7 +11,8 @@ FILED = ("您的{kind}已登记，工单号：{ticket}\n"
 ASK_ENTERPRISE = "\n为便于办理，请回复贵公司全称。"
 MERGED = ("您反映的问题与工单 {ticket}（{status}）是同一事项，已并入该工单一并办理（第{times}次反映）。"
           "\n查询进度请发送“查询 {ticket}”。")
-ENTERPRISE_ATTACHED = "已将工单 {ticket} 登记在「{name}」名下。"
+ENTERPRISE_CLAIMED = ("已在工单 {ticket} 上记下「{name}」（待核实）。工作人员核实您的身份后会通知您；"
+                      "核实前您只能查看自己反映的诉求。")
 ENTERPRISE_NOTED = "没有在园区企业名录中找到「{text}」，已把该名称记在工单 {ticket} 的备注里，工作人员会核实。"
 
 OFFER_FILING = ("抱歉，我没能完全理解。如果这是需要园区协调解决的问题，回复“登记”，我会把您刚才说的内容"

@@ -12,7 +12,7 @@ from bot.conversation import ConversationStore
 from bot.scheduler import periodic
 from bot import complaint_texts as texts
 from storage import complaints as store
-from storage import users
+from storage import identity, users
 from storage.db import after_commit
 from storage.models import Complaint, utcnow
 
@@ -66,6 +66,8 @@ def file(services, session, *, description: str, category: str, source: str, kin
             return candidate, True
     today = today or local_today()
     route = rules.route(category)
+    # An unverified filer's claimed enterprise goes on the ticket as a name only (待核实), never as its id.
+    claimed = identity.claimed_name(session, user_ref) if enterprise_id is None else None
     complaint = store.create(
         session, ticket_no=store.next_ticket_no(session, today), kind=kind, category=category,
         department=route.department, tier=route.tier, description=description[:4000], location=location[:200],
@@ -73,7 +75,7 @@ def file(services, session, *, description: str, category: str, source: str, kin
         user_ref=user_ref, accept_due=rules.calendar.add(today, rules.acceptance_days),
         due=rules.calendar.add(today, rules.days_for(route.tier)), meeting_id=meeting_id,
         repeat_count=0, reopen_count=0, extended=False, warned=False, escalated=False,
-        rating_reminded=False, rating_comment="")
+        rating_reminded=False, rating_comment="", claimed_enterprise=claimed)
     store.add_event(session, complaint, actor, "filed", description, public=True, source=source,
                     media=list(media))
     _tell_staff(services, session, rules.department_staff.get(route.department, ()),
@@ -221,7 +223,7 @@ def _reopen_fields(complaint: Complaint) -> None:
 
 
 def _enterprise_name(complaint: Complaint) -> str:
-    return complaint.enterprise.name if complaint.enterprise else "未绑定企业"
+    return complaint.enterprise_label or "未绑定企业"
 
 
 def _tell_owner(services, session, complaint: Complaint, text: str) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from bot import identity as membership
 from bot import tickets
 from bot.conversation import Flow, register_flow
 from bot.router import Router, intent, msg_type, regex
@@ -10,7 +11,7 @@ from bot import complaint_texts as texts
 from handlers.texts import MEDIA_RECEIVED
 from nlp.slots import complaint_category, match_company, phones
 from storage import complaints as store
-from storage import enterprises
+from storage import enterprises, identity
 
 router = Router("complaints")
 BARE_REQUEST = re.compile(r"^(我|我们)?(要|想|需要)?(投诉|反映|举报|提|complain)(一下|一个|个|些)?"
@@ -28,6 +29,7 @@ def _kind(text: str) -> str:
 
 
 def _owner(ctx) -> tuple[int | None, int | None]:
+    """(the user's VERIFIED enterprise, the user): unverified users own only what they filed."""
     user = ctx.user
     return (user.enterprise_id if user else None), ctx.user_ref
 
@@ -54,7 +56,7 @@ def _file(msg, ctx, description: str, location: str = "", phone: str = "", media
     reply = texts.FILED.format(kind=complaint.kind, ticket=complaint.ticket_no, category=complaint.category,
                                department=complaint.department, accept_due=complaint.accept_due.isoformat(),
                                due=complaint.due.isoformat())
-    if enterprise_id is None and not msg.is_group:
+    if complaint.enterprise_id is None and not complaint.claimed_enterprise and not msg.is_group:
         ctx.conversation.start("complaint_enterprise", "name", {"complaint_id": complaint.id})
         reply += texts.ASK_ENTERPRISE
     return reply
@@ -117,20 +119,26 @@ def _attach(msg, state) -> bool:
     return True
 
 
-# --- the enterprise behind a ticket filed by an unknown user ---
+# --- the enterprise behind a ticket filed by an unverified user: a claim, never a link ---
 
 def enterprise_name(msg, ctx, state):
     complaint = store.get(ctx.session, state.data["complaint_id"])
     ctx.conversation.clear()
+    code = identity.find_code(msg.text)
+    if code:
+        reply = membership.redeem_code(ctx.services, ctx.session, msg, ctx.user, code)
+        if ctx.user.enterprise_id is not None and complaint.enterprise_id is None:
+            complaint.enterprise_id = ctx.user.enterprise_id
+        return reply
     name = match_company(ctx.nlu.text if ctx.nlu else msg.text, enterprises.names(ctx.session))
     enterprise = enterprises.by_name(ctx.session, name) if name else None
     if enterprise is None:
         tickets.add_note(ctx.session, complaint, f"用户自报企业：{msg.text[:60]}", "user")
         return texts.ENTERPRISE_NOTED.format(text=msg.text[:40], ticket=complaint.ticket_no)
-    complaint.enterprise_id = enterprise.id
+    complaint.claimed_enterprise = enterprise.name
     if ctx.user is not None and ctx.user.enterprise_id is None:
-        ctx.user.enterprise_id = enterprise.id
-    return texts.ENTERPRISE_ATTACHED.format(ticket=complaint.ticket_no, name=enterprise.name)
+        identity.file_claim(ctx.session, ctx.user, enterprise, "complaint", complaint.ticket_no)
+    return texts.ENTERPRISE_CLAIMED.format(ticket=complaint.ticket_no, name=enterprise.name)
 
 
 # --- status queries ---

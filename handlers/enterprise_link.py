@@ -1,21 +1,33 @@
-"""Linking a user to their enterprise: "绑定企业 公司名" → fuzzy match → confirm."""
+"""Becoming an enterprise's member in the chat.
+
+"绑定企业 YQ-7KX3-M9Q2" (an invitation code from staff, private chat only) links at once, verified.
+"绑定企业 公司名" → fuzzy match → "是" only files a claim: staff approve or reject it in the console,
+and until then the user sees only the tickets they filed themselves.
+"""
 from __future__ import annotations
 
 import re
 
+from bot import identity as membership
+from bot import identity_texts as texts
 from bot.conversation import Flow, register_flow
 from bot.router import Router, regex
-from handlers import texts
-from storage import enterprises, users
+from nlp.slots import match_company
+from storage import enterprises, identity
 
 router = Router("enterprise_link")
 COMMAND = re.compile(r"^(绑定|关联)(企业|公司)?[:： ]*(.*)$")
+BARE_CODE = r"(?i)^\s*yq[-\s]?[a-z0-9]{4}[-\s]?[a-z0-9]{4}\s*$"
 YES = re.compile(r"^(是|是的|对|对的|没错|确认|yes|y|嗯)[!。.]*$")
 NO = re.compile(r"^(不是|不对|否|no|n|错了)[!。.]*$")
 
 
 @router.route(regex(COMMAND.pattern))
 def start(msg, ctx):
+    code = identity.find_code(msg.text)
+    if code:
+        ctx.conversation.clear()
+        return membership.redeem_code(ctx.services, ctx.session, msg, ctx.user, code)
     name = COMMAND.match(ctx.nlu.text).group(3).strip()
     if not name:
         ctx.conversation.start("link_enterprise", "ask_name")
@@ -23,25 +35,41 @@ def start(msg, ctx):
     return _propose(ctx, name)
 
 
+@router.route(regex(BARE_CODE))
+def bare_code(msg, ctx):
+    """An invitation code sent on its own."""
+    return membership.redeem_code(ctx.services, ctx.session, msg, ctx.user, identity.find_code(msg.text))
+
+
 def ask_name(msg, ctx, state):
+    code = identity.find_code(msg.text)
+    if code:
+        ctx.conversation.clear()
+        return membership.redeem_code(ctx.services, ctx.session, msg, ctx.user, code)
     return _propose(ctx, ctx.nlu.text if ctx.nlu else msg.text)
 
 
 def confirm(msg, ctx, state):
     answer = (ctx.nlu.text if ctx.nlu else "").strip()
     if YES.match(answer):
-        enterprise = enterprises.get(ctx.session, state.data["enterprise_id"])
-        users.link_enterprise(ctx.user, enterprise.id)
         ctx.conversation.clear()
-        return texts.LINK_DONE.format(name=enterprise.name)
+        return claim(ctx, enterprises.get(ctx.session, state.data["enterprise_id"]), "command")
     if NO.match(answer):
         ctx.conversation.start("link_enterprise", "ask_name")
         return texts.LINK_RETRY
     return texts.LINK_YES_NO
 
 
+def claim(ctx, enterprise, source: str, ticket_no: str = "") -> str:
+    """A claim for staff to decide; never a link."""
+    user = ctx.user
+    if user.enterprise_id == enterprise.id:
+        return texts.ALREADY_LINKED.format(name=enterprise.name)
+    _, created = identity.file_claim(ctx.session, user, enterprise, source, ticket_no)
+    return (texts.CLAIM_FILED if created else texts.CLAIM_PENDING).format(name=enterprise.name)
+
+
 def _propose(ctx, text: str) -> str:
-    from nlp.slots import match_company
     name = match_company(text, enterprises.names(ctx.session))
     enterprise = enterprises.by_name(ctx.session, name) if name else None
     if enterprise is None:

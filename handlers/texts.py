@@ -29,9 +29,3 @@ INTENT_NAMES = {
 MEDIA_RECEIVED = {"image": "图片", "voice": "语音", "video": "视频", "shortvideo": "视频",
                   "location": "位置", "link": "链接", "file": "文件"}
 MEDIA_ACK = "已收到您发送的{kind}。如需反映问题，请用文字描述一下具体情况。"
-LINK_ASK = "请发送贵公司的全称（如：湘西苗岭农业科技有限公司）。发送“取消”可退出。"
-LINK_CONFIRM = "您是「{name}」的员工吗？回复“是”确认绑定，回复“不是”重新输入。"
-LINK_NOT_FOUND = "没有在园区企业名录中找到「{text}」，请核对后重新发送公司全称，或发送“取消”。"
-LINK_DONE = "已绑定「{name}」。以后您反映的问题和报名都会记在贵公司名下。"
-LINK_RETRY = "好的，请重新发送公司全称。"
-LINK_YES_NO = "请回复“是”或“不是”。"

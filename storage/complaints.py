@@ -64,12 +64,12 @@ def find(session: Session, ref: str) -> Complaint | None:
 
 
 def _owned_by(enterprise_id: int | None, user_ref: int | None):
-    """Tickets of the user's enterprise, or the user's own when no enterprise is known."""
+    """Tickets of the user's VERIFIED enterprise and the user's own; an unverified user (no
+    enterprise_id: a claimed name never counts) owns only what they filed."""
+    own = Complaint.user_ref == user_ref if user_ref is not None else false()
     if enterprise_id is not None:
-        return Complaint.enterprise_id == enterprise_id
-    if user_ref is None:
-        return false()   # nobody known: tickets filed for unknown owners belong to no one (nor merge)
-    return Complaint.user_ref == user_ref
+        return or_(Complaint.enterprise_id == enterprise_id, own)
+    return own   # nobody known: tickets filed for unknown owners belong to no one (nor merge)
 
 
 def visible_to(complaint: Complaint, enterprise_id: int | None, user_ref: int | None) -> bool:
@@ -123,7 +123,8 @@ def queue(session: Session, *, status: str | None = None, department: str | None
         like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(Complaint.ticket_no.like(like.upper(), escape="\\"),
                                 Complaint.description.like(like, escape="\\"),
-                                Enterprise.name.like(like, escape="\\")))
+                                Enterprise.name.like(like, escape="\\"),
+                                Complaint.claimed_enterprise.like(like, escape="\\")))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(Complaint.id.desc()).offset(offset).limit(limit))
     return list(rows), total

@@ -42,6 +42,9 @@ class ChannelUser(Base):
     followed: Mapped[bool] = mapped_column(Boolean, default=True)
     last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # enterprise_id is a VERIFIED membership only; how it was verified: staff | invite | claim
+    linked_via: Mapped[str | None] = mapped_column(String(16))
+    linked_at: Mapped[datetime | None] = mapped_column(DateTime)
     enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
 
 
@@ -118,9 +121,18 @@ class Complaint(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_on_time: Mapped[bool | None] = mapped_column(Boolean)
     merged_into: Mapped[str | None] = mapped_column(String(20))   # staff merged this duplicate into that ticket
+    claimed_enterprise: Mapped[str | None] = mapped_column(String(200))  # named by an unverified filer: 待核实
     enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
     events: Mapped[list["ComplaintEvent"]] = relationship(order_by="ComplaintEvent.id", lazy="selectin",
                                                           back_populates="complaint")
+
+
+    @property
+    def enterprise_label(self) -> str:
+        """The enterprise as staff read it: a name only claimed by an unverified filer is marked."""
+        if self.enterprise is not None:
+            return self.enterprise.name
+        return f"{self.claimed_enterprise}（待核实）" if self.claimed_enterprise else ""
 
 
 class ComplaintEvent(Base):
@@ -266,3 +278,37 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(120), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class EnterpriseInvite(Base):
+    """An invitation code staff gave an enterprise: whoever sends it privately becomes a verified member.
+    Only the code's SHA-256 is kept (and its last four characters, for staff to tell codes apart)."""
+    __tablename__ = "enterprise_invites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(8))
+    max_uses: Mapped[int] = mapped_column(Integer, default=1)
+    used_count: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+
+
+class EnterpriseClaim(Base):
+    """A user's unverified claim to belong to an enterprise, waiting for staff to approve or reject it."""
+    __tablename__ = "enterprise_claims"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_ref: Mapped[int] = mapped_column(ForeignKey("channel_users.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)   # pending | approved | rejected | withdrawn
+    source: Mapped[str] = mapped_column(String(16))               # command | complaint | migrated
+    ticket_no: Mapped[str] = mapped_column(String(20), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")         # staff's reason, told to the user
+    decided_by: Mapped[str] = mapped_column(String(64), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    user: Mapped[ChannelUser] = relationship(lazy="joined")
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")

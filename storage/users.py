@@ -67,7 +67,11 @@ def set_followed(user: ChannelUser, followed: bool) -> None:
 
 
 def link_enterprise(user: ChannelUser, enterprise_id: int | None) -> None:
-    user.enterprise_id = enterprise_id
+    """A link made by staff's tools (the simulator): verified. Console and CLI go through
+    storage.identity.staff_link, which also audits; the chat never links without verification."""
+    if user.enterprise_id != enterprise_id:
+        user.enterprise_id = enterprise_id
+        user.linked_via, user.linked_at = ("staff", utcnow()) if enterprise_id else (None, None)
 
 
 def set_roles(session: Session, channel: str, user_id: str, roles: list[str]) -> ChannelUser:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from helpers import OfficialAccountUser
-from storage import users
+from storage import identity, users
 
 
 def test_routing_order_is_pinned():
@@ -19,14 +19,16 @@ def _seed(services):
         demo.seed(session)
 
 
-def test_linking_an_enterprise_by_fuzzy_name_and_confirmation(client, settings, services):
+def test_claiming_an_enterprise_by_fuzzy_name_and_confirmation(client, settings, services):
     _seed(services)
     user = OfficialAccountUser(client, settings, "openid-link")
     assert "全称" in user.say("绑定企业")
     assert "武陵云科技有限公司" in user.say("武陵云科技")
-    assert "已绑定" in user.say("是")
+    assert "已提交绑定「武陵云科技有限公司」的申请" in user.say("是")     # staff verify before it links
     with services.db.session() as session:
-        assert users.find(session, "wechat", "openid-link").enterprise.name == "武陵云科技有限公司"
+        user_row = users.find(session, "wechat", "openid-link")
+        assert user_row.enterprise is None
+        assert identity.claimed_name(session, user_row.id) == "武陵云科技有限公司"
 
 
 def test_unknown_enterprise_is_asked_again(client, settings, services):

@@ -10,6 +10,7 @@ from bot import meetings
 from helpers import OfficialAccountUser
 from payloads import oa_xml, plain_query
 from storage import meetings as store
+from storage import users
 
 
 def _meeting(services, capacity=5, days=7, deadline_days=None, **extra):
@@ -30,9 +31,9 @@ def _user(client, settings, services, openid, enterprise=None):
         with services.db.session() as session:
             enterprises.upsert(session, enterprise, industry=industry)
     user = OfficialAccountUser(client, settings, openid)
-    if enterprise:
-        user.say(f"绑定企业 {enterprise}")
-        user.say("是")
+    if enterprise:   # a verified member, linked by staff
+        with services.db.session() as session:
+            users.link_enterprise(users.get_or_create(session, "wechat", openid), enterprises.by_name(session, enterprise).id)
     return user
 
 

@@ -9,7 +9,7 @@ import yaml
 from bot import demo, policies
 from helpers import OfficialAccountUser
 from storage import policies as store
-from storage import users
+from storage import enterprises, users
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,8 +76,8 @@ def test_no_good_hit_is_said_honestly_and_becomes_a_consult_ticket(client, setti
 def test_what_suits_our_enterprise(client, settings, seeded):
     user = OfficialAccountUser(client, settings, "p-4")
     assert "请先绑定企业" in user.say("哪些政策适合我们")
-    user.say("绑定企业 武陵云科技")
-    user.say("是")
+    with seeded.db.session() as session:    # staff link: a verified member
+        users.link_enterprise(users.find(session, "wechat", "p-4"), enterprises.by_name(session, "武陵云科技有限公司").id)
     reply = user.say("哪些政策适合我们")
     assert "高新技术企业认定奖励" in reply and "专精特新企业培育奖励" in reply and "理由" in reply
     assert "首次升规入统" not in reply

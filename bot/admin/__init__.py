@@ -5,6 +5,7 @@ from bot.admin.common import bp, csrf
 # Imported for their routes.
 from bot.admin import (accounts, broadcasts, complaints, dashboard, directory, meetings, policies,  # noqa: F401
                        signin)
+from bot.admin import claims  # noqa: F401
 
 
 def init_app(app, exempt_blueprints) -> None:

@@ -10,7 +10,8 @@ from bot.cli.common import emit
 def _ticket_dict(c, events: bool = False) -> dict:
     data = {"id": c.id, "ticket": c.ticket_no, "kind": c.kind, "category": c.category,
             "department": c.department, "status": c.status, "source": c.source,
-            "enterprise": c.enterprise.name if c.enterprise else None, "description": c.description,
+            "enterprise": c.enterprise_label or None, "enterprise_verified": c.enterprise is not None,
+            "description": c.description,
             "location": c.location, "contact_phone": c.contact_phone, "created_at": c.created_at.isoformat(),
             "accept_due": c.accept_due.isoformat(), "due": c.due.isoformat(), "extended": c.extended,
             "repeat_count": c.repeat_count, "reopen_count": c.reopen_count, "rating": c.rating}

@@ -1,11 +1,16 @@
-"""The roster, users and console accounts: enterprises import/list, users link, staff add."""
+"""The roster, users and console accounts: enterprises import/list/invite/claims/approve/reject,
+users link/unlink (verified membership), staff add."""
 from __future__ import annotations
 
 import json
 import sys
+from datetime import timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from bot.cli.common import progress
+from bot.cli.common import emit, progress
+
+PARK_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def cmd_enterprises_import(args, settings):
@@ -33,18 +38,102 @@ def cmd_enterprises_list(args, settings):
 
 
 def cmd_users_link(args, settings):
+    """Staff link: the user becomes a verified member at once (audited, actor "cli")."""
     from bot import services
-    from storage import enterprises, users
+    from storage import enterprises, identity, users
     built = services.build(settings)
     with built.db.session() as session:
         enterprise = enterprises.by_name(session, args.enterprise)
         if enterprise is None:
             raise SystemExit(f"no enterprise named {args.enterprise!r}")
         user = users.get_or_create(session, args.channel, args.user)
-        users.link_enterprise(user, enterprise.id)
+        identity.staff_link(session, user, enterprise, "cli")
         if args.role:
             user.roles = sorted(set(user.roles or []) | {args.role})
-    print(f"linked {args.channel}:{args.user} to {args.enterprise}")
+    print(f"linked {args.channel}:{args.user} to {args.enterprise} (verified)")
+
+
+def cmd_users_unlink(args, settings):
+    from bot import services
+    from storage import identity, users
+    built = services.build(settings)
+    with built.db.session() as session:
+        user = users.find(session, args.channel, args.user)
+        if user is None:
+            raise SystemExit(f"no user {args.channel}:{args.user}")
+        identity.staff_link(session, user, None, "cli")
+    print(f"unlinked {args.channel}:{args.user}")
+
+
+def cmd_enterprises_invite(args, settings):
+    """A new invitation code (printed once, as the last word), or --revoke CODE."""
+    from bot import services
+    from storage import enterprises, identity
+    built = services.build(settings)
+    with built.db.session() as session:
+        if args.revoke:
+            code = identity.find_code(args.revoke)
+            invite = identity.invite_by_code(session, code) if code else None
+            if invite is None:
+                raise SystemExit("没有这个邀请码")
+            if not identity.revoke(session, invite, "cli"):
+                print(f"邀请码 {identity.mask(code)}（{invite.enterprise.name}）此前已撤销")
+                return 0
+            print(f"已撤销「{invite.enterprise.name}」的邀请码 {identity.mask(code)}")
+            return 0
+        if not args.enterprise:
+            raise SystemExit("请给出企业全称，或用 --revoke 邀请码 撤销")
+        enterprise = enterprises.by_name(session, args.enterprise)
+        if enterprise is None:
+            raise SystemExit(f"企业名录中没有「{args.enterprise}」（见 enterprises list）")
+        try:
+            invite, code = identity.create_invite(session, enterprise, "cli", args.days, args.uses)
+        except identity.IdentityError as exc:
+            raise SystemExit(str(exc))
+        until = _park_day(invite.expires_at)
+    print(f"「{enterprise.name}」的邀请码，有效至 {until}，可用 {args.uses} 次。"
+          f"只显示这一次，请私下交给企业负责人，由其私聊发送“绑定企业 邀请码”：")
+    print(code)
+
+
+def _park_day(moment) -> str:
+    return moment.replace(tzinfo=timezone.utc).astimezone(PARK_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _claim_row(claim) -> dict:
+    return {"id": claim.id, "status": claim.status, "enterprise": claim.enterprise.name,
+            "user": f"{claim.user.channel}:{claim.user.user_id}", "name": claim.user.display_name,
+            "source": claim.source, "ticket": claim.ticket_no, "created_at": claim.created_at.isoformat(),
+            "decided_by": claim.decided_by, "reason": claim.reason}
+
+
+def cmd_enterprises_claims(args, settings):
+    """The queue of membership claims (pending by default)."""
+    from bot import services
+    from storage import identity
+    built = services.build(settings)
+    with built.db.session() as session:
+        rows = [_claim_row(c) for c in identity.claims(session, None if args.all else "pending")]
+    emit(args, rows, lambda r: f"{r['id']:>5}  {r['status']:<9} {r['enterprise']}  {r['user']}  {r['name']}"
+                               f"  {r['source']} {r['ticket']}")
+
+
+def cmd_enterprises_decide(args, settings):
+    from bot import identity as membership
+    from bot import services
+    from storage import identity
+    built = services.build(settings)
+    approve = args.sub == "approve"
+    with built.db.session() as session:
+        claim = identity.get_claim(session, args.id)
+        if claim is None:
+            raise SystemExit(f"没有编号为 {args.id} 的认领申请")
+        try:
+            membership.decide_claim(built, session, claim, approve, args.actor, getattr(args, "reason", "") or "")
+        except identity.IdentityError as exc:
+            raise SystemExit(str(exc))
+        name, who = claim.enterprise.name, f"{claim.user.channel}:{claim.user.user_id}"
+    print(f"{'已通过' if approve else '已驳回'}：{who} 认领「{name}」，已通知本人")
 
 
 def cmd_staff_add(args, settings):
@@ -77,13 +166,35 @@ def register(sub) -> None:
     lst = ent.add_parser("list", help="list enterprises")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(fn=cmd_enterprises_list)
+    inv = ent.add_parser("invite", help="an invitation code: whoever sends it privately becomes a verified member")
+    inv.add_argument("enterprise", nargs="?", help="the enterprise's full name")
+    inv.add_argument("--days", type=int, default=30, help="valid for this many days (default 30)")
+    inv.add_argument("--uses", type=int, default=1, help="how many people may use it (default 1)")
+    inv.add_argument("--revoke", metavar="CODE", help="revoke this code instead")
+    inv.set_defaults(fn=cmd_enterprises_invite)
+    clm = ent.add_parser("claims", help="membership claims waiting for staff (--all: decided ones too)")
+    clm.add_argument("--all", action="store_true")
+    clm.add_argument("--json", action="store_true")
+    clm.set_defaults(fn=cmd_enterprises_claims)
+    for name, text in (("approve", "approve a claim: the user becomes a verified member"),
+                       ("reject", "reject a claim")):
+        decide = ent.add_parser(name, help=text)
+        decide.add_argument("id", type=int, help="the claim's number (see: enterprises claims)")
+        decide.add_argument("--actor", default="cli")
+        if name == "reject":
+            decide.add_argument("--reason", default="", help="told to the user")
+        decide.set_defaults(fn=cmd_enterprises_decide)
     usr = sub.add_parser("users", help="channel users").add_subparsers(dest="sub", required=True)
-    link = usr.add_parser("link", help="link a channel user to an enterprise")
+    link = usr.add_parser("link", help="link a channel user to an enterprise (verified)")
     link.add_argument("user", help="the channel user id (openid)")
     link.add_argument("enterprise", help="the enterprise's full name")
     link.add_argument("--channel", default="wechat", choices=("wechat", "wecom", "group"))
     link.add_argument("--role", choices=("staff", "admin"), help="also give this role")
     link.set_defaults(fn=cmd_users_link)
+    unlink = usr.add_parser("unlink", help="end a user's enterprise membership")
+    unlink.add_argument("user", help="the channel user id (openid)")
+    unlink.add_argument("--channel", default="wechat", choices=("wechat", "wecom", "group"))
+    unlink.set_defaults(fn=cmd_users_unlink)
     stf = sub.add_parser("staff", help="console accounts").add_subparsers(dest="sub", required=True)
     s_add = stf.add_parser("add", help="add an account (or reset its password and role)")
     s_add.add_argument("username")
