@@ -1,9 +1,14 @@
-"""Declared multi-step conversations, stored in Redis per (channel, chat, user) with a timeout."""
+"""Declared multi-step conversations, stored in Redis per (channel, chat, user) with a timeout.
+
+While Redis is unreachable there is no pending conversation: every message is routed afresh and a
+flow that starts is forgotten (its question may be asked again), but no message goes unanswered."""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from typing import Callable
+
+from storage.redis import lenient
 
 CANCEL_WORDS = ("取消", "算了", "不用了", "退出", "cancel")
 
@@ -39,7 +44,7 @@ class ConversationStore:
 
     def __init__(self, redis, msg=None, default_timeout_s: int = 1800, *, channel: str = "",
                  chat_id: str = "", user_id: str = ""):
-        self.redis, self.default_timeout_s = redis, default_timeout_s
+        self.redis, self.default_timeout_s = lenient(redis), default_timeout_s
         if msg is not None:
             channel, chat_id, user_id = msg.channel, msg.chat_id, msg.user_id
         self.key = f"conv:{channel}:{chat_id or '-'}:{user_id}"

@@ -7,7 +7,9 @@ import requests
 from wechatpy.exceptions import WeChatClientException
 
 from bot import outbound
+from bot.scheduler import periodic
 from bot.services import current
+from storage import deferred_jobs
 from storage import outbound as pushes
 from storage import users
 from storage.db import after_commit
@@ -24,6 +26,22 @@ def queue_push(services, session, channel: str, user_id: str, text: str, to_grou
     push_id = row.id
     after_commit(session, lambda: services.queue.enqueue(send_push, push_id, job_id=f"push-{push_id}"))
     return push_id
+
+
+@periodic("deferred_jobs", every_s=60)
+def enqueue_deferred(services) -> int:
+    """Jobs kept in the database while Redis was unreachable go onto the queue now that it is back
+    (this runs in the worker, which needs Redis). Each leaves the table as it is enqueued."""
+    moved = 0
+    with services.db.session() as session:
+        for row in deferred_jobs.oldest(session):
+            services.queue.enqueue_kept(row.func, row.args, row.kwargs, row.job_id)
+            deferred_jobs.remove(session, row)
+            session.commit()
+            moved += 1
+    if moved:
+        log.info("%d kept job(s) enqueued", moved)
+    return moved
 
 
 def send_push(push_id: int) -> str:

@@ -1,26 +1,37 @@
-"""dispatch(msg): de-duplicate → persist → classify → conversation or route → reply."""
+"""dispatch(msg): de-duplicate → persist → classify → conversation or route → reply.
+
+Never acknowledge without acting: a message is stored before anything is answered; if the database
+is down the answer is 503 (WeChat retries); if Redis is down it is still handled (de-duplication by
+the database's unique key, no pending conversation, jobs kept in the database); if a handler fails
+the user gets an apology and the message waits for staff in 未处理消息 (retry_stored re-runs it).
+"""
 from __future__ import annotations
 
 import json
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import redis as redis_lib
 from sqlalchemy.exc import SQLAlchemyError
 
 import nlp
-from bot import replies
+from bot import jobs, replies
 from bot.conversation import FLOWS, ConversationStore, is_cancel
 from bot.errors import ServiceUnavailable, UserError
 from bot.message import Message, Reply
 from bot.router import first_match
 from storage import messages, users
 from storage.db import after_commit, is_unavailable
+from storage.models import utcnow
+from storage.redis import lenient
 
 log = logging.getLogger(__name__)
 RETRY_WAIT_S = 4.0          # a retry waits this long for the first attempt's reply (WeChat waits 5 s)
 LEAVE_FLOW_CONFIDENCE = 0.8  # a pending question yields to a request this clear
+STALE_AFTER = timedelta(minutes=2)   # no handler runs this long: a message still pending was dropped
+MAX_RETRIES = 3             # staff retries of one message; after that only 标记已处理
 
 
 @dataclass
@@ -33,6 +44,7 @@ class Context:
     nlu: object = None
     conversation: ConversationStore | None = None
     notes: list = field(default_factory=list)   # lines prepended to the reply ("已退出…")
+    message_id: int | None = None               # the stored message's row
 
     @property
     def settings(self):
@@ -70,43 +82,132 @@ def dispatch(services, msg: Message) -> Reply:
 def _handle_fresh(services, msg: Message) -> Reply:
     session = services.db.new_session()
     try:
-        try:
-            user_ref = users.seen(session, msg.channel, msg.user_id, msg.display_name)
-            message_id = messages.record(session, msg, user_ref)
-            session.commit()  # persisted before anything is acknowledged
-        except messages.DuplicateMessage:
-            session.rollback()
-            raise
-        except SQLAlchemyError as exc:
-            session.rollback()
-            if is_unavailable(exc):
-                raise ServiceUnavailable("database unavailable") from exc
-            raise
-        ctx = Context(services, session, msg, user_ref,
-                      conversation=ConversationStore(services.redis, msg, services.settings.conversation_timeout_s))
-        reply = _respond_safely(ctx)
-        nlu = ctx.nlu
-        messages.save_outcome(session, message_id, nlu.intent if nlu else None,
-                              round(nlu.confidence, 3) if nlu else None,
-                              json.dumps({"text": reply.text, "followups": reply.followups}, ensure_ascii=False))
-        session.commit()   # the handler's work and the reply, together
+        user_ref, message_id = _store(session, msg)
+        ctx = _context(services, session, msg, user_ref, message_id)
+        reply, error = _respond_safely(ctx)
+        _save_outcome(ctx, reply, messages.FAILED if error else None, error)
+        session.commit()   # the handler's work and the reply (or the failure), together
         return reply
+    except SQLAlchemyError as exc:
+        session.rollback()
+        if is_unavailable(exc):   # stored, but the database went away: 503, and staff see it as dropped
+            raise ServiceUnavailable("database unavailable") from exc
+        raise
     finally:
         session.close()
 
 
-def _respond_safely(ctx: Context) -> Reply:
-    """UserError → its text; any other error → logged, rolled back, a short apology."""
+def _store(session, msg: Message) -> tuple[int, int]:
+    """(user_ref, message id), committed before anything is acknowledged."""
+    try:
+        user_ref = users.seen(session, msg.channel, msg.user_id, msg.display_name)
+        message_id = messages.record(session, msg, user_ref)
+        session.commit()
+    except messages.DuplicateMessage:
+        session.rollback()
+        raise
+    except SQLAlchemyError as exc:
+        session.rollback()
+        if is_unavailable(exc):
+            raise ServiceUnavailable("database unavailable") from exc
+        raise
+    return user_ref, message_id
+
+
+def _context(services, session, msg: Message, user_ref: int | None, message_id: int) -> Context:
+    view = services.for_messages()
+    return Context(view, session, msg, user_ref, message_id=message_id,
+                   conversation=ConversationStore(view.redis, msg, services.settings.conversation_timeout_s))
+
+
+def _save_outcome(ctx: Context, reply: Reply, state: str | None, error: str) -> None:
+    nlu = ctx.nlu
+    messages.save_outcome(ctx.session, ctx.message_id, nlu.intent if nlu else None,
+                          round(nlu.confidence, 3) if nlu else None,
+                          json.dumps({"text": reply.text, "followups": reply.followups}, ensure_ascii=False),
+                          state, error)
+
+
+def _respond_safely(ctx: Context) -> tuple[Reply, str]:
+    """(reply, error): UserError → its text; any other error → logged, rolled back, a short apology,
+    and the error's class, so the message is listed for staff (the apology promises they follow up)."""
     try:
         result = Reply.of(respond(ctx))
     except UserError as exc:
         ctx.session.rollback()
         result = Reply(exc.text)
-    except Exception:
+    except Exception as exc:
         log.exception("handler failed for %s message %s", ctx.msg.channel, ctx.msg.dedupe_key)
         ctx.session.rollback()
-        result = Reply(replies.APOLOGY)
-    return replies.finish(ctx, result)
+        return replies.finish(ctx, Reply(replies.APOLOGY)), error_name(exc)
+    return replies.finish(ctx, result), ""
+
+
+def error_name(exc: BaseException) -> str:
+    """The exception's class as a dotted path ("redis.exceptions.ConnectionError"); never its text,
+    which may quote the user's message."""
+    return f"{type(exc).__module__}.{type(exc).__qualname__}"
+
+
+# --- staff's 处理/重试 from 未处理消息 ---
+
+@dataclass
+class RetryOutcome:
+    handled: bool
+    reply: Reply | None = None
+    pushed: bool = False        # the reply was queued to the user (groups cannot be pushed to)
+    error: str = ""             # the class of this attempt's error
+    refused: bool = False       # not retried: answered, resolved, retried by someone else, or out of retries
+    attempts: int = 0           # staff retries of this message so far, this one included
+
+
+def retry_stored(services, message_id: int) -> RetryOutcome:
+    """Run a stored message through the dispatcher again; when it is answered this time, push the
+    reply to the user and mark it handled; when it fails again, it stays listed with one more attempt."""
+    session = services.db.new_session()
+    try:
+        row = messages.get(session, message_id)
+        if row is None or not messages.claim_retry(session, message_id, row.handling_attempts,
+                                                   utcnow() - STALE_AFTER, MAX_RETRIES):
+            session.rollback()
+            return RetryOutcome(False, refused=True)
+        attempts = row.handling_attempts + 1
+        session.commit()   # the attempt counts even if this process dies during it
+        user = users.get(session, row.user_ref) if row.user_ref else None
+        msg = stored_message(row, user)
+        ctx = _context(services, session, msg, row.user_ref, message_id)
+        reply, error = _respond_safely(ctx)
+        if error:
+            messages.retry_failed(session, message_id, error)
+            session.commit()
+            return RetryOutcome(False, reply, error=error, attempts=attempts)
+        _save_outcome(ctx, reply, messages.RETRIED, row.handling_error)
+        pushed = _push_reply(services, session, msg, reply)
+        session.commit()
+        return RetryOutcome(True, reply, pushed, attempts=attempts)
+    finally:
+        session.close()
+
+
+def stored_message(row, user) -> Message:
+    """The Message a stored row was made from (a group message that failed was one the bot answers)."""
+    payload = dict(row.payload or {})
+    event, event_key = payload.pop("event", ""), payload.pop("event_key", "")
+    mentioned = payload.pop("mentioned", True)
+    return Message(channel=row.channel, user_id=user.user_id if user else "", msg_type=row.msg_type,
+                   text=row.text or "", dedupe_key=row.dedupe_key, chat_id=row.chat_id or "",
+                   display_name=(user.display_name if user else "") or "", mentioned=bool(mentioned),
+                   event=event or "", event_key=event_key or "", payload=payload,
+                   created_at=int(payload.get("CreateTime") or 0))
+
+
+def _push_reply(services, session, msg: Message, reply: Reply) -> bool:
+    """The passive reply's moment has passed: push it and its follow-ups (private chats only)."""
+    if msg.is_group or msg.channel == "group" or not msg.user_id or not (reply.text or reply.followups):
+        return False
+    for text in ([reply.text] if reply.text else []) + list(reply.followups):
+        jobs.queue_push(services, session, msg.channel, msg.user_id, text)
+    return True
 
 
 def respond(ctx: Context):
@@ -185,11 +286,9 @@ def _cache_reply(services, msg: Message, reply: Reply) -> None:
 def _await_first_reply(services, msg: Message) -> Reply:
     """A retry: give back the first attempt's reply once it exists, else nothing ('success')."""
     deadline = time.monotonic() + RETRY_WAIT_S
+    cache = lenient(services.redis)
     while time.monotonic() < deadline:
-        try:
-            cached = services.redis.get(f"reply:{_dedupe_key(msg)}")
-        except redis_lib.RedisError:
-            cached = None
+        cached = cache.get(f"reply:{_dedupe_key(msg)}")
         if cached:
             return Reply(json.loads(cached)["text"])
         stored = _stored_reply(services, msg)

@@ -1,15 +1,45 @@
 """The process's shared clients, built once from settings and passed down (never at import)."""
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import redis as redis_lib
 from rq import Queue
 
 from bot.config import Settings
+from storage import deferred_jobs
 from storage.db import Database
-from storage.redis import connect
+from storage.redis import UNREACHABLE, LenientRedis, connect
+
+log = logging.getLogger(__name__)
+
+
+class DurableQueue(Queue):
+    """RQ's queue, except that a job it cannot take because Redis is unreachable is kept in the
+    database (deferred_jobs); the worker enqueues it once Redis is back (bot.jobs.enqueue_deferred)."""
+
+    fallback_db: Database | None = None
+
+    def enqueue_call(self, func, args=None, kwargs=None, **options):
+        try:
+            return super().enqueue_call(func, args=args, kwargs=kwargs, **options)
+        except UNREACHABLE:
+            if self.fallback_db is None:
+                raise
+            self.keep(func, args or (), kwargs or {}, options.get("job_id"))
+            return None
+
+    def keep(self, func, args, kwargs: dict, job_id: str | None) -> None:
+        name = func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
+        with self.fallback_db.session() as session:
+            deferred_jobs.keep(session, name, list(args), kwargs, job_id)
+        log.warning("redis unreachable: job %s kept in the database until the worker can enqueue it", name)
+
+    def enqueue_kept(self, func: str, args: list, kwargs: dict, job_id: str | None):
+        """Enqueue a kept job; raises if Redis is still unreachable (the job stays kept)."""
+        return super().enqueue_call(func, args=args, kwargs=kwargs, job_id=job_id)
 
 
 @dataclass
@@ -19,6 +49,16 @@ class Services:
     redis: redis_lib.Redis
     queue: Queue
     complaint_rules: object = None
+
+    def for_messages(self) -> "Services":
+        """These services as message handlers see them: Redis-only extras (conversations, remembered
+        answers, index versions, "更多") find nothing and are skipped while Redis is unreachable,
+        so the message itself is still handled."""
+        view = self.__dict__.get("_for_messages")
+        if view is None:
+            view = replace(self, redis=LenientRedis(self.redis))
+            self.__dict__["_for_messages"] = view.__dict__["_for_messages"] = view
+        return view
 
 
 _current: Services | None = None
@@ -31,7 +71,8 @@ def build(settings: Settings) -> Services:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     db = Database().bind(settings.database_url)
     client = connect(settings.redis_url, settings.var_dir)
-    queue = Queue("bot", connection=client, is_async=not settings.jobs_inline)
+    queue = DurableQueue("bot", connection=client, is_async=not settings.jobs_inline)
+    queue.fallback_db = db
     from bot import complaint_rules
     _current = Services(settings, db, client, queue, complaint_rules.load(settings))
     return _current

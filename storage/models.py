@@ -64,6 +64,12 @@ class InboundMessage(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     reply: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # pending while in hand (still pending minutes later: the process died) | failed (a handler error,
+    # listed in 未处理消息) | retried (answered on a staff retry) | manual (staff dealt with it); None = answered
+    handled_state: Mapped[str | None] = mapped_column(String(16), index=True)
+    handling_error: Mapped[str] = mapped_column(String(200), default="")   # the exception's class
+    handling_attempts: Mapped[int] = mapped_column(Integer, default=0)      # staff retries so far
+    handled_note: Mapped[str] = mapped_column(Text, default="")
 
 
 class OutboundMessage(Base):
@@ -79,6 +85,17 @@ class OutboundMessage(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class DeferredJob(Base):
+    """A background job RQ could not take (Redis unreachable), kept until the worker can enqueue it."""
+    __tablename__ = "deferred_jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    func: Mapped[str] = mapped_column(String(200))          # dotted path, as RQ names it
+    args: Mapped[list] = mapped_column(JSON, default=list)
+    kwargs: Mapped[dict] = mapped_column(JSON, default=dict)
+    job_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class TicketCounter(Base):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import subprocess
 import tempfile
 import time
@@ -11,6 +12,8 @@ from pathlib import Path
 import redis
 
 _SOCKET_PATH_MAX = 100  # AF_UNIX paths are limited to ~107 bytes
+UNREACHABLE = (redis.ConnectionError, redis.TimeoutError)
+log = logging.getLogger(__name__)
 
 
 def connect(redis_url: str, var_dir: Path) -> redis.Redis:
@@ -18,6 +21,41 @@ def connect(redis_url: str, var_dir: Path) -> redis.Redis:
     if redis_url:
         return redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=3)
     return redis.Redis(unix_socket_path=str(ensure_embedded(Path(var_dir))), socket_timeout=5)
+
+
+class LenientRedis:
+    """A Redis client for what a message can do without: conversations, remembered answers, caches.
+
+    When the server cannot be reached, reads find nothing and writes are skipped, so the message
+    itself is still handled (a pending flow is forgotten). Other errors, and every other command,
+    behave exactly as on the client it wraps.
+    """
+
+    def __init__(self, client: redis.Redis):
+        self.client = client
+
+    def get(self, name):
+        return self._try("get", None, name)
+
+    def set(self, name, value, **options):
+        return self._try("set", None, name, value, **options)
+
+    def delete(self, *names):
+        return self._try("delete", 0, *names)
+
+    def _try(self, command: str, when_down, *args, **kwargs):
+        try:
+            return getattr(self.client, command)(*args, **kwargs)
+        except UNREACHABLE as exc:
+            log.warning("redis unreachable, %s skipped: %s", command, exc)
+            return when_down
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
+def lenient(client) -> LenientRedis:
+    return client if isinstance(client, LenientRedis) else LenientRedis(client)
 
 
 def _socket_path(var_dir: Path) -> Path:

@@ -36,15 +36,18 @@ def test_database_down_is_503_so_wechat_retries(app, settings):
     assert app.test_client().get("/healthz").status_code == 503
 
 
-def test_a_failing_handler_gets_an_apology_not_silence(client, settings, monkeypatch):
+def test_a_failing_handler_gets_an_apology_and_the_message_waits_for_staff(client, settings, services, monkeypatch):
     import handlers
     from bot.router import Route, always
 
     def broken(msg, ctx):
         raise RuntimeError("bug")
     monkeypatch.setattr(handlers, "ROUTES", [Route(always(), broken, "test.broken")] + handlers.ROUTES)
-    reply = OfficialAccountUser(client, settings).say("你好")
+    reply = OfficialAccountUser(client, settings).say("你好", msg_id="4040")
     assert "抱歉" in reply
+    with services.db.session() as session:
+        stored = messages.find(session, "wechat", "4040")
+        assert stored.handled_state == "failed" and stored.handling_error == "builtins.RuntimeError"
 
 
 def test_concurrent_retries_against_gunicorn_file_once(running_server, settings, services):

@@ -6,6 +6,7 @@ from bot.admin.common import bp, csrf
 from bot.admin import (accounts, broadcasts, complaints, dashboard, directory, meetings, policies,  # noqa: F401
                        signin)
 from bot.admin import claims  # noqa: F401
+from bot.admin import unhandled  # noqa: F401
 
 
 def init_app(app, exempt_blueprints) -> None:
