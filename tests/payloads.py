@@ -75,6 +75,13 @@ def wecom_encrypted(settings, xml: str, nonce: str = "n0nce"):
     return urlencode(dict(msg_signature=signature, timestamp=timestamp, nonce=nonce)), body, crypto
 
 
+def wecom_echostr_query(settings, echostr: str, nonce: str = "n0nce") -> str:
+    """The query of WeCom's URL check: echostr encrypted and signed as WeCom does it."""
+    conf, timestamp = settings.wecom, str(int(time.time()))
+    encrypted, signature = _envelope(WeComCrypto(conf.token, conf.aes_key, conf.corp_id), echostr, nonce, timestamp)
+    return urlencode(dict(msg_signature=signature, timestamp=timestamp, nonce=nonce, echostr=encrypted))
+
+
 def group_json(secret: str, text: str, mentioned: bool = False, msg_id: str | None = None,
                sender_id: str = "wxid-sender", sender_name: str = "张三", group_id: str = "group-1", **extra):
     """(body bytes, headers) for POST /group, signed like the bridge signs it."""

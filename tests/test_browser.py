@@ -37,7 +37,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 def stack(make_app, cli_env, fake_api, running_server_factory):
     """The served app and a worker, both on the fake API; jobs go through Redis to the worker."""
     services = make_app(jobs_inline=False).extensions["bot"]
-    env = dict(cli_env, WECHAT_API_BASE=fake_api.base, WECOM_API_BASE=fake_api.base)
+    env = dict(cli_env, WECHAT_API_BASE=fake_api.base, WECOM_API_BASE=fake_api.base, SIMULATOR="1")
     with services.db.session() as session:
         staff.add(session, "admin1", "admin-pass-1", "admin")
         enterprises.upsert(session, "滇中新材料有限公司", industry="新材料")
@@ -75,8 +75,13 @@ def test_owner_chats_staff_work_the_ticket_and_the_owner_sees_every_step(stack, 
     services, base = stack
     expect = sync_api.expect
     owner = browser.new_page(viewport={"width": 420, "height": 860})        # the owner, on a phone
-    owner.goto(base + "/")
-    owner.get_by_label("微信号").fill("owner-zhao")
+    owner.goto(base + "/")                       # the simulator is a staff tool: the login comes first
+    expect(owner).to_have_url(re.compile(r"/admin/login\?next="))
+    owner.get_by_label("用户名").fill("admin1")
+    owner.get_by_label("密码").fill("admin-pass-1")
+    owner.get_by_role("button", name="登录").click()
+    expect(owner).to_have_url(base + "/")
+    owner.get_by_label("微信号").fill("zhao")    # behind the fixed "sim-" prefix: a simulated user
     owner.get_by_label("姓名").fill("赵总")
     owner.get_by_label("企业").fill("滇中新材料有限公司")
     owner.get_by_role("button", name="使用此用户").click()
@@ -117,7 +122,7 @@ def test_owner_chats_staff_work_the_ticket_and_the_owner_sees_every_step(stack, 
     with services.db.session() as session:
         from storage import complaints
         assert complaints.by_ticket(session, ticket).rating == 5
-        assert users.find(session, "wechat", "owner-zhao").enterprise.name == "滇中新材料有限公司"
+        assert users.find(session, "wechat", "sim-zhao").enterprise.name == "滇中新材料有限公司"
 
 
 def test_staff_send_a_broadcast_and_watch_it_go_out(stack, browser, fake_api):

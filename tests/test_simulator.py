@@ -1,12 +1,36 @@
-"""The chat simulator at /: signed callbacks, picking a user with an enterprise, pushed follow-ups."""
+"""The chat simulator at /: signed callbacks, picking a user with an enterprise, pushed follow-ups.
+(Who may use it and for whom: tests/security/test_simulator.py.)"""
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from bot import tickets
+from helpers import console_login, csrf
 from storage import complaints as store
-from storage import enterprises, users
+from storage import enterprises, messages, staff, users
 
 
-def test_simulator_sends_real_callbacks_and_shows_pushed_follow_ups(client, services):
+def _staff_client(app):
+    """A test client logged in to the console, sending the simulator page's CSRF token."""
+    with app.extensions["bot"].db.session() as session:
+        staff.add(session, "clerk", "clerk-pass-1", "staff")
+    client = app.test_client()
+    assert console_login(client, "clerk", "clerk-pass-1").status_code == 302
+    token = csrf(client, "/")
+    client.environ_base["HTTP_X_CSRFTOKEN"] = token
+    return client
+
+
+@pytest.fixture
+def sim(make_app):
+    app = make_app(simulator=True)
+    return _staff_client(app), app.extensions["bot"]
+
+
+def test_simulator_sends_real_callbacks_and_shows_pushed_follow_ups(sim):
+    client, services = sim
     with services.db.session() as session:
         enterprises.upsert(session, "金马物流有限公司")
     chosen = client.post("/simulator/user", json={"user": "sim-li", "name": "李经理", "enterprise": "金马物流有限公司"})
@@ -28,15 +52,31 @@ def test_simulator_sends_real_callbacks_and_shows_pushed_follow_ups(client, serv
     assert "金马物流有限公司" in listed["enterprises"]
 
 
-def test_simulator_follow_event_and_bad_input(client):
+def test_simulator_follow_event_and_bad_input(sim):
+    client, _ = sim
     welcome = client.post("/simulator/send", json={"user": "sim-new", "event": "subscribe"}).get_json()
     assert welcome["status"] == 200 and welcome["reply"]
-    assert client.post("/simulator/send", json={"user": "x", "text": "   "}).status_code == 400
+    empty = client.post("/simulator/send", json={"user": "sim-x", "text": "   "})
+    assert empty.status_code == 400 and empty.get_json()["error"] == "消息不能为空"
     assert client.post("/simulator/send", data="not json", content_type="application/json").status_code == 400
-    assert client.post("/simulator/user", json={"user": "x", "enterprise": "没有这家"}).status_code == 400
-    assert client.get("/simulator/pushes?user=x&after=-1").status_code == 400
-    odd = client.post("/simulator/send", json={"user": "<b>]]>", "text": "你好]]><x/>"}).get_json()
-    assert odd["status"] == 200
+    unknown = client.post("/simulator/user", json={"user": "sim-x", "enterprise": "没有这家"})
+    assert unknown.status_code == 400 and unknown.get_json()["error"] == "企业名录中没有「没有这家」"
+    for after in ("-1", "²", "9" * 40):
+        assert client.get(f"/simulator/pushes?user=sim-x&after={after}").status_code == 400
+    odd = client.post("/simulator/send", json={"user": "sim-odd", "text": "你好]]><x/>"}).get_json()
+    assert odd["status"] == 200 and odd["reply"]
+    for bad_id in ("<b>]]>", "sim-<b>", "sim-", 5, None, "sim-" + "x" * 61):
+        assert client.post("/simulator/send", json={"user": bad_id, "text": "你好"}).status_code == 403, bad_id
+
+
+def test_simulator_speaks_in_safe_mode_too(make_app, settings):
+    """With the account in safe mode the simulator's callbacks are encrypted, as WeChat's would be."""
+    app = make_app(simulator=True, wechat=replace(settings.wechat, encrypt_mode="safe"))
+    client = _staff_client(app)
+    reply = client.post("/simulator/send", json={"user": "sim-safe", "text": "菜单"}).get_json()
+    assert reply["status"] == 200 and "园区联企助手" in reply["reply"]
+    with app.extensions["bot"].db.session() as session:
+        assert messages.count(session, "wechat") == 1
 
 
 def test_simulator_can_be_switched_off(make_app):
@@ -48,6 +88,7 @@ def test_simulator_can_be_switched_off(make_app):
 
 def test_the_simulator_switch_reads_the_environment(var_dir):
     from bot.config import load_settings
+    assert load_settings(environ={"SIMULATOR": "1"}, var_dir=var_dir).simulator is True
     assert load_settings(environ={"SIMULATOR": "0"}, var_dir=var_dir).simulator is False
     assert load_settings(environ={"SIMULATOR": "off"}, var_dir=var_dir).simulator is False
-    assert load_settings(environ={}, var_dir=var_dir).simulator is True
+    assert load_settings(environ={}, var_dir=var_dir).simulator is False          # off unless turned on

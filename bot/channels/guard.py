@@ -8,7 +8,7 @@ import time
 
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
-from flask import abort, current_app, request
+from flask import Response, abort, current_app, request
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -43,6 +43,13 @@ def require_fresh(timestamp: str | None) -> None:
         abort(403, "bad timestamp")
     if age > window:
         abort(403, "stale timestamp")
+
+
+def echo(text: str) -> Response:
+    """The URL check's echostr, as plain text: never HTML a browser would run (the value comes from the URL)."""
+    response = Response(text, content_type="text/plain; charset=utf-8")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def read_body() -> bytes:

@@ -22,7 +22,7 @@ def _verify_plain(token: str) -> None:
 @bp.get("/wechat")
 def handshake():
     _verify_plain(guard.settings().wechat.token)
-    return request.args.get("echostr", "")
+    return guard.echo(request.args.get("echostr", ""))
 
 
 @bp.post("/wechat")
@@ -32,10 +32,23 @@ def callback():
     xml = guard.read_xml()
     args = request.args
     crypto = None
-    if args.get("encrypt_type", "raw").lower() == "aes":   # compatible and safe mode
+    encrypted = args.get("encrypt_type", "raw").lower() == "aes"   # compatible and safe mode
+    _require_mode(conf.encrypt_mode, encrypted)
+    if encrypted:
         crypto = WeChatCrypto(conf.token, conf.aes_key, conf.app_id)
         xml = _decrypt(crypto, xml, conf.token)
     return reply_and_answer(guard.services(), "wechat", xml, parse_message, crypto, args)
+
+
+def _require_mode(mode: str, encrypted: bool) -> None:
+    """Only the callbacks the account's 消息加解密方式 sends: in safe mode a plaintext callback is a forgery
+    by someone who knows only the token, so it is refused (403), as is an encrypted one in plain mode.
+    An unknown mode accepts neither (fail closed)."""
+    mode = (mode or "").strip().lower()
+    if encrypted and mode not in ("compatible", "safe"):
+        abort(403, f"encrypted callbacks are refused: the account is in {mode} mode")
+    if not encrypted and mode not in ("compatible", "plain"):
+        abort(403, f"plaintext callbacks are refused: the account is in {mode} mode")
 
 
 def _decrypt(crypto: WeChatCrypto, xml: str, token: str) -> str:

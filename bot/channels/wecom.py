@@ -32,11 +32,12 @@ def verify_url():
     echostr = args.get("echostr", "")
     _verify(echostr)
     try:
-        return _crypto().check_signature(args["msg_signature"], args["timestamp"], args["nonce"], echostr)
+        plain = _crypto().check_signature(args["msg_signature"], args["timestamp"], args["nonce"], echostr)
     except (InvalidSignatureException, InvalidCorpIdException):
         abort(403, "invalid signature")
     except Exception:
         abort(400, "cannot decrypt echostr")
+    return guard.echo(plain)
 
 
 @bp.post("/wecom")
