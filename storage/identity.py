@@ -129,7 +129,7 @@ def redeem(session: Session, user: ChannelUser, code: str) -> Enterprise | None:
     invite = use_invite(session, code)
     if invite is None:
         return None
-    _link(session, user, invite.enterprise, "invite")
+    _link(session, user, invite.enterprise, "invite", "invite")
     audit(session, "invite", "user.link", _target(user),
           f"{invite.enterprise.name}（邀请码 YQ-****-{invite.hint}）")
     return invite.enterprise
@@ -219,7 +219,7 @@ def decide(session: Session, claim: EnterpriseClaim, approve: bool, actor: str, 
         raise IdentityError("该申请已处理过，请刷新页面")
     session.refresh(claim)
     if approve:
-        _link(session, claim.user, claim.enterprise, "claim")
+        _link(session, claim.user, claim.enterprise, "claim", actor)
     audit(session, actor, f"claim.{'approve' if approve else 'reject'}", _target(claim.user),
           claim.enterprise.name + (f"；原因：{reason}" if reason else ""))
     return claim
@@ -234,11 +234,7 @@ def staff_link(session: Session, user: ChannelUser, enterprise: Enterprise | Non
         user.enterprise_id, user.linked_via, user.linked_at = None, None, None
         audit(session, actor, "user.unlink", _target(user), previous)
         return
-    _link(session, user, enterprise, "staff")
-    pending = pending_claim(session, user.id)
-    if pending is not None:   # staff decided it by linking
-        pending.status, pending.decided_by, pending.decided_at = (
-            "approved" if pending.enterprise_id == enterprise.id else "withdrawn", actor[:64], utcnow())
+    _link(session, user, enterprise, "staff", actor)
     audit(session, actor, "user.link", _target(user), enterprise.name)
 
 
@@ -247,8 +243,13 @@ def members(session: Session, enterprise_id: int) -> list[ChannelUser]:
                                 .order_by(ChannelUser.id)))
 
 
-def _link(session: Session, user: ChannelUser, enterprise: Enterprise, via: str) -> None:
-    """Make the membership verified; the user's own tickets that claimed this enterprise join it."""
+def _link(session: Session, user: ChannelUser, enterprise: Enterprise, via: str, actor: str) -> None:
+    """Make the membership verified; a claim still pending is settled by it, and the user's own
+    tickets that claimed this enterprise join it."""
+    pending = pending_claim(session, user.id)
+    if pending is not None:
+        pending.status, pending.decided_by, pending.decided_at = (
+            "approved" if pending.enterprise_id == enterprise.id else "withdrawn", actor[:64], utcnow())
     user.enterprise_id, user.linked_via, user.linked_at = enterprise.id, via, utcnow()
     user.enterprise = enterprise
     session.execute(update(Complaint).where(Complaint.user_ref == user.id, Complaint.enterprise_id.is_(None),

@@ -208,6 +208,23 @@ def test_a_code_for_several_colleagues_and_a_bare_code_both_work(client, setting
     assert "无效" in OfficialAccountUser(client, settings, "col-3").say(f"绑定企业 {code}")
 
 
+def test_a_code_settles_the_users_pending_claim_and_their_claimed_tickets_join_the_firm(client, settings, park,
+                                                                                       cli_env):
+    own, _ = _victim_with_tickets(client, settings, park)
+    owner = OfficialAccountUser(client, settings, "owner-3")
+    owner.say("绑定企业 武陵云科技")
+    owner.say("是")
+    mine = TICKET.search(owner.say("园区东门的路灯坏了一个月，晚上工人下班很危险")).group(0)
+    assert "已绑定" in owner.say(f"绑定企业 {_invite(cli_env)}")
+    from storage import identity
+    from storage import complaints as store
+    with park.db.session() as session:
+        assert identity.claims(session, "pending") == []
+        assert [c.status for c in identity.claims(session, None)] == ["approved"]
+        assert store.by_ticket(session, mine).enterprise.name == VICTIM
+    assert _sees(OfficialAccountUser(client, settings, "victim-1"), mine, own) == [True, True]
+
+
 def test_expired_revoked_and_wrong_codes_are_refused(client, settings, park, cli_env):
     from storage import identity
     with park.db.session() as session:
