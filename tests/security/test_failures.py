@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from helpers import OfficialAccountUser, console_login, csrf
-from payloads import oa_xml, plain_query
+from payloads import oa_xml, plain_query, reply_content
 from storage import messages
 from storage.models import AuditEntry, Complaint, DeferredJob, InboundMessage
 
@@ -98,6 +98,24 @@ def test_redis_down_a_retry_of_the_same_msgid_files_once(client, settings, servi
     assert len(answers) == 1 and TICKET.search(answers.pop())
     assert _count(services, Complaint) == 1
     assert _count(services, InboundMessage, InboundMessage.dedupe_key == "880001") == 1
+
+
+def test_redis_down_concurrent_retries_file_once(client, settings, services, redis_down):
+    """WeChat's retries racing each other, with no Redis claim: the database's unique key decides."""
+    from concurrent.futures import ThreadPoolExecutor
+    _linked_user(client, settings, services)
+    down = redis_down()
+    xml = oa_xml(PROBLEM, user="openid-owner", msg_id="880002").encode()
+
+    def post(_):
+        return down.test_client().post(f"/wechat?{plain_query(settings.wechat.token)}", data=xml,
+                                       content_type="text/xml")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(post, range(6)))
+    assert all(r.status_code == 200 for r in responses)
+    answers = {reply_content(r.get_data(as_text=True)) for r in responses} - {None}
+    assert len(answers) == 1 and TICKET.search(answers.pop())
+    assert _count(services, Complaint) == 1
 
 
 def test_redis_down_a_policy_question_is_answered(client, settings, services, redis_down):
@@ -259,3 +277,20 @@ def test_with_redis_down_a_console_change_files_its_pushes_for_later(client, set
         "action": "reply", "text": "明天上午上门维修", "csrf_token": csrf(down, f"/admin/complaints/{ticket}")})
     assert response.status_code == 302
     assert _count(services, DeferredJob) > before
+
+
+def test_with_redis_down_a_console_change_that_needs_redis_is_a_clear_503_and_changes_nothing(
+        client, settings, services, accounts, redis_down):
+    """Expiring a policy tells every process, through Redis, to rebuild its search index."""
+    from storage import policies
+    _seed(services)
+    with services.db.session() as session:
+        policy = policies.all_policies(session)[0]
+        policy_id, valid_to = policy.id, policy.valid_to
+    console_login(client, "admin1", "admin-pass-1")
+    down = redis_down().test_client()
+    down.set_cookie("session", client.get_cookie("session").value)
+    response = down.post(f"/admin/policies/{policy_id}/expire", data={"csrf_token": csrf(down, "/admin/policies")})
+    assert response.status_code == 503 and "缓存服务（Redis）暂时不可用" in response.get_data(as_text=True)
+    with services.db.session() as session:
+        assert policies.get(session, policy_id).valid_to == valid_to
