@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.config import Settings, load_settings
 
@@ -16,7 +17,10 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     logs.configure()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes,
-                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", WTF_CSRF_TIME_LIMIT=None)
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", WTF_CSRF_TIME_LIMIT=None,
+                      SESSION_COOKIE_SECURE=settings.cookie_secure)
+    if settings.trusted_proxies:   # only then is X-Forwarded-For believed: the client is its Nth entry from the right
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
     app.json.ensure_ascii = False
     services = services_mod.build(settings)
     app.extensions["bot"] = services

@@ -9,9 +9,11 @@ messages also carry WeCom's enable_duplicate_check, which drops such repeats on 
 from __future__ import annotations
 
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import requests
 from wechatpy.exceptions import WeChatClientException
@@ -28,6 +30,37 @@ TARGET_KINDS = ("all", "topic", "tag", "group")
 
 class TargetError(ValueError):
     """A target that is not all, topic:NAME, tag:NAME or group:ID."""
+
+
+class LinkError(ValueError):
+    """A broadcast link that is not an http(s) address with a host (javascript:, data:, …)."""
+
+
+LINK_ERROR = "链接只能是 http:// 或 https:// 开头的网址"
+MAX_LINK = 500            # the column's size
+
+
+def web_link(url: str | None) -> str:
+    """The link if it is an http(s) URL with a host, else "": what may become an href or a message's
+    link, whatever was stored before links were checked."""
+    url = (url or "").strip()
+    if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in url):
+        return ""             # browsers drop tabs and newlines: "java\tscript:" is javascript:
+    try:
+        parts = urlsplit(url)
+    except ValueError:        # "http://[::1" and the like
+        return ""
+    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else ""
+
+
+def check_link(url: str | None) -> str:
+    """An optional link as typed by staff: empty, or an http(s) URL; anything else is refused."""
+    url = (url or "").strip()
+    if url and not web_link(url):
+        raise LinkError(LINK_ERROR)
+    if len(url) > MAX_LINK:
+        raise LinkError(f"链接太长（最多 {MAX_LINK} 个字符）")
+    return url
 
 
 @dataclass(frozen=True)
@@ -67,6 +100,7 @@ def recipients(session, target: str) -> list[tuple[str, str, str]]:
 def create(services, session, title: str, body: str, target: str, url: str = "", created_by: str = "staff"):
     """Record the broadcast and its deliveries; the worker starts once this commits."""
     from storage.db import after_commit
+    url = check_link(url)
     found = recipients(session, target)
     broadcast = store.create(session, title, body, url, target, created_by, found)
     broadcast_id, workers = broadcast.id, max(1, min(4, len(found) // 500 + 1))
@@ -117,7 +151,8 @@ class RateLimiter:
 
 
 def _message(broadcast) -> str:
-    return f"【{broadcast.title}】\n{broadcast.body}" + (f"\n详情：{broadcast.url}" if broadcast.url else "")
+    link = web_link(broadcast.url)
+    return f"【{broadcast.title}】\n{broadcast.body}" + (f"\n详情：{link}" if link else "")
 
 
 def _send_one(services, limiter, text: str, title: str, url: str, row) -> tuple[int, str, str, float]:
@@ -145,7 +180,7 @@ def deliver(broadcast_id: int) -> dict:
     done = {"sent": 0, "failed": 0, "retry": 0}
     with services.db.session() as session:
         broadcast = store.get(session, broadcast_id)
-        text, title, url = _message(broadcast), broadcast.title, broadcast.url
+        text, title, url = _message(broadcast), broadcast.title, web_link(broadcast.url)
     with ThreadPoolExecutor(max_workers=config.send_threads) as pool:
         while True:
             now = utcnow()

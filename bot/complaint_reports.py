@@ -13,6 +13,9 @@ from storage import complaints as store
 from storage import meetings as meeting_store
 from storage import messages
 
+# A cell starting with one of these is a formula to Excel, LibreOffice and Sheets (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 EXPORT_COLUMNS = ("工单号", "类型", "类别", "诉求内容", "企业名称", "统一社会信用代码", "联系电话", "来源",
                   "承办部门", "状态", "登记时间", "受理时限", "办结时限", "是否延期", "办结时间", "是否按时办结",
                   "满意度", "评价意见", "重复反映次数", "重新办理次数")
@@ -101,13 +104,29 @@ def export_rows(session, since: date | None) -> list[list]:
     return rows
 
 
-def export_csv(rows: list[list]) -> bytes:
-    """UTF-8 with BOM, so Excel opens the Chinese headers correctly."""
+def safe_cell(value):
+    """A text cell that a spreadsheet would run as a formula gets a leading ' and stays text.
+    Owners write the descriptions, enterprise names and phones, so every text cell is untrusted."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def safe_rows(rows) -> list[list]:
+    return [[safe_cell(value) for value in row] for row in rows]
+
+
+def csv_bytes(header, rows) -> bytes:
+    """UTF-8 with BOM, so Excel opens the Chinese headers correctly; no cell is a live formula."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(rows)
+    writer.writerow(header)
+    writer.writerows(safe_rows(rows))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def export_csv(rows: list[list]) -> bytes:
+    return csv_bytes(EXPORT_COLUMNS, rows)
 
 
 def export_xlsx(rows: list[list]) -> bytes:
@@ -116,8 +135,11 @@ def export_xlsx(rows: list[list]) -> bytes:
     sheet = book.active
     sheet.title = "诉求工单"
     sheet.append(list(EXPORT_COLUMNS))
-    for row in rows:
+    for row in safe_rows(rows):
         sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"      # openpyxl would store a text starting with = as a formula
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

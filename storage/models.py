@@ -284,6 +284,8 @@ class StaffAccount(Base):
     department: Mapped[str] = mapped_column(String(64), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Carried in each console session; replaced on logout and password change, which ends every session.
+    session_token: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class AuditEntry(Base):

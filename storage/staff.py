@@ -1,5 +1,7 @@
-"""Staff accounts (argon2 password hashes) and the console's audit log."""
+"""Staff accounts (argon2 password hashes), their session tokens, and the console's audit log."""
 from __future__ import annotations
+
+import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,8 +24,30 @@ def add(session: Session, username: str, password: str, role: str, department: s
         account = StaffAccount(username=username, role=role, department=department, active=True)
         session.add(account)
     account.password_hash, account.role, account.department = _hasher.hash(password), role, department
+    end_sessions(account)          # a new password (or a reset one) signs the account out everywhere
     session.flush()
     return account
+
+
+def set_password(account: StaffAccount, password: str) -> None:
+    """The account's own change: a new hash, and every session cookie issued before it stops working."""
+    if len(password) < 8:
+        raise ValueError("the password needs at least 8 characters")
+    account.password_hash = _hasher.hash(password)
+    end_sessions(account)
+
+
+def end_sessions(account: StaffAccount) -> None:
+    """A new session token: console cookies carry the token they were issued with, so every
+    existing cookie of the account is refused from now on (logout, password change)."""
+    account.session_token = secrets.token_urlsafe(32)
+
+
+def session_token(account: StaffAccount) -> str:
+    """The token new sessions of the account carry (created for accounts made before tokens existed)."""
+    if not account.session_token:
+        end_sessions(account)
+    return account.session_token
 
 
 def by_username(session: Session, username: str) -> StaffAccount | None:

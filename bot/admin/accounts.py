@@ -1,4 +1,4 @@
-"""Staff accounts and the audit log: administrators only."""
+"""Staff accounts and the audit log (administrators only), and everyone's own password."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -62,6 +62,44 @@ def staff_update(account_id: int):
     session.commit()
     flash(f"账号 {account.username} 已更新", "ok")
     return redirect(url_for("admin.staff_page"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def own_password():
+    """Change one's own password: every other session of the account ends, this one goes on."""
+    if request.method == "GET":
+        return render_template("admin/password.html")
+    session = auth.db()
+    account = staff.get(session, current_user.id) or abort(404)
+    try:
+        _check_new_password(account)
+    except FormError as exc:
+        session.rollback()
+        return render_template("admin/password.html", error=str(exc)), 400
+    except auth.ThrottleUnavailable:
+        return render_template("admin/password.html", error="登录保护服务暂时不可用，请稍后再试"), 503
+    audit("password.change", account.username, commit=False)
+    session.commit()
+    auth.start_session(account)
+    flash("密码已修改，其他设备上的登录已失效", "ok")
+    return redirect(url_for("admin.dashboard"))
+
+
+def _check_new_password(account) -> None:
+    """The current password (guesses count like login failures), then the new one twice."""
+    if not auth.take_attempt(account.username):
+        raise FormError("尝试次数过多，请5分钟后再试")
+    if staff.check_password(auth.db(), account.username, request.form.get("current") or "") is None:
+        raise FormError("当前密码不正确")
+    auth.attempt_succeeded(account.username)
+    password = request.form.get("password") or ""
+    if password != (request.form.get("confirm") or ""):
+        raise FormError("两次输入的新密码不一致")
+    try:
+        staff.set_password(account, password)
+    except ValueError:
+        raise FormError("新密码至少 8 位") from None
 
 
 @bp.get("/audit")

@@ -1,28 +1,49 @@
 """Broadcasts: compose, see the recipient count, confirm, watch the progress, read the failures."""
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from bot import broadcasts
 from bot.admin import auth
-from bot.admin.common import bp, services
+from bot.admin.common import FormError, bp, services
 from storage import broadcasts as store
 from storage import staff
 
 FIELDS = ("title", "body", "url", "target")
+MAX_TITLE = 200           # the column's size
 
 
 def _form() -> dict:
     return {name: (request.form.get(name) or "").strip() for name in FIELDS}
 
 
+def _checked(form: dict) -> int:
+    """How many people the form's target reaches; a Chinese FormError for anything that cannot be sent."""
+    if not form["title"] or not form["body"]:
+        raise FormError("标题和正文都要填写")
+    if len(form["title"]) > MAX_TITLE:
+        raise FormError(f"标题最多 {MAX_TITLE} 个字")
+    try:
+        form["url"] = broadcasts.check_link(form["url"])
+        return len(broadcasts.recipients(auth.db(), form["target"] or "all"))
+    except broadcasts.LinkError as exc:
+        raise FormError(str(exc)) from None
+    except broadcasts.TargetError:
+        raise FormError("发送对象应为 all、topic:主题、tag:标签 或 group:群") from None
+
+
+def _page(form: dict, error: str = "", status: int = 200):
+    """The list with the compose form, holding what was typed and the reason it was refused."""
+    session = auth.db()
+    recent = [(b, broadcasts.status(session, b.id)) for b in store.recent(session, 20)]
+    return render_template("admin/broadcasts.html", recent=recent, form=form, error=error), status
+
+
 @bp.get("/broadcasts")
 @login_required
 def broadcasts_page():
-    session = auth.db()
-    recent = [(b, broadcasts.status(session, b.id)) for b in store.recent(session, 20)]
-    return render_template("admin/broadcasts.html", recent=recent)
+    return _page({})
 
 
 @bp.post("/broadcasts/preview")
@@ -32,13 +53,9 @@ def broadcast_preview():
     """Step 1: how many people the target reaches, before anything is sent."""
     form = _form()
     try:
-        count = len(broadcasts.recipients(auth.db(), form["target"] or "all"))
-    except broadcasts.TargetError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("admin.broadcasts_page"))
-    if not form["title"] or not form["body"]:
-        flash("标题和正文都要填写", "error")
-        return redirect(url_for("admin.broadcasts_page"))
+        count = _checked(form)
+    except FormError as exc:
+        return _page(form, str(exc), 400)
     return render_template("admin/broadcast_preview.html", form=form, count=count)
 
 
@@ -48,15 +65,13 @@ def broadcast_preview():
 def broadcast_send():
     """Step 2 (confirmed): record the deliveries; the worker sends them."""
     session, form = auth.db(), _form()
-    if not form["title"] or not form["body"]:
-        abort(400, "标题和正文都要填写")
     try:
+        _checked(form)
         created = broadcasts.create(services(), session, form["title"], form["body"], form["target"] or "all",
                                     url=form["url"], created_by=current_user.username)
-    except broadcasts.TargetError as exc:
+    except (FormError, broadcasts.TargetError, broadcasts.LinkError) as exc:
         session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("admin.broadcasts_page"))
+        return _page(form, str(exc), 400)
     staff.audit(session, current_user.username, "broadcast.send", str(created.id), form["target"])
     session.commit()
     return redirect(url_for("admin.broadcast_detail", broadcast_id=created.id))
@@ -68,7 +83,7 @@ def broadcast_detail(broadcast_id: int):
     session = auth.db()
     found = store.get(session, broadcast_id) or abort(404)
     return render_template("admin/broadcast.html", b=found, status=broadcasts.status(session, broadcast_id),
-                           failures=store.failures(session, broadcast_id))
+                           failures=store.failures(session, broadcast_id), link=broadcasts.web_link(found.url))
 
 
 @bp.get("/broadcasts/<int:broadcast_id>/status")

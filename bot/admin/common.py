@@ -1,20 +1,20 @@
 """What every console page shares: the blueprint, CSRF, the audit trail, scoping, form and file helpers."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, abort, current_app, request
 from flask_login import current_user
 from flask_wtf import CSRFProtect
 
+from bot import complaint_reports
 from bot.admin import auth
 from storage import staff
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 csrf = CSRFProtect()
 ROLE_NAMES = {"admin": "管理员", "staff": "工作人员", "viewer": "只读"}
+MAX_PAGE = 100_000        # far past any real listing, small enough for every database's OFFSET
 
 
 class FormError(ValueError):
@@ -43,6 +43,16 @@ def audit(action: str, target: str = "", detail: str = "", commit: bool = True) 
 def scope() -> str | None:
     """Staff scoped to a department see only its tickets."""
     return current_user.department if current_user.role == "staff" and current_user.department else None
+
+
+def page_number() -> int:
+    """A listing's ?page=: 1 when absent; anything but a whole number from 1 to MAX_PAGE is a 400."""
+    raw = (request.args.get("page") or "").strip()
+    if not raw:
+        return 1
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= MAX_PAGE):
+        abort(400, f"页码应为 1 到 {MAX_PAGE} 之间的整数")
+    return int(raw)
 
 
 def departments() -> list[str]:
@@ -88,12 +98,8 @@ def moment(name: str, label: str, required: bool = True) -> datetime | None:
 
 
 def csv_download(filename: str, header: list[str], rows) -> Response:
-    """For Excel: Chinese headers, UTF-8 with a BOM."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8",
+    """For Excel: Chinese headers, UTF-8 with a BOM, no cell a live formula."""
+    return Response(complaint_reports.csv_bytes(header, rows), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 

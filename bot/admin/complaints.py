@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from bot import complaint_reports, tickets
 from bot.admin import auth
-from bot.admin.common import FormError, audit, bp, departments, scope, services, text
+from bot.admin.common import FormError, audit, bp, departments, page_number, scope, services, text
 from bot.complaint_rules import CATEGORIES
 from bot.complaint_texts import EVENT_NAMES, STATUS_NAMES
 from storage import complaints as store
@@ -21,13 +21,14 @@ KINDS = ("诉求", "投诉", "咨询")
 
 
 PAGE_SIZE = 50
+MAX_EXTENSION_DAYS = 60
 
 
 @bp.get("/complaints")
 @login_required
 def complaints():
     args, today = request.args, tickets.local_today()
-    page = max(int(args["page"]), 1) if (args.get("page") or "").isdigit() else 1
+    page = page_number()
     rows, total = store.queue(auth.db(), status=args.get("status") or None,
                               department=scope() or args.get("department") or None,
                               category=args.get("category") or None, source=args.get("source") or None,
@@ -141,7 +142,10 @@ def act_on_complaint(ticket: str):
         elif action == "note" and detail.strip():
             tickets.add_note(session, found, detail.strip()[:2000], actor)
         elif action == "extend":
-            tickets.extend(services(), session, found, int(form.get("days") or 0), form.get("reason", ""), actor)
+            days = int(form.get("days") or 0)
+            if days > MAX_EXTENSION_DAYS:      # the calendar walks day by day: a huge number would hang
+                raise tickets.TicketError(f"延期最多 {MAX_EXTENSION_DAYS} 个工作日")
+            tickets.extend(services(), session, found, days, form.get("reason", ""), actor)
         elif action == "status":
             tickets.change_status(services(), session, found, form.get("status", ""), actor,
                                   public_text=detail.strip()[:2000])

@@ -6,7 +6,7 @@ from flask_login import login_required
 
 from bot import meetings
 from bot.admin import auth
-from bot.admin.common import FormError, audit, bp, csv_download, moment, number, services, text
+from bot.admin.common import FormError, audit, bp, csv_download, moment, number, scope, services, text
 from bot.complaint_texts import STATUS_NAMES
 from bot.complaint_rules import CATEGORIES
 from storage import enterprises
@@ -83,8 +83,10 @@ def meeting_detail(meeting_id: int):
     session = auth.db()
     meeting = store.get(session, meeting_id) or abort(404)
     waitlist = {s.id: n for n, s in enumerate(store.waitlist(session, meeting_id), 1)}
+    # Staff scoped to a department read only their department's tickets, here as in the queue.
+    raised = [c for c in store.tickets_raised(session, meeting_id) if not scope() or c.department == scope()]
     return render_template("admin/meeting.html", m=meeting, roster=store.roster(session, meeting_id),
-                           waitlist=waitlist, raised=store.tickets_raised(session, meeting_id),
+                           waitlist=waitlist, raised=raised,
                            statuses=STATUS_NAMES, when=meetings.when, names=MEETING_NAMES,
                            firms=enterprises.names(session), categories=CATEGORIES)
 

@@ -16,8 +16,8 @@ def cmd_broadcast_send(args, settings):
         with built.db.session() as session:
             broadcast_id = broadcasts.create(built, session, args.title, args.body, args.to, url=args.url or "",
                                              created_by=args.actor).id
-    except broadcasts.TargetError as exc:
-        raise SystemExit(str(exc))
+    except (broadcasts.TargetError, broadcasts.LinkError) as exc:
+        raise SystemExit(str(exc)) from None
     print(broadcast_id, flush=True)
     if not args.wait:
         return
@@ -61,7 +61,7 @@ def register(sub) -> None:
     b_send.add_argument("--title", required=True)
     b_send.add_argument("--body", required=True)
     b_send.add_argument("--to", required=True, metavar="TARGET", help="all, topic:NAME, tag:NAME or group:ID")
-    b_send.add_argument("--url", help="policy link")
+    b_send.add_argument("--url", help="policy link: an http:// or https:// address")
     b_send.add_argument("--actor", default="staff")
     b_send.add_argument("--wait", action="store_true", help="show progress until every delivery is done")
     b_send.set_defaults(fn=cmd_broadcast_send)

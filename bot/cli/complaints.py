@@ -98,9 +98,13 @@ def cmd_complaints_export(args, settings):
     from datetime import date
 
     from bot import complaint_reports, services
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+    except ValueError:
+        raise SystemExit("--since takes an ISO date, e.g. 2026-07-01") from None
     built = services.build(settings)
     with built.db.session() as session:
-        rows = complaint_reports.export_rows(session, date.fromisoformat(args.since) if args.since else None)
+        rows = complaint_reports.export_rows(session, since)
     data = complaint_reports.export_csv(rows) if args.format == "csv" else complaint_reports.export_xlsx(rows)
     out = Path(args.out or f"complaints-{args.since or 'all'}.{args.format}")
     out.write_bytes(data)

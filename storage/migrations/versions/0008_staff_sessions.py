@@ -3,8 +3,8 @@
 Revision ID: 0008
 Revises: 0007
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 revision = '0008'
 down_revision = '0007'
@@ -13,8 +13,12 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # Empty for existing accounts: their next login creates a token; cookies issued before carry none
+    # and are refused, so everyone signs in once more after the upgrade.
+    with op.batch_alter_table('staff_accounts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_token', sa.String(length=64), nullable=False, server_default=''))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('staff_accounts', schema=None) as batch_op:
+        batch_op.drop_column('session_token')
