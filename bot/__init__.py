@@ -10,7 +10,7 @@ from bot.config import Settings, load_settings
 def create_app(overrides: dict | None = None, settings: Settings | None = None) -> Flask:
     """Build the WSGI app: settings loaded once (defaults → config.yaml → env → overrides)."""
     from bot import services as services_mod
-    from bot.channels import group_webhook, official_account, wecom
+    from bot.channels import group_webhook, official_account, wecom, wecom_aibot
     from bot import admin, errors_http, web
     from bot import logs
     settings = settings or load_settings(**(overrides or {}))
@@ -26,7 +26,9 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     app.extensions["bot"] = services
     for blueprint in (official_account.bp, wecom.bp, group_webhook.bp, web.bp):
         app.register_blueprint(blueprint)
-    admin.init_app(app, exempt_blueprints=(official_account.bp, wecom.bp, group_webhook.bp, web.bp))
+    if settings.wecom_bot.enabled:   # switched off, /wecom/aibot answers 404
+        app.register_blueprint(wecom_aibot.bp)
+    admin.init_app(app, exempt_blueprints=(official_account.bp, wecom.bp, group_webhook.bp, web.bp, wecom_aibot.bp))
     errors_http.init_app(app)
     services_mod.warm_nlp(services)
     return app

@@ -12,24 +12,29 @@ import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import requests
 from wechatpy.exceptions import WeChatClientException
 
-from bot import outbound
+from bot import group_texts, outbound
+from bot.meeting_texts import WEEKDAYS
 from bot.scheduler import periodic
 from bot.services import current
 from storage import broadcasts as store
+from storage import groups as group_store
+from storage import meetings as meeting_store
 from storage import policies as audience
 from storage.models import utcnow
 
 TARGET_KINDS = ("all", "topic", "tag", "group")
+PARK_TZ = ZoneInfo("Asia/Shanghai")
 
 
 class TargetError(ValueError):
-    """A target that is not all, topic:NAME, tag:NAME or group:ID."""
+    """A target that is not all, topic:NAME, tag:NAME, group:NAME or group:ID."""
 
 
 class LinkError(ValueError):
@@ -83,15 +88,16 @@ class BroadcastConfig:
 def parse_target(target: str) -> tuple[str, str]:
     kind, _, name = target.strip().partition(":")
     if kind not in TARGET_KINDS or (kind != "all" and not name.strip()) or (kind == "all" and name):
-        raise TargetError(f"target must be all, topic:NAME, tag:NAME or group:ID, not {target!r}")
+        raise TargetError(f"target must be all, topic:NAME, tag:NAME, group:NAME or group:ID, not {target!r}")
     return kind, name.strip()
 
 
 def recipients(session, target: str) -> list[tuple[str, str, str]]:
     """(channel, recipient, kind) for everybody the target reaches, honouring every unsubscribe."""
     kind, name = parse_target(target)
-    if kind == "group":
-        return [("wecom", name, "appchat")]
+    if kind == "group":   # a registered group through its robot's webhook; any other id is a WeCom app chat
+        registered = group_store.by_name(session, name)
+        return [("wecom", registered.name, "webhook")] if registered else [("wecom", name, "appchat")]
     users = {"all": audience.users_all, "topic": audience.users_of_topic, "tag": audience.users_of_tag}[kind](
         session, *([name] if name else []))
     return [(u.channel, u.user_id, outbound.choose_kind(u.channel, u)) for u in users]
@@ -149,6 +155,11 @@ class RateLimiter:
                     return delay
         return 0.0
 
+    def robot_delay(self, group: str) -> float:
+        """A group robot takes about 20 messages a minute (each registered group has its own robot)."""
+        limit = int(self.limits.get("wecom_group_per_minute") or 0)
+        return self._take(f"robot:{group}:60", limit, 60) if limit else 0.0
+
 
 def _message(broadcast) -> str:
     link = web_link(broadcast.url)
@@ -158,11 +169,12 @@ def _message(broadcast) -> str:
 def _send_one(services, limiter, text: str, title: str, url: str, row) -> tuple[int, str, str, float]:
     """(delivery id, outcome: sent | retry | failed | later, error, delay)."""
     delivery_id, channel, recipient, kind, attempts = row
-    if kind == "wecom":
-        delay = limiter.member_delay(recipient)
+    if kind in ("wecom", "webhook"):
+        delay = limiter.member_delay(recipient) if kind == "wecom" else limiter.robot_delay(recipient)
         if delay:
             return delivery_id, "later", "rate limited", delay
-    limiter.wait("wecom" if kind in ("wecom", "appchat") else "wechat")
+    if kind != "webhook":     # a group robot has only its own limit
+        limiter.wait("wecom" if kind in ("wecom", "appchat") else "wechat")
     try:
         outbound.send(services, kind, recipient, {"text": text, "title": title, "url": url or None},
                       dedupe=True)
@@ -231,3 +243,34 @@ def resume_stalled(services) -> list[int]:
     for broadcast_id in stalled:
         services.queue.enqueue(deliver, broadcast_id)
     return stalled
+
+
+@periodic("group_meeting_reminders", every_s=300)
+def remind_groups(services, now=None) -> int:
+    """Registered groups that take reminders hear of each breakfast meeting once it is within the lead
+    time (meetings.reminder_lead_hours): a one-recipient broadcast each, so the robot's rate limit,
+    retries and crash safety apply. The claim row makes it once per meeting and group."""
+    now = now or datetime.now(PARK_TZ).replace(tzinfo=None, microsecond=0)   # meeting times are park-local
+    lead = timedelta(hours=float((services.settings.extra.get("meetings") or {}).get("reminder_lead_hours", 24)))
+    posted = 0
+    with services.db.session() as session:
+        targets = group_store.with_reminders(session)
+        meetings = [m for m in meeting_store.upcoming(session, now, ("open", "closed")) if m.starts_at <= now + lead]
+        for meeting in meetings if targets else []:
+            for group in targets:
+                claim = group_store.claim_reminder(session, meeting.id, group.id)
+                if claim is not None:
+                    claim.broadcast_id = create(services, session, group_texts.MEETING_REMINDER_TITLE,
+                                                _meeting_reminder(meeting), f"group:{group.name}",
+                                                created_by="system").id
+                    posted += 1
+    return posted
+
+
+def _meeting_reminder(meeting) -> str:
+    left = max(meeting.capacity - meeting.seats_taken, 0)
+    seats = group_texts.MEETING_SEATS_LEFT.format(left=left) if left else group_texts.MEETING_FULL
+    starts = meeting.starts_at
+    return group_texts.MEETING_REMINDER.format(
+        title=meeting.title, theme=f"（{meeting.theme}）" if meeting.theme else "", venue=meeting.venue, seats=seats,
+        when=f"{starts:%m月%d日}（周{WEEKDAYS[starts.weekday()]}）{starts:%H:%M}")

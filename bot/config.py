@@ -1,6 +1,8 @@
 """Settings: defaults → config.yaml (or $BOT_CONFIG) → environment → overrides, loaded once."""
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import secrets
 from dataclasses import MISSING, dataclass, field, fields, replace
@@ -41,6 +43,17 @@ class WeComSettings:
 
 
 @dataclass(frozen=True)
+class WeComBotSettings:
+    """WeCom intelligent robot (智能机器人) in API mode: callbacks at /wecom/aibot (receive id "")."""
+    token: str = ""
+    aes_key: str = ""
+    enabled: bool = True           # off → /wecom/aibot answers 404 and its secrets are not required
+    # Seconds the callback waits for the reply before answering empty and replying through
+    # response_url from the worker instead; 0 = always through response_url.
+    passive_budget_s: float = 3.0
+
+
+@dataclass(frozen=True)
 class Settings:
     var_dir: Path
     database_url: str
@@ -67,6 +80,7 @@ class Settings:
     trusted_proxies: int = 0       # reverse proxies in front that set X-Forwarded-For (werkzeug ProxyFix)
     session_cookie_secure: bool | None = None   # None → on in production, off otherwise
     session_idle_minutes: int = 120              # a console session unused this long ends
+    wecom_bot: WeComBotSettings = field(default_factory=WeComBotSettings)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -107,6 +121,8 @@ ENV_NAMES = {
     "WECOM_TOKEN": ("wecom", "token"),
     "WECOM_AES_KEY": ("wecom", "aes_key"),
     "WECOM_API_BASE": ("wecom", "api_base"),
+    "WECOM_BOT_TOKEN": ("wecom_bot", "token"),
+    "WECOM_BOT_AES_KEY": ("wecom_bot", "aes_key"),
 }
 
 
@@ -198,6 +214,7 @@ def load_settings(path: str | os.PathLike | None = None, environ=None, **overrid
         secret_key=_secret_key(var_dir, raw.get("secret_key") or ""),
         wechat=_section(WeChatSettings, raw, "wechat"),
         wecom=_section(WeComSettings, raw, "wecom"),
+        wecom_bot=_wecom_bot(raw),
         group_webhook_secret=str(raw["group_webhook_secret"]),
         simulator=_flag(raw.get("simulator", False)),
         group_webhook_enabled=_flag(raw.get("group_webhook_enabled", True)),
@@ -207,3 +224,32 @@ def load_settings(path: str | os.PathLike | None = None, environ=None, **overrid
         **simple,
     )
     return replace(settings, **overrides) if overrides else settings
+
+
+def _wecom_bot(raw: dict) -> WeComBotSettings:
+    """The robot's section; when it is enabled its Token and a well-formed EncodingAESKey are required."""
+    conf = _section(WeComBotSettings, raw, "wecom_bot")
+    if not isinstance(conf.enabled, bool):
+        raise ConfigError(f"setting wecom_bot.enabled must be true or false, got {conf.enabled!r}")
+    try:
+        budget = float(conf.passive_budget_s)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting wecom_bot.passive_budget_s must be a number, got {conf.passive_budget_s!r}") from None
+    conf = replace(conf, token=str(conf.token or ""), aes_key=str(conf.aes_key or ""), passive_budget_s=budget)
+    if not conf.enabled:
+        return conf
+    for name in ("token", "aes_key"):
+        if not getattr(conf, name).strip():
+            raise ConfigError(f"missing setting: wecom_bot.{name}")
+    if not _is_aes_key(conf.aes_key):
+        raise ConfigError("setting wecom_bot.aes_key must be the 43-character EncodingAESKey")
+    return conf
+
+
+def _is_aes_key(value: str) -> bool:
+    if len(value) != 43:
+        return False
+    try:
+        return len(base64.b64decode(value + "=", validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False

@@ -3,6 +3,9 @@
 Used by the tests and the offline demo (`python -m bot fake-api`). Control endpoints:
 GET /_calls (what was sent), POST /_reset, POST /_fail {"path", "errcode", "times"},
 POST /_latency {"ms"}.
+
+Also the WeCom robots: a group robot's `webhook/send?key=KEY` (20 messages a minute per key, as WeCom
+allows, then errcode 45009) and the intelligent robot's one-time `aibot/response?response_code=CODE`.
 """
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ from urllib.parse import parse_qs, urlparse
 
 SEND_PATHS = ("/cgi-bin/message/custom/send", "/cgi-bin/message/template/send",
               "/cgi-bin/message/send", "/cgi-bin/appchat/send", "/cgi-bin/message/mass/send")
+WEBHOOK_PATH, AIBOT_RESPONSE_PATH = "/cgi-bin/webhook/send", "/cgi-bin/aibot/response"
+ROBOT_PER_MINUTE = 20
 
 
 class FakeState:
@@ -23,6 +28,8 @@ class FakeState:
         self.failures: list[dict] = []   # scripted errors, consumed in order per path
         self.latency_s = 0.0
         self.tokens_issued = 0
+        self.robot_posts: dict[str, list[float]] = {}   # webhook key → times of its recent posts
+        self.used_response_codes: set[str] = set()
 
     def next_failure(self, path: str) -> int | None:
         with self.lock:
@@ -79,7 +86,29 @@ class Handler(BaseHTTPRequestHandler):
             return self._json({"errcode": errcode, "errmsg": f"scripted error {errcode}"})
         if url.path in SEND_PATHS:
             return self._json({"errcode": 0, "errmsg": "ok", "msgid": len(self.state.calls)})
+        if url.path in (WEBHOOK_PATH, AIBOT_RESPONSE_PATH):
+            return self._json(self._robot(url))
         self._json({"errcode": 0, "errmsg": "ok"})
+
+    def _robot(self, url) -> dict:
+        """A group robot's post (a key, at most 20 a minute) or a response_url's one answer."""
+        query = parse_qs(url.query)
+        with self.state.lock:
+            if url.path == AIBOT_RESPONSE_PATH:
+                code = (query.get("response_code") or [""])[0]
+                if not code or code in self.state.used_response_codes:
+                    return {"errcode": 40029, "errmsg": "invalid or used response_code"}
+                self.state.used_response_codes.add(code)
+                return {"errcode": 0, "errmsg": "ok"}
+            key = (query.get("key") or [""])[0]
+            if not key:
+                return {"errcode": 93000, "errmsg": "invalid webhook url"}
+            now = time.time()
+            recent = [t for t in self.state.robot_posts.get(key, []) if now - t < 60]
+            if len(recent) >= ROBOT_PER_MINUTE:
+                return {"errcode": 45009, "errmsg": "api freq out of limit"}
+            self.state.robot_posts[key] = recent + [now]
+            return {"errcode": 0, "errmsg": "ok"}
 
     def _record(self, url, body: dict) -> None:
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -92,6 +121,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.state.calls.clear()
                 self.state.failures.clear()
                 self.state.latency_s = 0.0
+                self.state.robot_posts.clear()
+                self.state.used_response_codes.clear()
             elif path == "/_fail":
                 self.state.failures.append({"path": body["path"], "errcode": int(body["errcode"]),
                                             "times": int(body.get("times", 1))})

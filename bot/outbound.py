@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from datetime import timedelta
 
@@ -9,6 +10,7 @@ from wechatpy import WeChatClient
 from wechatpy.enterprise import WeChatClient as WeComClient
 from wechatpy.exceptions import WeChatClientException
 
+from bot import groups
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,18 @@ def wecom(services) -> WeComAppClient:
     return _client(WeComAppClient, "wecom", services.settings.wecom, services)
 
 
+def can_push_privately(services, channel: str, user_id: str) -> bool:
+    """Whether a one-to-one push can reach this user: a WeCom member through the WeCom app (an external
+    contact's id, wm…/wo…, cannot be), an Official Account follower by customer-service or template
+    message. A group bridge's member ids reach nobody."""
+    if channel == "wecom":
+        return services.settings.wecom.enabled and bool(user_id) and not EXTERNAL_CONTACT.match(user_id)
+    return channel == "wechat" and services.settings.wechat.enabled and bool(user_id)
+
+
+EXTERNAL_CONTACT = re.compile(r"^w[mo][A-Za-z0-9_-]{20,}$")
+
+
 def choose_kind(channel: str, user, to_group: bool = False) -> str:
     """custom inside the 48 h window, template outside it; WeCom users get app messages."""
     if channel == "wecom":
@@ -142,10 +156,12 @@ def send(services, kind: str, to: str, body: dict, dedupe: bool = False) -> dict
             "duplicate_check_interval": 1800})
     if kind == "appchat":
         return wecom(services).appchat.send_text(to, text)
+    if kind == "webhook":     # a registered group, through its group robot
+        return groups.post(services, to, text)
     raise ValueError(f"unknown push kind {kind!r}")
 
 
-PERMANENT_ERRORS = {40003, 43004, 43019, 45015, 40037, 81013, 86003}
+PERMANENT_ERRORS = {40003, 43004, 43019, 45015, 40037, 81013, 86003, groups.NOT_REGISTERED}
 
 
 def is_permanent(exc: Exception) -> bool:

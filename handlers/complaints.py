@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from bot import identity as membership
-from bot import tickets
+from bot import jobs, outbound, tickets
 from bot.conversation import Flow, register_flow
 from bot.router import Router, intent, msg_type, regex
 from bot import complaint_texts as texts
@@ -145,6 +145,20 @@ def enterprise_name(msg, ctx, state):
 
 @router.route(intent("complaint.status") | regex(r"^(查询|查)\s*ts\d{13}$"))
 def status(msg, ctx):
+    answer = _status_answer(msg, ctx)
+    return _privately(msg, ctx, answer) if msg.is_group else answer
+
+
+def _privately(msg, ctx, answer: str) -> str:
+    """A ticket's details are the enterprise's business, not the whole group's: they go to the asker
+    alone (a WeCom member through the WeCom app), or, when nobody can be reached privately, nowhere."""
+    if outbound.can_push_privately(ctx.services, msg.channel, msg.user_id):
+        jobs.queue_push(ctx.services, ctx.session, msg.channel, msg.user_id, answer, title=texts.STATUS_PUSH_TITLE)
+        return texts.STATUS_SENT_PRIVATELY
+    return texts.STATUS_ASK_PRIVATELY
+
+
+def _status_answer(msg, ctx) -> str:
     enterprise_id, user_ref = _owner(ctx)
     ticket_ids = ctx.nlu.slots.get("ticket_ids") or []
     if ticket_ids:

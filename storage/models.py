@@ -331,3 +331,42 @@ class EnterpriseClaim(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     user: Mapped[ChannelUser] = relationship(lazy="joined")
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+
+
+class WeComGroup(Base):
+    """A WeCom group chat reached through its group robot's webhook (消息推送): `group:NAME` targets it.
+    The webhook key is a secret (anyone holding it can post into the group): shown only masked."""
+    __tablename__ = "wecom_groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    webhook_key: Mapped[str] = mapped_column(String(128), unique=True)
+    reminders: Mapped[bool] = mapped_column(Boolean, default=True)   # breakfast-meeting reminders posted here
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class GroupMeetingReminder(Base):
+    """A meeting's reminder posted to a group: the unique key makes it once per meeting and group."""
+    __tablename__ = "group_meeting_reminders"
+    __table_args__ = (UniqueConstraint("meeting_id", "group_id", name="uq_group_meeting_reminder"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("wecom_groups.id", ondelete="CASCADE"))
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AibotReply(Base):
+    """An intelligent-robot answer that missed its callback, posted later to the callback's response_url:
+    once (unique msgid, claimed before posting) and only within the hour WeCom keeps the url valid."""
+    __tablename__ = "aibot_replies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    msgid: Mapped[str] = mapped_column(String(160), unique=True)
+    response_url: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)                        # markdown
+    status: Mapped[str] = mapped_column(String(16), index=True, default="queued")  # queued | sending | sent | failed | expired
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(String(500), default="")
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -7,6 +7,7 @@ from bot.admin import (accounts, broadcasts, complaints, dashboard, directory, m
                        signin)
 from bot.admin import claims  # noqa: F401
 from bot.admin import unhandled  # noqa: F401
+from bot.admin import groups  # noqa: F401
 
 
 def init_app(app, exempt_blueprints) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import broadcasts, complaints, directory, meetings, policies, system
+from bot.cli import broadcasts, complaints, directory, groups, meetings, policies, system
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="联企助手 command line")
     sub = parser.add_subparsers(dest="command", required=True)
-    for feature in (system, directory, complaints, meetings, policies, broadcasts):
+    for feature in (system, directory, complaints, meetings, policies, broadcasts, groups):
         feature.register(sub)
     return parser
 

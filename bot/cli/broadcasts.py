@@ -60,7 +60,8 @@ def register(sub) -> None:
     b_send = bc.add_parser("send", help="send a notice; prints the broadcast id")
     b_send.add_argument("--title", required=True)
     b_send.add_argument("--body", required=True)
-    b_send.add_argument("--to", required=True, metavar="TARGET", help="all, topic:NAME, tag:NAME or group:ID")
+    b_send.add_argument("--to", required=True, metavar="TARGET",
+                        help="all, topic:NAME, tag:NAME, group:NAME (a registered group) or group:ID (a WeCom app chat)")
     b_send.add_argument("--url", help="policy link: an http:// or https:// address")
     b_send.add_argument("--actor", default="staff")
     b_send.add_argument("--wait", action="store_true", help="show progress until every delivery is done")
