@@ -25,7 +25,6 @@ MAX_DAYS = 365
 MAX_USES = 500
 CODE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])YQ[-\s]?([A-Za-z0-9]{4})[-\s]?([A-Za-z0-9]{4})(?![A-Za-z0-9])",
                           re.IGNORECASE)
-CLAIM_STATUSES = ("pending", "approved", "rejected", "withdrawn")
 
 
 class IdentityError(ValueError):

@@ -16,10 +16,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
+from sqlalchemy import create_engine, text
 
 from bot import demo, tickets
 from helpers import GroupMember, OfficialAccountUser, console_login, csrf
-from storage import enterprises, messages, staff, users
+from storage import complaints as store
+from storage import enterprises, identity, messages, staff, users
+from storage.migrate import alembic_config
 
 ROOT = Path(__file__).resolve().parents[2]
 TICKET = re.compile(r"TS\d{13}")
@@ -108,7 +112,6 @@ def test_answering_which_enterprise_after_filing_records_a_claim_not_a_link(clie
     answer = newcomer.say("武陵云科技")
     assert _sees(newcomer, own, staff_filed, mine) == [False, False, True]
     assert "待核实" in answer and mine in answer
-    from storage import identity
     with park.db.session() as session:
         [claim] = identity.claims(session, "pending")
         assert claim.user.user_id == "newcomer-1" and claim.source == "complaint" and claim.ticket_no == mine
@@ -174,7 +177,6 @@ def test_a_viewer_cannot_decide_claims(client, settings, accounts):
     claimant = OfficialAccountUser(client, settings, "claimant-3")
     claimant.say("绑定企业 武陵云科技")
     claimant.say("是")
-    from storage import identity
     with accounts.db.session() as session:
         claim_id = identity.claims(session, "pending")[0].id
     console_login(client, "reader", "reader-pass-1")
@@ -216,8 +218,6 @@ def test_a_code_settles_the_users_pending_claim_and_their_claimed_tickets_join_t
     owner.say("是")
     mine = TICKET.search(owner.say("园区东门的路灯坏了一个月，晚上工人下班很危险")).group(0)
     assert "已绑定" in owner.say(f"绑定企业 {_invite(cli_env)}")
-    from storage import identity
-    from storage import complaints as store
     with park.db.session() as session:
         assert identity.claims(session, "pending") == []
         assert [c.status for c in identity.claims(session, None)] == ["approved"]
@@ -226,7 +226,6 @@ def test_a_code_settles_the_users_pending_claim_and_their_claimed_tickets_join_t
 
 
 def test_expired_revoked_and_wrong_codes_are_refused(client, settings, park, cli_env):
-    from storage import identity
     with park.db.session() as session:
         invite, expired = identity.create_invite(session, enterprises.by_name(session, VICTIM), "test", days=1)
         invite.expires_at -= timedelta(days=2)
@@ -329,10 +328,6 @@ def test_an_unverified_ticket_reads_pending_in_the_console_and_the_export(client
 def test_upgrading_keeps_console_links_and_turns_other_links_into_claims(tmp_path):
     """Migration 0007 can only trust links the audit log shows staff made in the console; every other
     existing link becomes a pending claim, and that user's chat tickets keep the name as 待核实."""
-    from alembic import command
-    from sqlalchemy import create_engine, text
-
-    from storage.migrate import alembic_config
     url = f"sqlite:///{tmp_path / 'old.db'}"
     command.upgrade(alembic_config(url), "0006")
     engine = create_engine(url)
