@@ -234,7 +234,8 @@ def _wecom_bot(raw: dict) -> WeComBotSettings:
     try:
         budget = float(conf.passive_budget_s)
     except (TypeError, ValueError):
-        raise ConfigError(f"setting wecom_bot.passive_budget_s must be a number, got {conf.passive_budget_s!r}") from None
+        raise ConfigError(f"setting wecom_bot.passive_budget_s must be a number, "
+                          f"got {conf.passive_budget_s!r}") from None
     conf = replace(conf, token=str(conf.token or ""), aes_key=str(conf.aes_key or ""), passive_budget_s=budget)
     if not conf.enabled:
         return conf

@@ -360,7 +360,8 @@ def test_status_asked_by_an_external_contact_in_a_group_is_not_told_there(client
     ticket = TICKET.search(filed).group(0)
     answer = _say(client, wecom, text_message("@联企助手 我的诉求", user=external, chat_id="wrkChat-7"))
     assert ticket not in answer and "私聊" in answer
-    assert not [c for c in fake_api.calls if c["path"] == "/cgi-bin/message/send" and c["body"].get("touser") == external]
+    assert not [c for c in fake_api.calls
+                if c["path"] == "/cgi-bin/message/send" and c["body"].get("touser") == external]
 
 
 # --- settings ---

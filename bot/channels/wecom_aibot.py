@@ -178,7 +178,8 @@ def _content(body: dict, msgtype: str) -> tuple[str, str, dict, str, str]:
         event = body.get("event") if isinstance(body.get("event"), dict) else {}
         name = str(event.get("eventtype") or "")
         detail = event.get(name) if isinstance(event.get(name), dict) else {}
-        return "event", "", {"eventtype": name[:64]}, EVENTS.get(name, name[:32]), str(detail.get("event_key") or "")[:128]
+        key = str(detail.get("event_key") or "")[:128]
+        return "event", "", {"eventtype": name[:64]}, EVENTS.get(name, name[:32]), key
     own = MENTIONS.sub("", _text_of(body, msgtype)).strip()
     payload = {}
     quoted = _text_of(body["quote"], body["quote"].get("msgtype")) if isinstance(body.get("quote"), dict) else ""
