@@ -3,8 +3,13 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 export BOT_VAR_DIR ?= $(CURDIR)/var
+# `make run PORT=8001 HOST=0.0.0.0`. Plain assignments: only the command line overrides them, not a HOST
+# the shell happens to export (often the machine's name).
+HOST := 127.0.0.1
+PORT := 8000
+FAKE_API_PORT := 8001
 
-.PHONY: run test eval bench setup migrate stop clean
+.PHONY: run demo test eval bench setup migrate stop clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (or run: make PY=python3 …)"; exit 1; }
@@ -19,9 +24,20 @@ setup: $(VENV)/.installed
 migrate: setup
 	$(BIN)/python -m bot migrate
 
+# The offline demo: the chat simulator on (behind the staff login; off by default).
 run: migrate
 	$(BIN)/python -m bot seed-demo
-	$(BIN)/python -m bot serve --host 127.0.0.1 --port 8000
+	SIMULATOR=1 $(BIN)/python -m bot serve --host $(HOST) --port $(PORT)
+
+# Server, worker and the fake WeChat/WeCom API together, so pushes appear in the simulator; Ctrl-C stops all.
+demo: migrate
+	$(BIN)/python -m bot seed-demo
+	@export SIMULATOR=1 WECHAT_API_BASE=http://127.0.0.1:$(FAKE_API_PORT)/cgi-bin/ \
+	    WECOM_API_BASE=http://127.0.0.1:$(FAKE_API_PORT)/cgi-bin/; \
+	$(BIN)/python -m bot fake-api --port $(FAKE_API_PORT) & fake=$$!; \
+	$(BIN)/python -m bot worker & worker=$$!; \
+	trap 'kill $$fake $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python -m bot serve --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/python -m pytest -q tests
@@ -30,7 +46,7 @@ eval: setup
 	$(BIN)/python -m nlp.evaluate ../shared/data/intents_dev.jsonl tests/data/intents_own.jsonl
 
 bench: setup
-	$(BIN)/python bench/run.py
+	BOT_ENV=test $(BIN)/python bench/run.py
 
 stop:
 	-$(BIN)/python -c "from storage.redis import stop_embedded; stop_embedded('var')"

@@ -146,7 +146,8 @@ def bench_webhook() -> None:
         config = Path(tmp) / "config.yaml"
         config.write_text((ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {var}"))
         env = dict(os.environ, BOT_CONFIG=str(config), BOT_VAR_DIR=str(var), ECHO_TOKEN=conf.token,
-                   ECHO_AES_KEY=conf.aes_key, ECHO_APP_ID=conf.app_id, PYTHONPATH=str(ROOT))
+                   ECHO_AES_KEY=conf.aes_key, ECHO_APP_ID=conf.app_id, PYTHONPATH=str(ROOT),
+                   BOT_ENV="test")   # demo secrets on purpose, also with BENCH_KEEP_DB on PostgreSQL
         if "BENCH_KEEP_DB" not in env:   # default: the embedded set-up that `make run` uses
             env.pop("DATABASE_URL", None)
             env.pop("REDIS_URL", None)
@@ -189,7 +190,7 @@ def _bench_config(tmp: Path, api_base: str) -> dict:
         config = config.replace(f"    {key}: ", f"    {key}: 0  # lifted for the benchmark; was ")
     (tmp / "config.yaml").write_text(config)
     env = dict(os.environ, BOT_CONFIG=str(tmp / "config.yaml"), BOT_VAR_DIR=str(var), PYTHONPATH=str(ROOT),
-               WECHAT_API_BASE=api_base, WECOM_API_BASE=api_base)
+               WECHAT_API_BASE=api_base, WECOM_API_BASE=api_base, BOT_ENV="test")   # demo secrets on purpose
     if "BENCH_KEEP_DB" not in env:
         env.pop("DATABASE_URL", None)
         env.pop("REDIS_URL", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from bot import production
 from bot.config import Settings, load_settings
 
 
@@ -14,6 +15,7 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from bot import admin, errors_http, web
     from bot import logs
     settings = settings or load_settings(**(overrides or {}))
+    production.require_safe_settings(settings)   # so gunicorn started by hand cannot serve demo secrets
     logs.configure()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -24,10 +26,12 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     app.json.ensure_ascii = False
     services = services_mod.build(settings)
     app.extensions["bot"] = services
-    for blueprint in (official_account.bp, wecom.bp, group_webhook.bp, web.bp):
-        app.register_blueprint(blueprint)
-    if settings.wecom_bot.enabled:   # switched off, /wecom/aibot answers 404
-        app.register_blueprint(wecom_aibot.bp)
+    production.prepare(services)
+    enabled = (settings.wechat.enabled, settings.wecom.enabled, settings.group_webhook_enabled, True,
+               settings.wecom_bot.enabled)
+    for blueprint, on in zip((official_account.bp, wecom.bp, group_webhook.bp, web.bp, wecom_aibot.bp), enabled):
+        if on:   # a channel switched off in config answers 404
+            app.register_blueprint(blueprint)
     admin.init_app(app, exempt_blueprints=(official_account.bp, wecom.bp, group_webhook.bp, web.bp, wecom_aibot.bp))
     errors_http.init_app(app)
     services_mod.warm_nlp(services)

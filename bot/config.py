@@ -197,7 +197,8 @@ def load_settings(path: str | os.PathLike | None = None, environ=None, **overrid
     if not var_dir.is_absolute():
         var_dir = ROOT / var_dir
     var_dir = Path(overrides.pop("var_dir", var_dir))
-    if not raw.get("group_webhook_secret"):
+    group_webhook_enabled = _flag(raw.get("group_webhook_enabled", True))
+    if group_webhook_enabled and not raw.get("group_webhook_secret"):   # switched off, it needs none
         raise ConfigError("missing setting: group_webhook_secret")
     defaults = Settings.__dataclass_fields__
     simple = {
@@ -215,15 +216,39 @@ def load_settings(path: str | os.PathLike | None = None, environ=None, **overrid
         wechat=_section(WeChatSettings, raw, "wechat"),
         wecom=_section(WeComSettings, raw, "wecom"),
         wecom_bot=_wecom_bot(raw),
-        group_webhook_secret=str(raw["group_webhook_secret"]),
+        group_webhook_secret=str(raw.get("group_webhook_secret") or ""),
         simulator=_flag(raw.get("simulator", False)),
-        group_webhook_enabled=_flag(raw.get("group_webhook_enabled", True)),
-        bot_env=str(raw.get("bot_env") or "").strip().lower(),
+        group_webhook_enabled=group_webhook_enabled,
+        bot_env=_one_of(raw.get("bot_env"), "BOT_ENV", BOT_ENVS),
         session_cookie_secure=None if raw.get("session_cookie_secure") in (None, "") else _flag(raw["session_cookie_secure"]),
         extra={k: v for k, v in raw.items() if k not in defaults},
         **simple,
     )
+    _validate(settings, raw)
     return replace(settings, **overrides) if overrides else settings
+
+
+BOT_ENVS = ("production", "development", "test")
+ENCRYPT_MODES = ("plain", "compatible", "safe")
+
+
+def _one_of(value, name: str, allowed: tuple) -> str:
+    """A word from `allowed` (any case), or empty: a typo such as BOT_ENV=prod must not pass silently."""
+    word = str(value or "").strip().lower()
+    if word and word not in allowed:
+        raise ConfigError(f"setting {name} must be {', '.join(allowed[:-1])} or {allowed[-1]}, got {value!r}")
+    return word
+
+
+def _validate(settings: Settings, raw: dict) -> None:
+    """Values whose typo would quietly weaken a check: fail at start, naming the setting."""
+    if str(settings.wechat.encrypt_mode).strip().lower() not in ENCRYPT_MODES:
+        raise ConfigError(f"setting wechat.encrypt_mode must be plain, compatible or safe, "
+                          f"got {settings.wechat.encrypt_mode!r}")
+    for name, value in (("wechat.enabled", settings.wechat.enabled), ("wecom.enabled", settings.wecom.enabled),
+                        ("redis_persistence_check", raw.get("redis_persistence_check", True))):
+        if not isinstance(value, bool):
+            raise ConfigError(f"setting {name} must be true or false, got {value!r}")
 
 
 def _wecom_bot(raw: dict) -> WeComBotSettings:

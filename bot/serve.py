@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
+from bot import production
+from bot.config import ConfigError
+
 
 class _Gunicorn(BaseApplication):
     def __init__(self, app_factory, options: dict):
@@ -25,11 +28,17 @@ def _post_fork(server, worker):
     built.redis.connection_pool.reset()
 
 
-def run(settings, host: str, port: int) -> None:
+def run(settings, host: str, port: int) -> int:
+    """Serve until stopped; non-zero at once when production refuses to start (create_app's checks)."""
     from bot import create_app
+    try:   # built here rather than in gunicorn's master, so a refusal is a plain message, not a traceback
+        app = create_app(settings=settings)
+    except ConfigError as exc:
+        return production.report(exc)
     options = {"bind": f"{host}:{port}", "workers": settings.serve_workers, "threads": settings.serve_threads,
                "worker_class": "gthread", "preload_app": True, "timeout": 30, "graceful_timeout": 10,
                "accesslog": "-", "post_fork": _post_fork,
                # Path only: callback query strings carry openids and signatures.
                "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'}
-    _Gunicorn(lambda: create_app(settings=settings), options).run()
+    _Gunicorn(lambda: app, options).run()   # preloaded: the workers fork from this one app
+    return 0

@@ -58,7 +58,8 @@ def settings(var_dir, database_url, fake_api):
     from dataclasses import replace
 
     from bot.config import load_settings
-    base = load_settings(environ={k: v for k, v in os.environ.items() if k in ("REDIS_URL",)},
+    # BOT_ENV=test: the suite is never production (a PostgreSQL DATABASE_URL would make it so).
+    base = load_settings(environ={**{k: v for k, v in os.environ.items() if k in ("REDIS_URL",)}, "BOT_ENV": "test"},
                          var_dir=var_dir, database_url=database_url, jobs_inline=True)
     return replace(base, wechat=replace(base.wechat, api_base=fake_api.base),
                    wecom=replace(base.wecom, api_base=fake_api.base))
@@ -123,7 +124,7 @@ def running_server_factory(app, settings, tmp_path):
         config_path = tmp_path / "serve-config.yaml"
         config_path.write_text((ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {settings.var_dir}"))
         env = dict(os.environ, DATABASE_URL=settings.database_url, BOT_VAR_DIR=str(settings.var_dir),
-                   BOT_CONFIG=str(config_path))
+                   BOT_CONFIG=str(config_path), BOT_ENV="test")
         if settings.redis_url:
             env["REDIS_URL"] = settings.redis_url
         env.update(extra_env or {})
@@ -161,7 +162,7 @@ def cli_env(app, settings, tmp_path):
     config = (ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {settings.var_dir}")
     (tmp_path / "config.yaml").write_text(config)
     env = dict(os.environ, DATABASE_URL=settings.database_url, BOT_VAR_DIR=str(settings.var_dir),
-               BOT_CONFIG=str(tmp_path / "config.yaml"))
+               BOT_CONFIG=str(tmp_path / "config.yaml"), BOT_ENV="test")   # production tests set their own
     if settings.redis_url:
         env["REDIS_URL"] = settings.redis_url
     return env

@@ -1,8 +1,22 @@
-"""Running the product: migrate, serve, worker, seed-demo, fake-api."""
+"""Running the product: migrate, serve, worker, seed-demo, fake-api.
+In production (bot/production.py) serve, worker and migrate refuse to start unsafe, and seed-demo refuses."""
 from __future__ import annotations
+
+import sys
+
+from bot import production
+from bot.config import ConfigError
+
+SEED_REFUSAL = ("seed-demo: 生产环境不能加载演示数据和演示账号 "
+                "(refused in production: demo data and the demo login must not exist here)")
+
 
 def cmd_migrate(args, settings):
     from storage.migrate import upgrade
+    try:
+        production.require_safe_settings(settings)
+    except ConfigError as exc:
+        return production.report(exc)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
     print("database is up to date")
@@ -10,16 +24,29 @@ def cmd_migrate(args, settings):
 
 def cmd_serve(args, settings):
     from bot.serve import run
-    run(settings, args.host, args.port)
+    try:
+        production.require_safe_settings(settings)   # create_app checks Redis and the demo account
+    except ConfigError as exc:
+        return production.report(exc)
+    return run(settings, args.host, args.port)
 
 
 def cmd_worker(args, settings):
     from bot import services, worker
-    return worker.run(services.build(settings), burst=args.burst)
+    try:
+        production.require_safe_settings(settings)   # before connecting to anything
+        built = services.build(settings)
+        production.prepare(built)
+    except ConfigError as exc:
+        return production.report(exc)
+    return worker.run(built, burst=args.burst)
 
 
 def cmd_seed_demo(args, settings):
     from bot import demo, services
+    if settings.production:
+        print(SEED_REFUSAL, file=sys.stderr)
+        return 2
     built = services.build(settings)
     with built.db.session() as session:
         result = demo.seed(session, force=args.force)
