@@ -62,12 +62,6 @@ def test_healthz_reports_database_and_redis(client):
     assert client.get("/healthz").get_json() == {"status": "ok", "database": True, "redis": True}
 
 
-def test_simulator_page_talks_through_a_signed_callback(client):
-    assert "对话模拟器" in client.get("/").get_data(as_text=True)
-    answer = client.post("/simulator/send", json={"text": "菜单", "user": "sim-1"}).get_json()
-    assert answer["status"] == 200 and "园区联企助手" in answer["reply"]
-
-
 def test_staff_work_a_ticket_from_the_command_line(run_cli, tmp_path):
     run_cli("seed-demo")
     filed = run_cli("complaints", "file", "--enterprise", "湘西龙腾酒业有限公司", "--text",
