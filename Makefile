@@ -43,7 +43,7 @@ test: setup
 	$(BIN)/python -m pytest -q tests
 
 eval: setup
-	$(BIN)/python -m nlp.evaluate ../shared/data/intents_dev.jsonl tests/data/intents_own.jsonl
+	$(BIN)/python -m nlp.evaluate
 
 bench: setup
 	BOT_ENV=test $(BIN)/python bench/run.py

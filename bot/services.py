@@ -88,9 +88,8 @@ def current() -> Services:
 def warm_nlp(services: Services) -> None:
     """Load jieba and the intent model once, and teach it the enterprise names."""
     import nlp
-    from nlp.intents import load_model
     from storage import enterprises
-    load_model()
+    nlp.warm(services.complaint_rules.routes if services.complaint_rules else ())
     try:
         with services.db.session() as session:
             nlp.set_roster(enterprises.names(session))

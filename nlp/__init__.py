@@ -1,18 +1,28 @@
 """Understanding Chinese messages: `classify(text)` → intent, confidence, slots, script."""
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from nlp import engine, model
+from nlp.commands import command
+from nlp.features import features as message_features
+from nlp.intents import decide, load_model, score
 from nlp.normalize import normalize, to_script
+from nlp.slots import complaint_category, extract, policy_topics
 from nlp.tokenizer import add_words
 
-__all__ = ["classify", "Classification", "normalize", "to_script", "add_words", "set_roster"]
+__all__ = ["classify", "Classification", "normalize", "to_script", "add_words", "set_roster", "add_terms",
+           "warm"]
 
+log = logging.getLogger(__name__)
 _roster: tuple[str, ...] = ()
 _NO_LETTERS = re.compile(r"[\W_]*")          # no letter or digit at all: nothing to understand
 _ONLY_QUESTION = re.compile(r"\s*\?[?\s]*")   # …except a bare question mark
+RULES_THRESHOLD = 0.45                        # the rules' softmax below this → "other"
+EXPLAIN_TOP = 8                               # features listed by explain()
 
 
 def set_roster(names) -> None:
@@ -20,6 +30,26 @@ def set_roster(names) -> None:
     global _roster
     _roster = tuple(sorted({n for n in names if n}))
     add_words(_roster)
+
+
+def add_terms(words) -> int:
+    """Domain terms (policy titles, programme names) for the tokenizer; not part of any model file."""
+    return add_words(words)
+
+
+def warm(categories=()) -> None:
+    """Load what the current engine needs now, so the first message is fast; warn when the
+    configured complaint categories are not the ones the category model was trained on."""
+    if engine.current() == "model":
+        model.load("intents")
+    else:
+        load_model()
+    if categories:
+        unknown, retired = model.category_mismatch(categories)
+        if unknown or retired:
+            log.warning("the category model does not match complaints.categories (retrain: python -m nlp "
+                        "train): it cannot choose %s; it may still choose %s", unknown or "-", retired or "-")
+    classify("预热")
 
 
 @dataclass
@@ -32,15 +62,25 @@ class Classification:
     runner_up: str | None = None         # offered as "did you mean …" when intent is "other"
     ranking: list = field(default_factory=list)
     evidence: list = field(default_factory=list)
+    engine: str = "rules"
+    decided_by: str = ""                 # "model", "rules", "command" or "empty"
+    _prediction: object = field(default=None, repr=False, compare=False)
 
     def explain(self) -> dict:
-        """What matched, for people tuning the rules."""
+        """What decided: the rules and examples that matched, or the model's strongest features."""
+        evidence = self.evidence
+        if self._prediction is not None and not evidence:
+            intents = model.load("intents")
+            label = self.runner_up if self.intent == "other" and self.runner_up else self.intent
+            evidence = intents.contributions(self._prediction, label, top=EXPLAIN_TOP)
         return {
             "text": self.text,
             "intent": self.intent,
             "confidence": round(self.confidence, 3),
+            "decided_by": self.decided_by or self.engine,
+            "runner_up": self.runner_up,
             "ranking": [(k, round(p, 3)) for k, p in self.ranking[:4]],
-            "evidence": [f"{e.intent} +{e.weight}: {e.why}" for e in self.evidence],
+            "evidence": [f"{e.intent} +{e.weight}: {e.why}" for e in evidence],
         }
 
     def as_dict(self) -> dict:
@@ -50,31 +90,58 @@ class Classification:
 
 def classify(text, today: date | None = None, threshold: float | None = None) -> Classification:
     """Classify one message; never raises, whatever the input."""
-    from nlp.intents import decide, load_model, score
-    from nlp.slots import complaint_category, extract, policy_topics
     norm = normalize(text)
+    which = engine.current()
     if _NO_LETTERS.fullmatch(norm.text):   # only punctuation, emoji, spaces (or nothing)
         if _ONLY_QUESTION.fullmatch(norm.text):   # a bare "？" asks what this is and how to use it
-            return Classification("help", 0.6, {}, norm.script, norm.text)
-        return Classification("other", 1.0, {}, norm.script, norm.text)
-    scored = score(norm.text, load_model())
-    ranking = decide(scored.scores)
-    intent, confidence = ranking[0]
-    # The runner-up is a guess worth offering only when a request was demoted for low confidence.
-    runner_up = None if intent == "other" else next((k for k, _ in ranking[1:] if k != "other"), None)
-    limit = model_threshold() if threshold is None else threshold
-    if confidence < limit and intent != "other":
-        intent, runner_up = "other", intent
-    slots = extract(norm.text, norm.original, today, _roster)
-    if intent.startswith("complaint"):
-        slots["category"] = complaint_category(norm.text)
-    if intent.startswith("policy"):
+            return Classification("help", 0.6, {}, norm.script, norm.text, engine=which, decided_by="empty")
+        return Classification("other", 1.0, {}, norm.script, norm.text, engine=which, decided_by="empty")
+    feats = message_features(norm.text) if which == "model" else None
+    result = _by_model(norm.text, feats, threshold) if feats is not None else _by_rules(norm.text, threshold)
+    result.script = norm.script
+    result.slots = slots = extract(norm.text, norm.original, today, _roster)
+    if result.intent == "complaint.file":   # the department it goes to; a status query has its ticket's
+        slots["category"] = (model.load("categories").predict_features(feats).best[0] if feats is not None
+                             else complaint_category(norm.text))
+    if result.intent.startswith("policy"):
         topics = policy_topics(norm.text)
         if topics:
             slots["topics"] = topics
-    return Classification(intent, confidence, slots, norm.script, norm.text, runner_up,
-                          ranking, scored.evidence)
+    return result
+
+
+def _demote(ranking: list, limit: float) -> tuple[str, float, str | None]:
+    """(intent, confidence, runner-up): a request below `limit` becomes "other", offered back."""
+    intent, confidence = ranking[0]
+    # The runner-up is a guess worth offering only when a request was demoted for low confidence.
+    runner_up = None if intent == "other" else next((k for k, _ in ranking[1:] if k != "other"), None)
+    if confidence < limit and intent != "other":
+        intent, runner_up = "other", intent
+    return intent, confidence, runner_up
+
+
+def _by_rules(text: str, threshold: float | None) -> Classification:
+    scored = score(text, load_model())
+    ranking = decide(scored.scores)
+    intent, confidence, runner_up = _demote(ranking, RULES_THRESHOLD if threshold is None else threshold)
+    return Classification(intent, confidence, {}, "", text, runner_up, ranking, scored.evidence,
+                          engine="rules", decided_by="rules")
+
+
+def _by_model(text: str, feats: list[str], threshold: float | None) -> Classification:
+    exact = command(text)
+    if exact is not None:
+        intent, confidence = exact
+        return Classification(intent, confidence, {}, "", text, None, [exact], engine="model",
+                              decided_by="command")
+    intents = model.load("intents")
+    prediction = intents.predict_features(feats)
+    limit = intents.threshold if threshold is None else threshold
+    intent, confidence, runner_up = _demote(prediction.ranking, limit)
+    return Classification(intent, confidence, {}, "", text, runner_up, prediction.ranking, engine="model",
+                          decided_by="model", _prediction=prediction)
 
 
 def model_threshold() -> float:
-    return 0.45
+    """The confidence below which a request counts as "other" for the current engine."""
+    return model.load("intents").threshold if engine.current() == "model" else RULES_THRESHOLD

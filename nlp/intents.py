@@ -1,6 +1,7 @@
 """Intent scoring: weighted rules with negation scope, plus similarity to example utterances."""
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections import Counter
@@ -16,6 +17,8 @@ from nlp.similarity import ExampleIndex, features
 
 log = logging.getLogger(__name__)
 DATA = Path(__file__).resolve().parent / "data"
+# The rules' paraphrase examples: the corpus file they became (the model trains on it too).
+EXAMPLES = DATA / "corpus" / "examples.jsonl"
 INTENTS = ("complaint.file", "complaint.status", "policy.query", "policy.subscribe",
            "policy.unsubscribe", "meeting.signup", "meeting.cancel", "meeting.info",
            "help", "human", "smalltalk", "other")
@@ -27,7 +30,7 @@ DECISIVE_MARGIN = 3.5     # needs no similarity pass (a near-copy of another int
 
 
 class IntentDataError(ValueError):
-    """nlp/data/intents.yaml or examples.yaml is malformed."""
+    """nlp/data/intents.yaml or the examples are malformed."""
 
 
 @dataclass(slots=True)
@@ -139,11 +142,10 @@ def load_model() -> IntentModel:
         if words:
             negation[name] = re.compile(f"(?:{negators}).{{0,{window}}}?(?:{'|'.join(map(re.escape, words))})")
     _warn_shared_keywords(raw, data.get("shared_ok") or ())
-    examples_raw = yaml.safe_load((DATA / "examples.yaml").read_text(encoding="utf-8")) or {}
-    examples = [(label, text) for label, texts in examples_raw.items() for text in texts]
+    examples = [(row["intent"], row["text"]) for row in map(json.loads, EXAMPLES.read_text(encoding="utf-8").splitlines())]
     bad = {label for label, _ in examples} - set(INTENTS)
     if bad:
-        raise IntentDataError(f"unknown intents in examples.yaml: {sorted(bad)}")
+        raise IntentDataError(f"unknown intents in {EXAMPLES.name}: {sorted(bad)}")
     from nlp.normalize import normalize
     feats = []
     for label, text in examples:

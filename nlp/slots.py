@@ -8,7 +8,9 @@ from pathlib import Path
 
 import yaml
 
+from nlp import engine, model
 from nlp.dates import find_dates
+from nlp.normalize import normalize
 
 DATA = Path(__file__).resolve().parent / "data"
 TICKET = re.compile(r"ts\d{13}", re.I)
@@ -42,6 +44,15 @@ def _tables() -> dict:
 
 
 def complaint_category(text: str) -> str:
+    """The department-routing category of a complaint (config.yaml complaints.categories): the
+    category model's choice (nlp/model/categories.model.gz), or with NLP_ENGINE=rules the cue words."""
+    text = normalize(text).text
+    if engine.current() == "model":
+        return model.load("categories").predict(text).best[0]
+    return category_by_cues(text)
+
+
+def category_by_cues(text: str) -> str:
     """The category with the most distinct cue words ("道路塌陷，货车进不来": 道路+货车 beat 塌);
     on a tie the table's order decides. Nothing matching → 其他."""
     best, best_hits = "其他", 0

@@ -1,21 +1,54 @@
-"""nlp: each stage on its own, and the whole on the labelled sets (accuracy is a regression gate)."""
+"""nlp: each stage on its own, the learned models against the corpus (held-out accuracy is a
+regression gate), the model files against the corpus they claim to come from, and the CLI."""
 from __future__ import annotations
 
+import gzip
 import json
+import logging
+import os
+import re
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
-from nlp import classify, normalize
+import nlp
+from bot.complaint_rules import CATEGORIES
+from nlp import classify, corpus, model, normalize
 from nlp.dates import find_dates
-from nlp.evaluate import evaluate, load
-from nlp.slots import complaint_category, head_count, mask_phones, match_company, policy_topics
+from nlp.evaluate import category_scores, evaluate
+from nlp.features import features
+from nlp.intents import DATA, IntentDataError, _compile_rules, _warn_shared_keywords, candidate_rules, load_model
+from nlp.keychars import key_chars
+from nlp.slots import category_by_cues, complaint_category, head_count, mask_phones, match_company, policy_topics
+from nlp.tokenizer import tokenizer, words
 from nlp.typos import correct
 
 ROOT = Path(__file__).resolve().parent.parent
+# The test split's accuracy the first time the final model met it (before any tuning after it;
+# docs/nlp.md). The suite fails if a change makes the model worse than this by more than a point.
+FIRST_TEST_ACCURACY = 0.960
+TEST_MARGIN = 0.01
+
+
+@pytest.fixture(params=["model", "rules"])
+def engine(request, monkeypatch):
+    """Run a test under each engine: the model decides by default, the rules are the fallback."""
+    monkeypatch.setenv("NLP_ENGINE", request.param)
+    return request.param
+
+
+@pytest.fixture
+def model_engine(monkeypatch):
+    monkeypatch.setenv("NLP_ENGINE", "model")
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return corpus.load()
 
 
 def test_normalise_keeps_script_and_strips_noise():
@@ -42,28 +75,70 @@ def test_chinese_dates_become_iso():
     assert find_dates("2026年12月1日", today) == ["2026-12-01"]
 
 
-def test_slots():
+def test_slots(engine):
     assert head_count("早茶会算我一个，带两个同事") == 3
     assert head_count("我们这边来三个") == 3
-    assert complaint_category("西区又停电了") == "供电"
-    assert complaint_category("窗口办事拖拉") == "审批服务"
-    assert complaint_category("园区西门道路塌陷，货车进不来") == "道路交通"     # two road cues beat one safety cue
-    assert complaint_category("厂区围墙有倒塌危险") == "安全生产"
     assert policy_topics("研发费用加计扣除") == ["科技", "税收"]
     assert mask_phones("电话13812345678") == "电话138****5678"
     roster = ["湘西苗岭农业科技有限公司", "武陵云科技有限公司"]
     assert match_company("我是苗岭农业科技的", roster) == "湘西苗岭农业科技有限公司"
     result = classify("查一下工单 ts2026031500012，电话0743-8123456")
+    assert result.intent == "complaint.status"
     assert result.slots["ticket_ids"] == ["TS2026031500012"]
     assert result.slots["phones"] == ["0743-8123456"]
 
 
-def test_negation_does_not_count():
+@pytest.mark.parametrize("text, category", [
+    ("西区又停电了", "供电"), ("窗口办事拖拉", "审批服务"), ("园区西门道路塌陷，货车进不来", "道路交通"),
+    ("厂区围墙有倒塌危险", "安全生产"), ("園區自來水停了兩天", "供水"), ("隔壁工厂晚上排废气，味道很大", "环境"),
+    ("退税半年了还没到账，麻烦催一下", "税务"), ("银行突然抽贷，资金链要断了", "融资"),
+])
+def test_complaint_category(engine, text, category):
+    """The department a complaint is routed to: the category model, or the cue words as fallback."""
+    assert complaint_category(text) == category
+    assert classify(text).slots.get("category") in (category, None)   # only complaints carry one
+
+
+def test_cue_words_still_route_when_the_rules_decide():
+    assert category_by_cues("园区西门道路塌陷，货车进不来") == "道路交通"   # two road cues beat one safety cue
+    assert category_by_cues("说不清是什么事") == "其他"
+
+
+def test_the_category_model_knows_exactly_the_configured_categories():
+    """Changing complaints.categories needs retraining: the start-up warns, and this test fails."""
+    assert model.category_mismatch(CATEGORIES) == ([], [])
+
+
+def test_negation_does_not_count(engine):
     assert classify("我不是要投诉，就想问问补贴政策").intent == "policy.query"
     assert classify("不用转人工，你先说说怎么用").intent == "help"
 
 
-def test_explain_lists_what_matched():
+def test_exact_commands_are_a_table_not_a_guess(model_engine):
+    assert classify("退訂").as_dict()["intent"] == "policy.unsubscribe"
+    assert classify(" 菜单！").intent == "help" and classify("转人工").intent == "human"
+    # 登记 also answers "登记为诉求吗?": it must not pull a user out of that conversation (0.8).
+    assert classify("登记").confidence < 0.8
+    assert classify("取消").intent == "meeting.cancel"
+
+
+def test_low_confidence_offers_the_runner_up(model_engine):
+    """Below the model's threshold a request becomes "other" and the guess is offered back."""
+    sure = classify("早茶会我去不了了")
+    assert sure.intent == "meeting.cancel" and sure.runner_up != "meeting.cancel"
+    unsure = classify("早茶会我去不了了", threshold=1.01)   # nothing is that sure
+    assert unsure.intent == "other" and unsure.runner_up == "meeting.cancel"
+
+
+def test_explain_shows_what_decided(model_engine):
+    explained = classify("早茶会去不了，报名取小").explain()
+    assert explained["intent"] == "meeting.cancel" and explained["decided_by"] == "model"
+    assert any("不了" in line for line in explained["evidence"])   # an n-gram or word behind it
+    assert all(line.startswith("meeting.cancel +") for line in explained["evidence"])
+
+
+def test_explain_shows_the_rules_under_the_rules_engine(monkeypatch):
+    monkeypatch.setenv("NLP_ENGINE", "rules")
     explained = classify("早茶会去不了，报名取小").explain()
     assert explained["intent"] == "meeting.cancel"
     assert any("去不了" in line for line in explained["evidence"])
@@ -71,27 +146,122 @@ def test_explain_lists_what_matched():
 
 @pytest.mark.parametrize("text", ["", " ", "😀😀😀", "！！！？？？", "\x00\x01\x02", "a" * 100_000,
                                   "停电" * 50_000, "hello world", "繁體簡体mixed 混合", None, 12345])
-def test_bad_input_never_raises(text):
+def test_bad_input_never_raises(engine, text):
     result = classify(text)
     assert result.intent in {"other", "complaint.file", "help", "smalltalk"}
     assert 0.0 <= result.confidence <= 1.0
 
 
-def test_dev_set_accuracy(shared):
-    result = evaluate(load(shared / "data/intents_dev.jsonl"))
-    assert result["accuracy"] >= 0.98
-    assert min(m["recall"] for m in result["per_intent"].values() if m["support"]) >= 0.9
+# --- the corpus and the held-out scores ---
+
+def test_corpus_is_large_and_varied_enough(rows):
+    assert len(rows) >= 3000
+    counts = {intent: sum(r.intent == intent for r in rows) for intent in corpus.INTENTS}
+    assert min(counts.values()) >= 150, counts
+    assert sum(1 for r in rows if r.category) >= 600
+    assert sum(r.script == "traditional" for r in rows) >= 0.2 * len(rows)
+    test = corpus.load_test()
+    assert len(test) >= 800 and sum(r.script == "traditional" for r in test) >= 0.25 * len(test)
 
 
-def test_own_set_accuracy_and_traditional_parity():
-    rows = load(ROOT / "tests/data/intents_own.jsonl")
-    assert len(rows) >= 300
-    result = evaluate(rows)
-    assert result["accuracy"] >= 0.95
-    assert min(m["recall"] for m in result["per_intent"].values() if m["support"]) >= 0.9
-    traditional = [r for r in rows if "traditional" in r["tags"]]
-    assert evaluate(traditional)["accuracy"] >= 0.95
+def test_validation_accuracy_and_traditional_parity(model_engine, rows):
+    validation = corpus.split(rows, "validation")
+    result = evaluate(validation)
+    assert result["accuracy"] >= 0.93
+    assert min(m["recall"] for m in result["per_intent"].values() if m["support"]) >= 0.85
+    simplified, traditional = (result["by_script"][s][0] for s in ("simplified", "traditional"))
+    assert traditional >= simplified - 0.04
+    assert category_scores(validation)["accuracy"] >= 0.85
 
+
+def test_test_split_stays_at_its_first_score(model_engine):
+    """Aggregate only: nothing here looks at a test message, and nothing is tuned on it."""
+    test = corpus.load_test()
+    if not test:
+        pytest.skip("nlp/data/corpus/test.jsonl is absent")
+    assert evaluate(test)["accuracy"] >= FIRST_TEST_ACCURACY - TEST_MARGIN
+
+
+def test_the_rules_fallback_keeps_its_own_sets(monkeypatch, rows):
+    """NLP_ENGINE=rules must stay usable: the sets it was tuned on still pass as before."""
+    monkeypatch.setenv("NLP_ENGINE", "rules")
+    own = [r for r in rows if r.source == "own"]
+    dev = [r for r in rows if r.source == "dev"]
+    assert evaluate(own)["accuracy"] >= 0.95 and evaluate(dev)["accuracy"] >= 0.98
+
+
+def test_corpus_lines_are_checked():
+    with pytest.raises(corpus.CorpusError, match="unknown intent"):
+        corpus._row({"text": "x", "intent": "complaint"}, "f:1", "f.jsonl")
+    with pytest.raises(corpus.CorpusError, match="only complaint.file"):
+        corpus._row({"text": "x", "intent": "help", "category": "供电"}, "f:1", "f.jsonl")
+    with pytest.raises(corpus.CorpusError, match="test split"):
+        corpus._row({"text": "x", "intent": "help", "split": "test"}, "f:1", "written.jsonl")
+    # Rows without a split are divided by a hash of the text: always the same way.
+    assert {corpus.hashed_split("早茶会几点开始") for _ in range(3)} == {corpus.hashed_split("早茶会几点开始")}
+
+
+# --- the model files ---
+
+def test_the_committed_models_were_trained_on_this_corpus(rows):
+    """Edit the corpus (or the tokenizer's dictionary), then retrain: `python -m nlp train`."""
+    fingerprint = corpus.fingerprint(rows)
+    for kind in model.KINDS:
+        header = model.read(model.default_path(kind)).header
+        assert header["training_sha256"] == fingerprint, f"{kind} model is stale: run python -m nlp train"
+
+
+def test_training_is_deterministic_and_reproduces_the_committed_files():
+    out = subprocess.run([sys.executable, "-m", "nlp", "train", "--check", "--quiet"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_train_from_db_is_refused_clearly():
+    out = subprocess.run([sys.executable, "-m", "nlp", "train", "--from-db"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 2 and "not available yet" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_classifying_never_imports_scikit_learn():
+    probe = "import sys, nlp; nlp.classify('早茶会算我一个'); print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env=dict(os.environ, NLP_ENGINE="model"))
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_parks_retrained_model_in_var_wins_and_a_broken_one_is_ignored(tmp_path):
+    installed = tmp_path / "nlp" / "intents.model.gz"
+    installed.parent.mkdir()
+    default = model.read(model.default_path("intents"))
+    header = dict(default.header, threshold=0.99)    # recognisably different
+    model.write(installed, header, default.idf, default.weights, default.intercepts)
+    probe = "from nlp import model; print(model.load('intents').threshold)"
+    env = dict(os.environ, BOT_VAR_DIR=str(tmp_path), NLP_ENGINE="model")
+    run = lambda: subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
+                                 check=True, env=env)
+    assert run().stdout.strip() == "0.99"
+    installed.write_bytes(gzip.compress(b"not a model"))
+    out = run()
+    assert out.stdout.strip() == str(default.threshold) and "ignoring the installed intents model" in out.stderr
+
+
+def test_fast_segmentation_is_jiebas_own(rows):
+    """nlp.tokenizer.words re-implements jieba's cut (HMM off) for speed: same words, every message."""
+    tk = tokenizer()
+    for row in rows:
+        text = normalize(row.text).text
+        assert words(text) == [w for w in tk.lcut(text, HMM=False) if len(w) > 1 and not w.isspace()], text
+
+
+def test_roster_names_join_the_tokenizer_not_the_model(model_engine):
+    before = [f for f in features("我们是苗岭云创科技的") if f.startswith("w:")]
+    nlp.set_roster(["湘西苗岭云创科技有限公司", "苗岭云创科技"])
+    after = [f for f in features("我们是苗岭云创科技的") if f.startswith("w:")]
+    assert "w:苗岭云创科技" in after and "w:苗岭云创科技" not in before
+
+
+# --- the command line ---
 
 def test_cli_single_and_batch():
     out = subprocess.run([sys.executable, "-m", "nlp", "退訂"], cwd=ROOT, capture_output=True, text=True,
@@ -101,14 +271,14 @@ def test_cli_single_and_batch():
     batch = subprocess.run([sys.executable, "-m", "nlp", "--batch"], cwd=ROOT, input="菜单\n转人工\n",
                            capture_output=True, text=True, check=True).stdout.splitlines()
     assert [json.loads(line)["intent"] for line in batch] == ["help", "human"]
+    explained = subprocess.run([sys.executable, "-m", "nlp", "--explain", "西区又停电了，三天了"], cwd=ROOT,
+                               capture_output=True, text=True, check=True, env=dict(os.environ, NLP_ENGINE="model"))
+    assert json.loads(explained.stdout)["explain"]["evidence"]
 
+
+# --- the rules (the fallback engine) ---
 
 def test_intent_data_is_validated_at_load(caplog):
-    import logging
-
-    import yaml
-
-    from nlp.intents import DATA, _compile_rules, _warn_shared_keywords, IntentDataError
     data = yaml.safe_load((DATA / "intents.yaml").read_text(encoding="utf-8"))
     assert _warn_shared_keywords(data["intents"], data["shared_ok"]) == []
     with caplog.at_level(logging.WARNING):
@@ -122,9 +292,6 @@ def test_intent_data_is_validated_at_load(caplog):
 
 
 def test_key_characters_are_exact_for_tricky_patterns():
-    import re
-
-    from nlp.keychars import key_chars
     cases = {"(我要)?投诉|举报": None, "(?<![查问])投诉(?![的过])": {"投", "诉"}, "ts\\d{13}": {"t", "s"},
              "(?i)help": {"h", "e", "l", "p"}, ".{0,4}停了": {"停", "了"}, "[0-9]+号": {"号"}, ".*": None,
              "(?:a|b)?c": {"c"}}
@@ -143,30 +310,27 @@ def test_key_characters_are_exact_for_tricky_patterns():
             assert chars & must_include
 
 
-def test_the_rule_index_never_leaves_out_a_rule_that_matches():
-    """The character index only saves work: on every labelled message (and a Traditional copy),
-    the rules it selects are exactly the rules that match, plus some that then fail."""
-    from nlp.intents import candidate_rules, load_model
-    model = load_model()
-    texts = [r["text"] for r in load(ROOT / "tests/data/intents_own.jsonl")]
-    shared = ROOT.parent / "shared/data/intents_dev.jsonl"
-    if shared.exists():
-        texts += [r["text"] for r in load(shared)]
+def test_the_rule_index_never_leaves_out_a_rule_that_matches(rows):
+    """The character index only saves work: on every labelled message the rules it selects are
+    exactly the rules that match, plus some that then fail."""
+    rules = load_model()
+    texts = [r.text for r in rows]
     checked = 0
     for text in texts:
         norm = normalize(text).text
-        chosen = set(candidate_rules(norm, model))
-        for i, (_name, rule) in enumerate(model.flat):
+        chosen = set(candidate_rules(norm, rules))
+        for i, (_name, rule) in enumerate(rules.flat):
             if rule.search(norm):
                 assert i in chosen, (text, rule.pattern.pattern)
                 checked += 1
     assert checked > len(texts)          # most messages match a rule or more: the check had teeth
 
 
-def test_dialect_words_read_as_mandarin_and_a_bare_question_mark_asks_for_help():
+def test_dialect_words_read_as_mandarin_and_a_bare_question_mark_asks_for_help(engine):
     assert normalize("你是做么子的").text == "你是做什么的"
     assert normalize("园区冇得路灯，晓得不").text == "园区没有路灯,知道不"
     assert normalize("恰好").text == "恰好"                     # only whole dialect words change
+    assert normalize("处理得怎么样了").text == "处理得怎么样了"   # 么样 → 怎么样 must not double 怎
     assert classify("你是做么子的").intent == "help"
     assert classify("？").intent == "help" and classify("？？").intent == "help"
     assert classify("。。。").intent == "other"

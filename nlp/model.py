@@ -1,0 +1,196 @@
+"""The learned models at run time: a linear scorer over an exported file (numpy, no scikit-learn).
+
+Files are written by `python -m nlp train` (nlp/train.py). The committed defaults live in
+nlp/model/; a park's retrained model in <var>/nlp/ (BOT_VAR_DIR) is used instead when present.
+Nothing here ever trains: a process only reads a file.
+
+File format (gzip, written deterministically): the magic line, one JSON header line (classes,
+vocabulary, temperature, threshold, the training-data SHA-256, validation scores, the
+hyperparameters chosen), then float32 little-endian arrays: idf (n_features), weights
+(n_features × n_classes, row-major), intercepts (n_classes).
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import math
+import os
+from collections import Counter
+from dataclasses import dataclass
+from operator import itemgetter
+from pathlib import Path
+
+import numpy as np
+
+from nlp.features import WORD, features
+
+log = logging.getLogger(__name__)
+MODEL_DIR = Path(__file__).resolve().parent / "model"
+MAGIC = b"lianqi-nlp-linear-model 1\n"
+KINDS = ("intents", "categories")
+
+
+class ModelFileError(ValueError):
+    """A model file is missing, truncated or of another format."""
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One feature's share of a decision (for --explain)."""
+    intent: str
+    weight: float
+    feature: str
+
+    @property
+    def why(self) -> str:
+        if self.feature.startswith(WORD):
+            return f"word '{self.feature[len(WORD):]}'"
+        return f"chars '{self.feature}'"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    ranking: list          # [(class, probability)], best first
+    vector: tuple          # (feature indices, values) the decision was made from
+
+    @property
+    def best(self) -> tuple[str, float]:
+        return self.ranking[0]
+
+
+_probability = itemgetter(1)
+
+
+class LinearModel:
+    """softmax(temperature · (x · W + b)) over normalised sublinear TF-IDF features."""
+
+    def __init__(self, header: dict, idf: np.ndarray, weights: np.ndarray, intercepts: np.ndarray,
+                 path: Path | None = None):
+        self.header = header
+        self.classes = tuple(header["classes"])
+        self.vocabulary = header["vocabulary"]
+        # feature → (column, idf): one lookup per feature of a message
+        self._entries = {f: (i, w) for i, (f, w) in enumerate(zip(self.vocabulary, idf.tolist()))}
+        self.idf, self.weights, self.intercepts = idf, weights, intercepts
+        self._intercepts = intercepts.tolist()
+        self.temperature = float(header["temperature"])
+        self.threshold = float(header.get("threshold") or 0.0)
+        self.path = path
+
+    @property
+    def sha256(self) -> str:
+        return self.header["training_sha256"]
+
+    def vector(self, feats: list[str]) -> tuple[list[int], list[float]]:
+        """A message's features as (indices, values): known features only, sublinear TF-IDF,
+        L2-normalised. Plain Python: for the hundred-odd features of a message numpy's per-call
+        cost is more than the arithmetic."""
+        counts = Counter(filter(None, map(self._entries.get, feats)))   # (column, idf) → count
+        ids = [column for column, _ in counts]
+        values = [idf if n == 1 else idf * (1.0 + math.log(n)) for (_, idf), n in counts.items()]
+        norm = math.hypot(*values) or 1.0
+        return ids, [v / norm for v in values]
+
+    def predict(self, text: str) -> Prediction:
+        return self.predict_features(features(text))
+
+    def predict_features(self, feats: list[str]) -> Prediction:
+        ids, values = self.vector(feats)
+        t = self.temperature
+        if ids:   # one gather and one product in numpy; the dozen classes in plain Python
+            raw = (np.array(values, dtype=np.float32) @ self.weights[ids]).tolist()
+            scores = [(r + c) * t for r, c in zip(raw, self._intercepts)]
+        else:
+            scores = [c * t for c in self._intercepts]
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        ranking = sorted(zip(self.classes, [e / total for e in exps]), key=_probability, reverse=True)
+        return Prediction(ranking, (ids, values))
+
+    def contributions(self, prediction: Prediction, label: str, against: str | None = None,
+                      top: int = 8) -> list[Contribution]:
+        """The features that pushed `label` up the most (beside `against`, when given)."""
+        ids, values = np.array(prediction.vector[0], dtype=np.intp), np.array(prediction.vector[1])
+        column = self.classes.index(label)
+        share = values * self.weights[ids, column]
+        if against is not None:
+            share = share - values * self.weights[ids, self.classes.index(against)]
+        order = np.argsort(-share, kind="stable")[:top]
+        return [Contribution(label, round(float(share[i]), 3), self.vocabulary[ids[i]])
+                for i in order if share[i] > 0]
+
+
+def read(path: Path) -> LinearModel:
+    try:
+        blob = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise ModelFileError(f"{path}: cannot read ({exc})") from None
+    if not blob.startswith(MAGIC):
+        raise ModelFileError(f"{path}: not a model file")
+    end = blob.index(b"\n", len(MAGIC))
+    header = json.loads(blob[len(MAGIC):end])
+    n, k = len(header["vocabulary"]), len(header["classes"])
+    arrays = np.frombuffer(blob, dtype="<f4", offset=end + 1)
+    if arrays.size != n + n * k + k:
+        raise ModelFileError(f"{path}: truncated ({arrays.size} numbers, expected {n + n * k + k})")
+    idf = arrays[:n]
+    weights = arrays[n:n + n * k].reshape(n, k)
+    return LinearModel(header, idf, weights, arrays[n + n * k:], path)
+
+
+def write(path: Path, header: dict, idf, weights, intercepts) -> bytes:
+    """Serialise deterministically (sorted keys, gzip without a time stamp); returns the bytes."""
+    body = MAGIC + json.dumps(header, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+    body += b"".join(np.ascontiguousarray(a, dtype="<f4").tobytes() for a in (idf, weights, intercepts))
+    data = gzip.compress(body, compresslevel=9, mtime=0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return data
+
+
+def var_dir() -> Path:
+    # The bot passes its var/ through BOT_VAR_DIR (bot/services.py); standalone use falls back to ./var.
+    return Path(os.environ.get("BOT_VAR_DIR") or Path(__file__).resolve().parent.parent / "var")
+
+
+def installed_path(kind: str) -> Path:
+    """Where a park's retrained model of this kind is installed."""
+    return var_dir() / "nlp" / f"{kind}.model.gz"
+
+
+def default_path(kind: str) -> Path:
+    return MODEL_DIR / f"{kind}.model.gz"
+
+
+_loaded: dict[str, LinearModel] = {}
+
+
+def load(kind: str) -> LinearModel:
+    """The park's retrained model when one is installed and readable, else the committed default."""
+    model = _loaded.get(kind)
+    if model is None:
+        installed = installed_path(kind)
+        if installed.exists():
+            try:
+                model = read(installed)
+            except (ModelFileError, ValueError, KeyError) as exc:
+                log.error("ignoring the installed %s model: %s", kind, exc)
+        if model is None:
+            model = read(default_path(kind))
+        _loaded[kind] = model
+    return model
+
+
+def forget() -> None:
+    """Drop loaded models (the next call reads the files again)."""
+    _loaded.clear()
+
+
+def category_mismatch(configured) -> tuple[list[str], list[str]]:
+    """(configured categories the model cannot choose, model categories no longer configured)."""
+    known = set(load("categories").classes)
+    configured = set(configured)
+    return sorted(configured - known), sorted(known - configured)
+
