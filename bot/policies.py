@@ -21,6 +21,22 @@ from storage import policies as store
 VERSION_KEY = "policies:version"
 MIN_SCORE = 1.5            # below this BM25 score a hit is not an answer
 DATE_FIELDS = ("deadline", "valid_from", "valid_to")
+# Longest text each field may hold (the column's width where it has one); anything longer is refused
+# before saving rather than stored as megabytes or failing in the database.
+FIELD_LIMITS = {"title": 200, "doc_no": 100, "issuer": 100, "level": 8, "category": 32, "amount": 200,
+                "payout_mode": 8, "contact": 200, "source_url": 500, "body": 20000}
+TEXT_LIMIT = 5000           # any other text field (summary, eligibility, materials, …)
+MAX_TOPICS = 20
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """safe_load without anchors and aliases: a few hundred bytes of nested aliases expand a million
+    times (the "billion laughs"); a policy file never needs them."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent) or getattr(self.peek_event(), "anchor", None):
+            raise PolicyFileError("文件中不允许使用 YAML 锚点/别名")
+        return super().compose_node(parent, index)
 
 
 class PolicyFileError(ValueError):
@@ -41,7 +57,9 @@ def parse_text(name: str, text: str) -> list[dict]:
                                 .split(",") if t.strip()]
         return records
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_NoAliasLoader)   # noqa: S506 — a SafeLoader subclass
+    except PolicyFileError as exc:
+        raise PolicyFileError(f"{name}: {exc}") from None
     except yaml.YAMLError as exc:
         raise PolicyFileError(f"{name}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(data, list):
@@ -61,8 +79,20 @@ def _clean(record: dict, n: int) -> dict:
             except ValueError:
                 raise PolicyFileError(f"record {n} ({out['title']}): {name} must be an ISO date") from None
     out["topics"] = list(out.get("topics") or [])
+    _check_lengths(out, n)
     out["extra"] = {k: v for k, v in out.items() if k not in store.FIELDS and k != "title"}
     return out
+
+
+def _check_lengths(record: dict, n: int) -> None:
+    title = record["title"][:40]
+    if len(record["topics"]) > MAX_TOPICS:
+        raise PolicyFileError(f"第 {n} 条（{title}）：主题最多 {MAX_TOPICS} 个")
+    for name, value in record.items():
+        limit = FIELD_LIMITS.get(name, TEXT_LIMIT)
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if any(len(str(v)) > limit for v in values):
+            raise PolicyFileError(f"第 {n} 条（{title}）：{name} 太长（最多 {limit} 个字）")
 
 
 def import_records(services, session, records: list[dict], demo: bool = False, progress=None) -> dict:

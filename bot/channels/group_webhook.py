@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 
 from flask import Blueprint, abort, jsonify, request
 
@@ -37,14 +36,7 @@ def callback():
 
 
 def _parse(raw: bytes) -> dict:
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        abort(400, "body is not UTF-8 JSON")
-    except RecursionError:     # [[[[…]]]] deeper than the parser's stack: bad input, not a server fault
-        abort(400, "JSON nested too deeply")
-    if not isinstance(body, dict):
-        abort(400, "body must be a JSON object")
+    body = guard.parse_json_object(raw)
     for name, kinds in REQUIRED.items():
         if not isinstance(body.get(name), kinds) or isinstance(body.get(name), bool) or body.get(name) == "":
             abort(400, f"field {name} missing or of the wrong type")

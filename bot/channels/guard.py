@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import time
 
@@ -84,3 +85,32 @@ def check_xml(text: str) -> str:
 def cdata_safe(text: str) -> str:
     """Text that survives inside <![CDATA[…]]>: split ']]>' and drop characters XML forbids."""
     return _XML_ILLEGAL.sub("", text).replace("]]>", "]]]]><![CDATA[>")
+
+
+def parse_json_object(raw: bytes) -> dict:
+    """A JSON object whose every string can be stored: a lone surrogate escape ("\\ud800") cannot be
+    encoded as UTF-8 and PostgreSQL refuses NUL in text, so either is 400 rather than a 500 at insert."""
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        abort(400, "body is not UTF-8 JSON")
+    except RecursionError:     # [[[[…]]]] deeper than the parser's stack: bad input, not a server fault
+        abort(400, "JSON nested too deeply")
+    if not isinstance(body, dict):
+        abort(400, "body must be a JSON object")
+    pending = [body]
+    while pending:             # a loop, not recursion: the parser accepted nesting deeper than Python's stack
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                abort(400, "NUL character in text")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                abort(400, "text is not valid Unicode")
+    return body

@@ -30,11 +30,14 @@ def to_message(channel: str, parsed) -> Message:
         event_name = "subscribe"    # subscribing by scanning a code is still a subscription
     # Events have no MsgId: WeChat's retries repeat FromUserName+CreateTime; the EventKey keeps two
     # different menu clicks in the same second apart.
+    created_at = str(raw.get("CreateTime") or 0)
+    if not (created_at.isascii() and created_at.isdigit()) or len(created_at) > 12:   # seconds since 1970: digits, nothing else
+        abort(400, "CreateTime must be a number")
     dedupe = str(raw.get("MsgId") or raw.get("MsgID")
                  or f"{sender}:{raw.get('CreateTime')}:{event_name}:{raw.get('EventKey') or ''}")[:160]
     return Message(channel=channel, user_id=sender, msg_type=msg_type, text=text, dedupe_key=dedupe,
                    event=EVENT_NAMES.get(event_name, event_name), event_key=str(raw.get("EventKey") or ""),
-                   payload=raw, created_at=int(raw.get("CreateTime") or 0))
+                   payload=raw, created_at=int(created_at))
 
 
 def decrypt(crypto, xml: str, args, id_errors: tuple) -> str:

@@ -211,15 +211,7 @@ def _int(value) -> int:
 
 
 def _json(raw: bytes) -> dict:
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        abort(400, "body is not UTF-8 JSON")
-    except RecursionError:
-        abort(400, "JSON nested too deeply")
-    if not isinstance(body, dict):
-        abort(400, "body must be a JSON object")
-    return body
+    return guard.parse_json_object(raw)
 
 
 # --- answers ---
