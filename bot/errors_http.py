@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, request
+from flask import abort, g, jsonify, request
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,37 @@ def security_headers(response):
     return response
 
 
+# Pages people type into: a NUL there is never meant (PostgreSQL refuses it in text, a 500 otherwise).
+TYPED_INPUT_PATHS = ("/admin", "/simulator")
+NUL_REASON = "输入中含有不允许的字符"
+TOO_LONG_REASON = "输入的内容过长或格式不对"
+
+
+def refuse_nul_input():
+    if not request.path.startswith(TYPED_INPUT_PATHS):
+        return
+    values = [request.path, *request.args.keys(), *request.args.values()]
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        values += [*request.form.keys(), *request.form.values(),
+                   *(f.filename or "" for f in request.files.values())]
+    if any("\x00" in value for value in values):
+        abort(400, NUL_REASON)
+
+
 def init_app(app) -> None:
     app.after_request(security_headers)
+    app.before_request(refuse_nul_input)
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def value_out_of_range(exc: Exception):
+        """A value longer than its column or a number out of range: the user's input, not our fault."""
+        log.warning("value refused by the database on %s %s: %s", request.method, request.path,
+                    type(exc).__name__)
+        db_session = g.get("admin_db")
+        if db_session is not None:
+            db_session.rollback()
+        return _body(400, TOO_LONG_REASON), 400
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -24,6 +24,9 @@ PAGE_SIZE = 50
 MAX_EXTENSION_DAYS = 60
 
 
+FILTER_KEYS = ("status", "department", "category", "source", "overdue", "q")
+
+
 @bp.get("/complaints")
 @login_required
 def complaints():
@@ -35,7 +38,11 @@ def complaints():
                               overdue_on=today if args.get("overdue") else None, text=(args.get("q") or "").strip()[:100],
                               offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    # Only the filters go back into the pager's links: url_for(**every argument) lets ?endpoint= or
+    # ?_method= clash with url_for's own keywords (a 500).
+    filters = {key: args[key] for key in FILTER_KEYS if args.get(key)}
     return render_template("admin/complaints.html", rows=rows, total=total, args=args, page=page, pages=pages,
+                           filters=filters,
                            statuses=STATUS_NAMES, categories=CATEGORIES, today=today,
                            departments=departments(), sources=tickets.SOURCES, scoped=scope())
 

@@ -23,13 +23,23 @@ def meetings_page():
                            names=MEETING_NAMES)
 
 
+MAX_SEATS = 10_000     # no breakfast meeting seats more; also keeps the number inside an INTEGER column
+
+
+def _at_most(value: int, maximum: int, label: str) -> int:
+    if value > maximum:
+        raise FormError(f"{label}不能大于 {maximum}")
+    return value
+
+
 def _fields() -> dict:
     return {"title": text("title", 200, required="标题"), "venue": text("venue", 200, required="地点"),
             "theme": text("theme", 100), "host": text("host", 100), "sector": text("sector", 100),
             "starts_at": moment("starts_at", "开始时间"),
             "signup_deadline": moment("signup_deadline", "报名截止时间", required=False),
-            "capacity": number("capacity", "座位数", minimum=1),
-            "per_enterprise_limit": number("per_enterprise_limit", "每家企业名额", minimum=1, default=2)}
+            "capacity": _at_most(number("capacity", "座位数", minimum=1), MAX_SEATS, "座位数"),
+            "per_enterprise_limit": _at_most(number("per_enterprise_limit", "每家企业名额", minimum=1, default=2),
+                                             MAX_SEATS, "每家企业名额")}
 
 
 def _form_page(meeting, form, status=200):

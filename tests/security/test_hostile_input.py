@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from aibot_payloads import WeComRobotServer, text_message
+from bot import tickets
 from helpers import console_login, csrf
 from payloads import oa_xml, plain_query, sign_group, wecom_encrypted
 from storage import policies as policy_store
@@ -110,3 +111,57 @@ def test_wecom_non_numeric_create_time_is_400(client, settings):
                                                       to=settings.wecom.corp_id, agent_id=settings.wecom.agent_id))
     response = client.post(f"/wecom?{query}", data=body, content_type="application/xml")
     assert response.status_code == 400, response.data
+
+
+# (4) NUL bytes and over-long values in the console ---------------------------------------------------
+
+def test_console_login_with_nul_in_username_is_400(client, accounts):
+    page = client.get("/admin/login")
+    token = csrf(client)
+    response = client.post("/admin/login", data={"username": "adm\x00in", "password": "x", "csrf_token": token})
+    assert response.status_code == 400 and "不允许的字符" in response.get_data(as_text=True)
+    assert page.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/admin/complaints?q=%00", "/admin/users?q=%00", "/admin/complaints/TS%00",
+                                  "/admin/complaints?status=%00x"])
+def test_console_pages_with_nul_in_the_url_are_400(client, accounts, path):
+    console_login(client, "admin1", "admin-pass-1")
+    response = client.get(path)
+    assert response.status_code == 400 and "不允许的字符" in response.get_data(as_text=True)
+
+
+def test_console_form_with_nul_is_400(client, accounts):
+    console_login(client, "admin1", "admin-pass-1")
+    response = client.post("/admin/meetings/new", data={"title": "早茶\x00会", "venue": "园区", "capacity": "10",
+                                                          "starts_at": "2030-01-01T08:00",
+                                                          "csrf_token": csrf(client, "/admin/meetings/new")})
+    assert response.status_code == 400 and "不允许的字符" in response.get_data(as_text=True)
+
+
+def test_meeting_capacity_out_of_range_is_refused(client, accounts):
+    console_login(client, "admin1", "admin-pass-1")
+    response = client.post("/admin/meetings/new", data={"title": "早茶会", "venue": "园区", "capacity": "99999999999",
+                                                          "starts_at": "2030-01-01T08:00",
+                                                          "csrf_token": csrf(client, "/admin/meetings/new")})
+    assert response.status_code == 400 and "座位数不能大于" in response.get_data(as_text=True)
+
+
+def test_a_number_the_database_cannot_hold_is_400_not_500(client, accounts):
+    console_login(client, "admin1", "admin-pass-1")
+    response = client.get("/admin/meetings/99999999999999999999999")
+    assert response.status_code in (400, 404), response.status_code
+
+
+# (5) the complaints pager with url_for's own keywords in the query -------------------------------------
+
+@pytest.mark.parametrize("query", ["endpoint=x", "_method=POST", "_external=1&status=received"])
+def test_complaints_pager_ignores_unknown_arguments(client, accounts, query):
+    with accounts.db.session() as session:
+        for n in range(51):      # more than one page, so the pager's links are drawn
+            tickets.file(accounts, session, description=f"路灯坏了 {n}", category="供电", source="电话")
+    console_login(client, "admin1", "admin-pass-1")
+    response = client.get(f"/admin/complaints?{query}")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "下一页" in body and "endpoint=" not in body and "_method" not in body
