@@ -70,8 +70,11 @@ class LinearModel:
         self.header = header
         self.classes = tuple(header["classes"])
         self.vocabulary = header["vocabulary"]
-        # feature → (column, idf): one lookup per feature of a message
-        self._entries = {f: (i, w) for i, (f, w) in enumerate(zip(self.vocabulary, idf.tolist()))}
+        # Per message, one dict lookup per feature: feature → row of _weights, counted from 1 so
+        # that an unknown feature (None) and a known one can be told apart by truth alone.
+        self._rows = {f: i for i, f in enumerate(self.vocabulary, 1)}
+        self._idf = [0.0] + idf.tolist()
+        self._weights = np.vstack([np.zeros((1, weights.shape[1]), dtype=weights.dtype), weights])
         self.idf, self.weights, self.intercepts = idf, weights, intercepts
         self._intercepts = intercepts.tolist()
         self.temperature = float(header["temperature"])
@@ -83,14 +86,14 @@ class LinearModel:
         return self.header["training_sha256"]
 
     def vector(self, feats: list[str]) -> tuple[list[int], list[float]]:
-        """A message's features as (indices, values): known features only, sublinear TF-IDF,
-        L2-normalised. Plain Python: for the hundred-odd features of a message numpy's per-call
-        cost is more than the arithmetic."""
-        counts = Counter(filter(None, map(self._entries.get, feats)))   # (column, idf) → count
-        ids = [column for column, _ in counts]
-        values = [idf if n == 1 else idf * (1.0 + math.log(n)) for (_, idf), n in counts.items()]
+        """A message's features as (rows of _weights, values): known features only, sublinear
+        TF-IDF, L2-normalised. Plain Python: for the hundred-odd features of a message numpy's
+        per-call cost is more than the arithmetic."""
+        counts = Counter(filter(None, map(self._rows.get, feats)))   # row → count
+        idf = self._idf
+        values = [idf[i] if n == 1 else idf[i] * (1.0 + math.log(n)) for i, n in counts.items()]
         norm = math.hypot(*values) or 1.0
-        return ids, [v / norm for v in values]
+        return list(counts), [v / norm for v in values]
 
     def predict(self, text: str) -> Prediction:
         return self.predict_features(features(text))
@@ -99,7 +102,7 @@ class LinearModel:
         ids, values = self.vector(feats)
         t = self.temperature
         if ids:   # one gather and one product in numpy; the dozen classes in plain Python
-            raw = (np.array(values, dtype=np.float32) @ self.weights[ids]).tolist()
+            raw = (np.array(values, dtype=np.float32) @ self._weights.take(ids, axis=0)).tolist()
             scores = [(r + c) * t for r, c in zip(raw, self._intercepts)]
         else:
             scores = [c * t for c in self._intercepts]
@@ -114,11 +117,11 @@ class LinearModel:
         """The features that pushed `label` up the most (beside `against`, when given)."""
         ids, values = np.array(prediction.vector[0], dtype=np.intp), np.array(prediction.vector[1])
         column = self.classes.index(label)
-        share = values * self.weights[ids, column]
+        share = values * self._weights[ids, column]
         if against is not None:
-            share = share - values * self.weights[ids, self.classes.index(against)]
+            share = share - values * self._weights[ids, self.classes.index(against)]
         order = np.argsort(-share, kind="stable")[:top]
-        return [Contribution(label, round(float(share[i]), 3), self.vocabulary[ids[i]])
+        return [Contribution(label, round(float(share[i]), 3), self.vocabulary[ids[i] - 1])
                 for i in order if share[i] > 0]
 
 

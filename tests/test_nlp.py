@@ -109,6 +109,16 @@ def test_the_category_model_knows_exactly_the_configured_categories():
     assert model.category_mismatch(CATEGORIES) == ([], [])
 
 
+def test_start_up_warns_when_the_configured_categories_are_not_the_models(caplog):
+    with caplog.at_level(logging.WARNING, logger="nlp"):
+        nlp.warm([c for c in CATEGORIES if c != "其他"] + ["新类别"])
+    assert "新类别" in caplog.text and "其他" in caplog.text and "python -m nlp train" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="nlp"):
+        nlp.warm(CATEGORIES)
+    assert "category model" not in caplog.text
+
+
 def test_negation_does_not_count(engine):
     assert classify("我不是要投诉，就想问问补贴政策").intent == "policy.query"
     assert classify("不用转人工，你先说说怎么用").intent == "help"
