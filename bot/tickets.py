@@ -27,6 +27,7 @@ TRANSITIONS = {
 }
 SOURCES = ("wechat", "wecom", "group", "早茶会", "走访", "电话", "监测员", "12345")
 MERGE_SIMILARITY = 0.4
+MAX_EXTENSION_DAYS = 60    # the calendar walks day by day: a huge number would hang the caller
 RATING_FLOW_TIMEOUT_S = 30 * 86400
 
 
@@ -168,6 +169,8 @@ def extend(services, session, complaint: Complaint, days: int, reason: str, acto
         raise TicketError(f"{complaint.ticket_no} is {complaint.status}: nothing to extend")
     if days <= 0 or not reason.strip():
         raise TicketError("an extension needs a positive number of working days and a reason")
+    if days > MAX_EXTENSION_DAYS:
+        raise TicketError(f"延期最多 {MAX_EXTENSION_DAYS} 个工作日")
     calendar = services.complaint_rules.calendar
     complaint.due = calendar.add(max(complaint.due, today or local_today()), days)
     complaint.extended, complaint.warned, complaint.escalated = True, False, False

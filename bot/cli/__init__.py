@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sqlalchemy.exc import DataError
+
 from bot.cli import broadcasts, complaints, directory, groups, meetings, policies, system
 
 
@@ -24,4 +26,18 @@ def main(argv=None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    return args.fn(args, settings) or 0
+    try:
+        return args.fn(args, settings) or 0
+    except OverflowError:      # a number or date far outside anything real (99999999999999999999, 0001-01-01)
+        print("错误：数字或日期超出范围", file=sys.stderr)
+    except DataError:          # the same, found by the database
+        print("错误：输入的内容过长或格式不对", file=sys.stderr)
+    except IsADirectoryError as exc:
+        print(f"错误：{exc.filename} 是目录，不是文件", file=sys.stderr)
+    except FileNotFoundError as exc:
+        print(f"错误：找不到文件 {exc.filename}", file=sys.stderr)
+    except OSError as exc:
+        print(f"错误：无法读取 {exc.filename or ''}（{exc.strerror or exc}）", file=sys.stderr)
+    except EOFError:           # a prompt (a password, a confirmation) with no terminal to answer it
+        print("错误：需要在终端中输入，但没有可读的输入", file=sys.stderr)
+    return 2

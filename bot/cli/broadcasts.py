@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
-from bot.cli.common import emit, progress
+from bot.cli.common import check_record_id, emit, progress
 
 
 def cmd_broadcast_send(args, settings):
@@ -37,7 +37,7 @@ def cmd_broadcast_status(args, settings):
     from bot import broadcasts, services
     built = services.build(settings)
     with built.db.session() as session:
-        figures = broadcasts.status(session, args.id)
+        figures = broadcasts.status(session, check_record_id(args.id, "群发"))
     if args.json:
         print(json.dumps(figures))
     else:
@@ -51,7 +51,7 @@ def cmd_broadcast_failures(args, settings):
     built = services.build(settings)
     with built.db.session() as session:
         rows = [{"channel": d.channel, "recipient": d.recipient, "kind": d.kind, "attempts": d.attempts,
-                 "error": d.error} for d in store.failures(session, args.id)]
+                 "error": d.error} for d in store.failures(session, check_record_id(args.id, "群发"))]
     emit(args, rows, lambda r: f"{r['channel']}:{r['recipient']}  {r['kind']}  tries {r['attempts']}  {r['error']}")
 
 

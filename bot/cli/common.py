@@ -36,3 +36,13 @@ def parse_time(value: str):
         from bot.tickets import PARK_TZ
         moment = moment.astimezone(PARK_TZ).replace(tzinfo=None)
     return moment
+
+
+MAX_RECORD_ID = 2**31 - 1    # the database's INTEGER: a larger number is no record, and SQLite/PostgreSQL choke on it
+
+
+def check_record_id(value: int, what: str) -> int:
+    """A record number as typed; out of the database's range is a one-line error, not an overflow."""
+    if not 0 < value <= MAX_RECORD_ID:
+        raise SystemExit(f"错误：没有编号为 {value} 的{what}")
+    return value

@@ -144,6 +144,8 @@ def cmd_staff_add(args, settings):
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
+        if not sys.stdin.isatty():     # getpass would fall back to an echoing, warning read of stdin
+            raise SystemExit("错误：没有终端可输入密码；请用 --password-stdin 从标准输入传入")
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
             raise SystemExit("the passwords differ")

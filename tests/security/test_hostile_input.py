@@ -165,3 +165,25 @@ def test_complaints_pager_ignores_unknown_arguments(client, accounts, query):
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert "下一页" in body and "endpoint=" not in body and "_method" not in body
+
+
+# (6) CLI arguments that hung or ended in a traceback ----------------------------------------------------
+
+def test_cli_extension_beyond_the_cap_is_refused_at_once(cli_env, accounts):
+    with accounts.db.session() as session:
+        ticket = tickets.file(accounts, session, description="路灯坏了", category="供电", source="电话")[0].ticket_no
+    done = _run(cli_env, "complaints", "update", ticket, "--extend", "100000000", "--reason", "r", timeout=60)
+    _one_line_error(done)
+    assert "60" in done.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ("meetings", "show", "99999999999999999999999"),
+    ("broadcast", "status", "99999999999999999999999"),
+    ("stats", "--since", "0001-01-01"),
+    ("enterprises", "import", "/nonexistent.csv"),
+    ("enterprises", "import", "/tmp"),
+    ("staff", "add", "hostile-x", "--role", "admin"),
+])
+def test_cli_hostile_arguments_end_in_one_line(cli_env, accounts, args):
+    _one_line_error(_run(cli_env, *args))
