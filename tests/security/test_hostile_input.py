@@ -8,6 +8,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,7 @@ def test_cli_policy_import_refuses_yaml_aliases(cli_env, tmp_path):
 def test_group_json_with_unencodable_or_nul_text_is_400(client, settings, text):
     body = json.dumps({"msg_id": "m-" + text[3:7], "group_id": "g1", "group_name": "群", "sender_id": "wx1",
                        "sender_name": "张三", "text": "X", "mentioned": True,
-                       "timestamp": __import__("time").time().__int__()}).replace('"X"', text).encode()
+                       "timestamp": int(time.time())}).replace('"X"', text).encode()
     response = client.post("/group", data=body, headers=sign_group(settings.group_webhook_secret, body))
     assert response.status_code == 400, response.data
 
