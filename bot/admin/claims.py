@@ -26,7 +26,7 @@ def claims_page():
 
 @bp.post("/claims/<int:claim_id>")
 @login_required
-@auth.can_change
+@auth.admin_only  # approving a claim grants an enterprise's tickets: not for department-scoped staff
 def claim_decide(claim_id: int):
     """approve: the user becomes a verified member of the firm; reject: with a reason they are told."""
     session = auth.db()

@@ -80,7 +80,7 @@ def _enterprise_page(enterprise_id: int, new_code: str | None = None, status: in
 
 @bp.post("/enterprises/<int:enterprise_id>/invites")
 @login_required
-@auth.can_change
+@auth.admin_only  # a code makes its holder a verified member: department staff must not mint their own
 def enterprise_invite(enterprise_id: int):
     session = auth.db()
     enterprise = enterprises.get(session, enterprise_id) or abort(404)
@@ -98,7 +98,7 @@ def enterprise_invite(enterprise_id: int):
 
 @bp.post("/invites/<int:invite_id>/revoke")
 @login_required
-@auth.can_change
+@auth.admin_only
 def invite_revoke(invite_id: int):
     session = auth.db()
     invite = identity.get_invite(session, invite_id) or abort(404)

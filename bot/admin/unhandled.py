@@ -2,6 +2,8 @@
 Staff retry them (the reply is pushed to the user) or mark them dealt with by hand, with a note."""
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
@@ -65,8 +67,19 @@ for _unreachable in UNREACHABLE:
     bp.register_error_handler(_unreachable, redis_unreachable)
 
 
+def unscoped_only(view):
+    """Failed messages carry any user's full text: department-scoped staff must not read them."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_user.role != "admin" and current_user.department:
+            abort(403, "未处理消息仅限管理员或不限部门的账号查看")
+        return view(*args, **kwargs)
+    return wrapper
+
+
 @bp.get("/unhandled")
 @login_required
+@unscoped_only
 def unhandled_page():
     rows = [{"m": m, "user": masked(u.user_id) if u else "", "name": u.display_name if u else "",
              "enterprise": u.enterprise.name if u is not None and u.enterprise else "",
@@ -78,6 +91,7 @@ def unhandled_page():
 
 @bp.post("/unhandled/<int:message_id>/retry")
 @login_required
+@unscoped_only
 @auth.can_change
 def unhandled_retry(message_id: int):
     """处理/重试: the dispatcher runs the message again; the reply is pushed to the user."""
@@ -104,6 +118,7 @@ def unhandled_retry(message_id: int):
 
 @bp.post("/unhandled/<int:message_id>/resolve")
 @login_required
+@unscoped_only
 @auth.can_change
 def unhandled_resolve(message_id: int):
     """标记已处理: staff dealt with it themselves (a call, a ticket filed on the user's behalf …)."""

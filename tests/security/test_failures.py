@@ -230,7 +230,7 @@ def test_marking_handled_by_hand_needs_a_note_and_is_audited(client, settings, s
     _break_smalltalk(monkeypatch)
     user.say("你好")
     message_id = _unhandled_id(services, "你好")
-    console_login(client, "power", "power-pass-1")
+    console_login(client, "admin1", "admin-pass-1")
     resolve = f"/admin/unhandled/{message_id}/resolve"
     _post(client, resolve, note=" ")
     assert "请填写处理说明" in client.get("/admin/unhandled").get_data(as_text=True)
@@ -238,7 +238,7 @@ def test_marking_handled_by_hand_needs_a_note_and_is_audited(client, settings, s
     assert "暂无未处理消息" in client.get("/admin/unhandled").get_data(as_text=True)
     with services.db.session() as session:
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "unhandled.resolve"))
-        assert entry.actor == "power" and "已电话联系企业说明情况" in entry.detail
+        assert entry.actor == "admin1" and "已电话联系企业说明情况" in entry.detail
 
 
 def test_a_message_stored_but_never_answered_appears_after_two_minutes(client, settings, services, accounts):

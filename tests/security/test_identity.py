@@ -269,7 +269,7 @@ def test_staff_make_and_revoke_codes_in_the_console(client, settings, accounts):
     with accounts.db.session() as session:
         demo.seed(session)
         enterprise_id = enterprises.by_name(session, VICTIM).id
-    console_login(client, "power", "power-pass-1")
+    console_login(client, "admin1", "admin-pass-1")
     page = f"/admin/enterprises/{enterprise_id}"
     made = _post(client, f"{page}/invites", {"days": "7", "uses": "1"}, page)
     assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
