@@ -20,12 +20,10 @@ WRONG_CODE_WINDOW_S = 3600
 def redeem_code(services, session, msg, user, code: str) -> str:
     """A code sent by the owner; the reply. Private chats only: in a group the code has leaked, so a
     live one is burnt. Wrong codes are counted per user; past the limit every try is refused."""
-    identity.redact_message(session, msg.channel, msg.dedupe_key, code)
     if msg.is_group:
-        invite = identity.invite_by_code(session, code)
-        if invite is not None:
-            identity.revoke(session, invite, "system", texts.CODE_IN_GROUP_REVOKED)
+        identity.burn_leaked_code(session, msg.channel, msg.dedupe_key, code, texts.CODE_IN_GROUP_REVOKED)
         return texts.CODE_IN_GROUP
+    identity.redact_message(session, msg.channel, msg.dedupe_key, code)
     key = f"identity:wrong-codes:{msg.channel}:{msg.user_id}"
     try:
         tries = _count_try(services.redis, key)

@@ -22,7 +22,8 @@ from bot.conversation import FLOWS, ConversationStore, is_cancel
 from bot.errors import ServiceUnavailable, UserError
 from bot.message import Message, Reply
 from bot.router import first_match
-from storage import messages, users
+from bot.identity_texts import CODE_IN_GROUP_REVOKED
+from storage import identity, messages, users
 from storage.db import after_commit, is_unavailable
 from storage.models import utcnow
 from storage.redis import lenient
@@ -83,6 +84,9 @@ def _handle_fresh(services, msg: Message) -> Reply:
     session = services.db.new_session()
     try:
         user_ref, message_id = _store(session, msg)
+        if msg.is_group and identity.burn_leaked_code(session, msg.channel, msg.dedupe_key, msg.text or "",
+                                                      CODE_IN_GROUP_REVOKED):
+            session.commit()   # the code is dead even if the bot stays silent in this group
         ctx = _context(services, session, msg, user_ref, message_id)
         reply, error = _respond_safely(ctx)
         _save_outcome(ctx, reply, messages.FAILED if error else None, error)

@@ -17,7 +17,8 @@ from storage import enterprises, identity
 
 router = Router("enterprise_link")
 COMMAND = re.compile(r"^(绑定|关联)(企业|公司)?[:： ]*(.*)$")
-BARE_CODE = r"(?i)^\s*yq[-\s]?[a-z0-9]{4}[-\s]?[a-z0-9]{4}\s*$"
+# A code anywhere in a message: alone, or inside a sentence ("我们的邀请码是 YQ-…，帮我绑定").
+CODE_ANYWHERE = r"(?i)(?<![a-z0-9])yq[-\s]?[a-z0-9]{4}[-\s]?[a-z0-9]{4}(?![a-z0-9])"
 YES = re.compile(r"^(是|是的|对|对的|没错|确认|yes|y|嗯)[!。.]*$")
 NO = re.compile(r"^(不是|不对|否|no|n|错了)[!。.]*$")
 
@@ -35,9 +36,9 @@ def start(msg, ctx):
     return _propose(ctx, name)
 
 
-@router.route(regex(BARE_CODE))
-def bare_code(msg, ctx):
-    """An invitation code sent on its own."""
+@router.route(regex(CODE_ANYWHERE))
+def code_in_message(msg, ctx):
+    """An invitation code, alone or inside a sentence: redeemed in a private chat, burnt in a group."""
     return membership.redeem_code(ctx.services, ctx.session, msg, ctx.user, identity.find_code(msg.text))
 
 

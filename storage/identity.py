@@ -146,6 +146,19 @@ def redact_message(session: Session, channel: str, dedupe_key: str, code: str) -
                           for k, v in stored.payload.items()}
 
 
+def burn_leaked_code(session: Session, channel: str, dedupe_key: str, text: str, why: str) -> bool:
+    """A code seen where others can read it (a group): the stored copy is masked and a live code revoked.
+    True when the text carried a code."""
+    code = find_code(text or "")
+    if code is None:
+        return False
+    redact_message(session, channel, dedupe_key, code)
+    invite = invite_by_code(session, code)
+    if invite is not None:
+        revoke(session, invite, "system", why)
+    return True
+
+
 # --- claims ---
 
 def file_claim(session: Session, user: ChannelUser, enterprise: Enterprise, source: str,

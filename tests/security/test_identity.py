@@ -17,13 +17,14 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from bot import demo, tickets
 from helpers import GroupMember, OfficialAccountUser, console_login, csrf
 from storage import complaints as store
 from storage import enterprises, identity, messages, staff, users
 from storage.migrate import alembic_config
+from storage.models import InboundMessage
 
 ROOT = Path(__file__).resolve().parents[2]
 TICKET = re.compile(r"TS\d{13}")
@@ -263,6 +264,29 @@ def test_a_code_sent_in_a_group_is_refused_and_burnt(client, settings, park, cli
     with park.db.session() as session:
         assert users.find(session, "group", "wxid-li").enterprise_id is None
     assert "无效" in OfficialAccountUser(client, settings, "reader-1").say(f"绑定企业 {code}")
+
+
+@pytest.mark.parametrize("mentioned", [True, False])
+def test_a_code_inside_a_sentence_in_a_group_is_burnt_and_never_stored(client, settings, park, cli_env, mentioned):
+    """Found by the attacker pass: a code in a sentence stayed live (and in clear) and a reader redeemed it."""
+    code = _invite(cli_env)
+    GroupMember(client, settings, "李四", "wxid-li2").say(f"@联企助手 大家好，我们公司的邀请码是 {code} 请问怎么用",
+                                                      mentioned=mentioned)
+    assert "无效" in OfficialAccountUser(client, settings, "reader-2").say(f"绑定企业 {code}")
+    with park.db.session() as session:
+        assert users.find(session, "wechat", "reader-2").enterprise_id is None
+        stored = " ".join(m.text or "" for m in session.scalars(select(InboundMessage)))
+    assert code not in stored and f"YQ-****-{code[-4:]}" in stored
+
+
+def test_a_code_inside_a_sentence_in_a_private_chat_links_and_is_masked(client, settings, park, cli_env):
+    code = _invite(cli_env)
+    reply = OfficialAccountUser(client, settings, "owner-9").say(f"你好，我的邀请码是 {code}，帮我绑定一下")
+    assert "绑定" in reply and VICTIM[:4] in reply
+    with park.db.session() as session:
+        assert users.find(session, "wechat", "owner-9").enterprise_id is not None
+        stored = " ".join(m.text or "" for m in session.scalars(select(InboundMessage)))
+    assert code not in stored
 
 
 def test_staff_make_and_revoke_codes_in_the_console(client, settings, accounts):
