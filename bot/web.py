@@ -110,6 +110,9 @@ def simulator_user():
         enterprise = enterprises.by_name(session, firm) if firm else None
         if firm and enterprise is None:
             abort(400, f"企业名录中没有「{firm}」")
+        if enterprise is not None and current_user.department:
+            # A member sees the enterprise's tickets: a department-scoped account must not reach past its scope.
+            abort(403, "限定部门的账号不能把模拟用户绑定到企业，请用管理员或不限部门的账号")
         user = users.get_or_create(session, SIM_CHANNEL, user_id, name)   # a given name replaces the old
         users.link_enterprise(user, enterprise.id if enterprise else user.enterprise_id)
         last_push = outbound.last_id_to(session, SIM_CHANNEL, user_id)

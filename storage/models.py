@@ -143,7 +143,6 @@ class Complaint(Base):
     events: Mapped[list["ComplaintEvent"]] = relationship(order_by="ComplaintEvent.id", lazy="selectin",
                                                           back_populates="complaint")
 
-
     @property
     def enterprise_label(self) -> str:
         """The enterprise as staff read it: a name only claimed by an unverified filer is marked."""

@@ -27,6 +27,7 @@ def sim(make_app, settings):
     with services.db.session() as session:
         staff.add(session, "clerk", "clerk-pass-1", "staff")
         staff.add(session, "reader", "reader-pass-1", "viewer")
+        staff.add(session, "taxdesk", "taxdesk-pass-1", "staff", department="税务分局")
         enterprises.upsert(session, "湘西龙腾酒业有限公司")
         enterprises.upsert(session, "金马物流有限公司")
     follower = OfficialAccountUser(client, settings, user=REAL)
@@ -177,6 +178,21 @@ def test_a_read_only_viewer_cannot_use_the_simulator(sim):
     assert client.get("/").status_code == 403
     assert client.get("/simulator/users").status_code == 403
     assert client.post("/simulator/send", json={"user": "sim-v", "text": "菜单"}).status_code == 403
+
+
+def test_scoped_staff_cannot_link_a_sim_user_to_an_enterprise(sim):
+    """Found by the attacker pass: a department-scoped account linked a sim user to any enterprise and read
+    that enterprise's tickets through it."""
+    client, services = sim
+    token = _login(client, "taxdesk", "taxdesk-pass-1")
+    linked = client.post("/simulator/user", json={"user": "sim-tax", "enterprise": "湘西龙腾酒业有限公司"},
+                         headers={"X-CSRFToken": token})
+    assert linked.status_code == 403
+    with services.db.session() as session:
+        user = users.find(session, "wechat", "sim-tax")
+        assert user is None or user.enterprise_id is None
+    plain = client.post("/simulator/user", json={"user": "sim-tax", "name": "税务"}, headers={"X-CSRFToken": token})
+    assert plain.status_code == 200
 
 
 def test_switched_off_the_simulator_is_not_there_even_for_staff(make_app):
