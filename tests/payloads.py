@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from itertools import count
 from urllib.parse import urlencode
 
@@ -43,8 +44,10 @@ def oa_event(event: str, user: str = "openid-1", **fields) -> str:
     return oa_xml(msg_type="event", user=user, Event=event, **fields)
 
 
-def plain_query(token: str, timestamp: str | None = None, nonce: str = "nonce1", **extra) -> str:
+def plain_query(token: str, timestamp: str | None = None, nonce: str | None = None, **extra) -> str:
+    """Signed query args as WeChat sends them: a fresh random nonce per request."""
     timestamp = timestamp or str(int(time.time()))
+    nonce = nonce or uuid.uuid4().hex[:10]
     signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
     return urlencode(dict(signature=signature, timestamp=timestamp, nonce=nonce, **extra))
 

@@ -152,10 +152,9 @@ def test_check_in_no_shows_and_tickets_raised_at_the_meeting(client, settings, s
 
 def test_20_concurrent_signups_never_confirm_more_than_5_seats(running_server, settings, services):
     meeting_id = _meeting(services, capacity=5)
-    url = f"{running_server}/wechat?{plain_query(settings.wechat.token)}"
-
     def sign_up(n):
         xml = oa_xml("报名早茶会", user=f"concurrent-{n}").encode()
+        url = f"{running_server}/wechat?{plain_query(settings.wechat.token)}"   # WeChat signs each callback anew
         return requests.post(url, data=xml, headers={"Content-Type": "text/xml"}, timeout=15)
     with ThreadPoolExecutor(max_workers=20) as pool:
         responses = list(pool.map(sign_up, range(20)))

@@ -37,6 +37,8 @@ def callback():
     if encrypted:
         crypto = WeChatCrypto(conf.token, conf.aes_key, conf.app_id)
         xml = _decrypt(crypto, xml, conf.token)
+    else:   # an encrypted body is covered by msg_signature; a plaintext one by nothing
+        guard.require_same_body(args.get("signature", ""), request.get_data(cache=True))
     return reply_and_answer(guard.services(), "wechat", xml, parse_message, crypto, args)
 
 

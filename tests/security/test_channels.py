@@ -12,10 +12,12 @@ import time
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import func, select
 
 from payloads import (group_json, oa_encrypted, oa_xml, plain_query, reply_content, sign_group,
                       wecom_echostr_query)
 from storage import messages
+from storage.models import InboundMessage
 
 SCRIPT = "<script>fetch('/admin/accounts',{method:'POST'})</script>"
 
@@ -150,3 +152,19 @@ def test_a_well_formed_group_message_still_gets_its_answer(client, settings):
     body, headers = group_json(settings.group_webhook_secret, "菜单", mentioned=True)
     response = client.post("/group", data=body, headers=headers)
     assert response.status_code == 200 and "园区联企助手" in response.get_json()["reply"]
+
+
+def test_a_signed_url_seen_once_cannot_carry_another_body(client, settings, services):
+    """Found by the attacker pass: the plaintext signature covers timestamp and nonce, not the body, so a
+    signed query copied from an access log carried a forged message as another follower within 300 s."""
+    query = plain_query(settings.wechat.token)
+    genuine = oa_xml("你好", user="openid-genuine")
+    first = client.post(f"/wechat?{query}", data=genuine, content_type="text/xml")
+    assert first.status_code == 200
+    retry = client.post(f"/wechat?{query}", data=genuine, content_type="text/xml")
+    assert retry.status_code == 200 and reply_content(retry.data) == reply_content(first.data)
+    forged = client.post(f"/wechat?{query}", data=oa_xml("我的诉求", user="openid-victim"), content_type="text/xml")
+    assert forged.status_code == 403
+    with services.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(InboundMessage)
+                              .where(InboundMessage.text == "我的诉求")) == 0
