@@ -14,6 +14,7 @@ from storage import staff
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 csrf = CSRFProtect()
 ROLE_NAMES = {"admin": "管理员", "staff": "工作人员", "viewer": "只读"}
+CHANNEL_NAMES = {"wechat": "公众号", "wecom": "企业微信", "group": "群"}
 MAX_PAGE = 100_000        # far past any real listing, small enough for every database's OFFSET
 
 
@@ -26,6 +27,12 @@ def local_time(moment: datetime | None, pattern: str = "%m-%d %H:%M") -> str:
     """Stored times are UTC; staff read the park's time (Asia/Shanghai)."""
     from bot.tickets import to_local
     return to_local(moment).strftime(pattern) if moment else ""
+
+
+@bp.app_template_filter("channel")
+def channel_label(code: str | None) -> str:
+    """Where a user writes from, as staff call it (the code stays in the database and JSON)."""
+    return CHANNEL_NAMES.get(code or "", code or "")
 
 
 def services():

@@ -10,12 +10,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import pipeline
 from bot.admin import auth
-from bot.admin.common import FormError, audit, bp, services, text
+from bot.admin.common import FormError, audit, bp, channel_label, services, text
 from storage import messages
 from storage.models import utcnow
 from storage.redis import UNREACHABLE
 
-CHANNEL_NAMES = {"wechat": "公众号", "wecom": "企业微信", "group": "群"}
 # The error's class, in words staff can act on (matched by the start of its dotted path).
 ERROR_KINDS = (("redis.exceptions.ConnectionError", "缓存服务（Redis）不可用"),
                ("redis.exceptions.TimeoutError", "缓存服务（Redis）不可用"),
@@ -83,7 +82,7 @@ def unscoped_only(view):
 def unhandled_page():
     rows = [{"m": m, "user": masked(u.user_id) if u else "", "name": u.display_name if u else "",
              "enterprise": u.enterprise.name if u is not None and u.enterprise else "",
-             "channel": CHANNEL_NAMES.get(m.channel, m.channel), "error": error_label(m.handling_error),
+             "channel": channel_label(m.channel), "error": error_label(m.handling_error),
              "can_retry": m.handling_attempts < pipeline.MAX_RETRIES}
             for m, u in messages.unhandled(auth.db(), _stale_before())]
     return render_template("admin/unhandled.html", rows=rows, max_retries=pipeline.MAX_RETRIES)
