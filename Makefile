@@ -9,7 +9,7 @@ HOST := 127.0.0.1
 PORT := 8000
 FAKE_API_PORT := 8001
 
-.PHONY: run demo test eval bench setup migrate stop clean
+.PHONY: run demo test test-fast lint eval bench setup migrate stop clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (or run: make PY=python3 …)"; exit 1; }
@@ -39,8 +39,16 @@ demo: migrate
 	trap 'kill $$fake $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python -m bot serve --host $(HOST) --port $(PORT)
 
-test: setup
-	$(BIN)/python -m pytest -q tests
+lint: setup
+	$(BIN)/ruff check .
+
+# The whole suite: lint, then every test (-rs lists each skip with its reason).
+test: lint
+	$(BIN)/python -m pytest -q -rs tests
+
+# Everything but the slow end-to-end tests (gunicorn, worker and CLI subprocesses, the browser).
+test-fast: lint
+	$(BIN)/python -m pytest -q -rs -m "not e2e" tests
 
 eval: setup
 	$(BIN)/python -m nlp.evaluate

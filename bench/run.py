@@ -71,7 +71,8 @@ def bench_nlp() -> None:
     print(f"== nlp (single process, engine: {engine.current()})")
     print(f"  messages/second  median {statistics.median(runs):8.0f}   (runs: {', '.join(f'{r:.0f}' for r in runs)})"
           f"   [{len(texts)} own+dev messages]")
-    print(f"  latency per message  p50 {percentile(latencies, .5) * 1000:.3f} ms   p99 {percentile(latencies, .99) * 1000:.3f} ms")
+    p50, p99 = percentile(latencies, .5) * 1000, percentile(latencies, .99) * 1000
+    print(f"  latency per message  p50 {p50:.3f} ms   p99 {p99:.3f} ms")
     print(f"  all validation messages (long ones too): median {statistics.median(long_runs):.0f}/s, "
           f"p99 {percentile(long_latencies, .99) * 1000:.3f} ms")
     print(f"  cold `python -m nlp TEXT`: {cold:.2f} s, peak {cold_rss:.0f} MB RSS")
@@ -141,7 +142,8 @@ def make_bodies(token: str, aes_key: str, app_id: str, safe: bool, n: int, first
     stamp = str(int(time.time()) + 30)
     crypto = WeChatCrypto(token, aes_key, app_id)
     for i in range(n):
-        xml = oa_xml(texts[i % len(texts)], user=f"bench-{i % 50}", msg_id=str(first_id + i))  # unique: a repeated MsgId is a retry
+        # unique MsgIds: a repeated one is a retry
+        xml = oa_xml(texts[i % len(texts)], user=f"bench-{i % 50}", msg_id=str(first_id + i))
         if not safe:
             bodies.append((plain_query(token, stamp, f"n{i}"), xml.encode()))
             continue
@@ -216,8 +218,9 @@ def _bench_config(tmp: Path, api_base: str) -> dict:
 
 def _raw_baseline(api_base: str, n: int, threads: int) -> float:
     """What {threads} threads sending straight to the fake API manage: the ceiling at this latency."""
-    import requests
     from concurrent.futures import ThreadPoolExecutor
+
+    import requests
     session = requests.Session()
     adapter = requests.adapters.HTTPAdapter(pool_maxsize=threads)
     session.mount("http://", adapter)
@@ -230,7 +233,7 @@ def _raw_baseline(api_base: str, n: int, threads: int) -> float:
 
 
 def bench_broadcast(recipients: int = 10_000, latency_ms: int = 20) -> None:
-    from bot import fakeapi
+    from bot.push import fakeapi
     server, state = fakeapi.serve()
     api_base = f"http://127.0.0.1:{server.server_address[1]}/cgi-bin/"
     state.latency_s = latency_ms / 1000
@@ -240,7 +243,8 @@ def bench_broadcast(recipients: int = 10_000, latency_ms: int = 20) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             env = _bench_config(Path(tmp), api_base)
             subprocess.run([PY, "-m", "bot", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
-            code = ("import sys; from bot.config import load_settings; from bot import services, broadcasts;"
+            code = ("import sys; from bot.config import load_settings; from bot import services;"
+                    "from bot.broadcasts import service as broadcasts;"
                     "from storage.models import ChannelUser; from sqlalchemy import insert;"
                     "from storage.models import utcnow; s=services.build(load_settings());"
                     f"rows=[dict(channel='wechat', user_id=f'bench-{{i}}', display_name='', phone='', roles=[],"

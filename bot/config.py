@@ -54,6 +54,24 @@ class WeComBotSettings:
 
 
 @dataclass(frozen=True)
+class MeetingSettings:
+    """Breakfast meetings (政企早茶会): the `meetings` section."""
+    reminder_lead_hours: float = 24    # remind confirmed attendees once the meeting is this close
+    per_enterprise_limit: int = 2      # seats one enterprise may take: the default of a new meeting
+
+
+@dataclass(frozen=True)
+class BroadcastSettings:
+    """Policy broadcasts: the `broadcasts` section (see config.yaml for each key)."""
+    batch_size: int = 50
+    send_threads: int = 16
+    lease_s: int = 120
+    max_attempts: int = 5
+    backoff_s: tuple = (5, 30, 120, 600)
+    rate_limits: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Settings:
     var_dir: Path
     database_url: str
@@ -67,7 +85,8 @@ class Settings:
     dedupe_ttl_s: int = 600
     conversation_timeout_s: int = 1800
     reply_max_bytes: int = 2048
-    intent_threshold: float = 0.45
+    intent_threshold: float | None = None   # None → the threshold stored with the nlp model
+    redis_persistence_check: bool = True
     group_unmentioned_intents: tuple = ("complaint.file", "complaint.status", "meeting.signup")
     group_unmentioned_confidence: float = 0.7
     serve_workers: int = 2
@@ -81,7 +100,9 @@ class Settings:
     session_cookie_secure: bool | None = None   # None → on in production, off otherwise
     session_idle_minutes: int = 120              # a console session unused this long ends
     wecom_bot: WeComBotSettings = field(default_factory=WeComBotSettings)
-    extra: dict = field(default_factory=dict)
+    meetings: MeetingSettings = field(default_factory=MeetingSettings)
+    broadcasts: BroadcastSettings = field(default_factory=BroadcastSettings)
+    extra: dict = field(default_factory=dict)   # sections a feature validates itself (complaints: bot/complaints/rules.py)
 
     @property
     def production(self) -> bool:
@@ -94,7 +115,7 @@ class Settings:
     def cookie_secure(self) -> bool:
         return self.production if self.session_cookie_secure is None else self.session_cookie_secure
 
-    def with_overrides(self, **changes) -> "Settings":
+    def with_overrides(self, **changes) -> Settings:
         """A copy with some top-level settings replaced (tests use this)."""
         return replace(self, **changes)
 
@@ -204,7 +225,7 @@ def load_settings(path: str | os.PathLike | None = None, environ=None, **overrid
     simple = {
         name: _typed(raw, name, type(defaults[name].default), defaults[name].default)
         for name in ("timestamp_window_s", "max_body_bytes", "dedupe_ttl_s", "conversation_timeout_s",
-                     "reply_max_bytes", "intent_threshold", "group_unmentioned_intents",
+                     "reply_max_bytes", "group_unmentioned_intents",
                      "group_unmentioned_confidence", "serve_workers", "serve_threads",
                      "scheduler_interval_s", "trusted_proxies", "session_idle_minutes")
     }
@@ -216,6 +237,10 @@ def load_settings(path: str | os.PathLike | None = None, environ=None, **overrid
         wechat=_section(WeChatSettings, raw, "wechat"),
         wecom=_section(WeComSettings, raw, "wecom"),
         wecom_bot=_wecom_bot(raw),
+        meetings=_numbers(MeetingSettings, raw, "meetings"),
+        broadcasts=_broadcasts(raw),
+        intent_threshold=_threshold(raw.get("intent_threshold")),
+        redis_persistence_check=raw.get("redis_persistence_check", True),
         group_webhook_secret=str(raw.get("group_webhook_secret") or ""),
         simulator=_flag(raw.get("simulator", False)),
         group_webhook_enabled=group_webhook_enabled,
@@ -249,6 +274,57 @@ def _validate(settings: Settings, raw: dict) -> None:
                         ("redis_persistence_check", raw.get("redis_persistence_check", True))):
         if not isinstance(value, bool):
             raise ConfigError(f"setting {name} must be true or false, got {value!r}")
+
+
+def _threshold(value) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting intent_threshold must be a number between 0 and 1, got {value!r}") from None
+    if not 0 <= number <= 1:
+        raise ConfigError(f"setting intent_threshold must be a number between 0 and 1, got {value!r}")
+    return number
+
+
+def _numbers(cls, raw: dict, name: str):
+    """A section of positive numbers; an unknown key or a wrong value fails with its name."""
+    data = raw.get(name) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"setting {name} must be a mapping")
+    known = {f.name: f for f in fields(cls)}
+    values = {}
+    for key, value in data.items():
+        if key not in known:
+            raise ConfigError(f"unknown setting {name}.{key}")
+        kind = type(known[key].default)
+        if kind not in (int, float):
+            continue
+        try:
+            number = kind(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"setting {name}.{key} must be a number, got {value!r}") from None
+        if isinstance(value, bool) or number <= 0 or (kind is int and number != value):
+            raise ConfigError(f"setting {name}.{key} must be a positive {'whole ' if kind is int else ''}number, "
+                              f"got {value!r}")
+        values[key] = number
+    return replace(cls(), **values)
+
+
+def _broadcasts(raw: dict) -> BroadcastSettings:
+    data = dict(raw.get("broadcasts") or {})
+    backoff, limits = data.pop("backoff_s", None), data.pop("rate_limits", None) or {}
+    conf = _numbers(BroadcastSettings, {"broadcasts": data}, "broadcasts")
+    if backoff is not None:
+        if not isinstance(backoff, list) or not backoff or not all(
+                isinstance(s, (int, float)) and not isinstance(s, bool) and s >= 0 for s in backoff):
+            raise ConfigError(f"setting broadcasts.backoff_s must be a list of seconds, got {backoff!r}")
+        conf = replace(conf, backoff_s=tuple(backoff))
+    if not isinstance(limits, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in limits.values()):
+        raise ConfigError("setting broadcasts.rate_limits must map names to numbers (0 = unlimited)")
+    return replace(conf, rate_limits=dict(limits))
 
 
 def _wecom_bot(raw: dict) -> WeComBotSettings:

@@ -1,7 +1,13 @@
 """Demo data for the offline demo: clearly fictional enterprises and a staff member."""
 from __future__ import annotations
 
+from datetime import timedelta
+
+from bot import clock, services
+from bot.meetings import service as meetings
+from bot.policies import service as policies
 from storage import enterprises, users
+from storage import staff as accounts
 
 DEMO_ENTERPRISES = [
     ("湘西苗岭农业科技有限公司", "91433100DEMO00001A", "农产品加工", ["重点企业", "科技型中小企业"]),
@@ -23,11 +29,9 @@ def seed(session, force: bool = False) -> str:
     channel, user_id, display = DEMO_STAFF
     staff = users.get_or_create(session, channel, user_id, display)
     staff.roles = ["staff"]
-    from storage import staff as accounts
     if accounts.by_username(session, DEMO_CONSOLE[0]) is None:
         accounts.add(session, DEMO_CONSOLE[0], DEMO_CONSOLE[1], "admin")
     _demo_meeting(session)
-    from bot import policies, services
     counts = policies.seed_demo(services.current(), session)
     return (f"demo data loaded: {len(DEMO_ENTERPRISES)} enterprises, {counts['created'] + counts['updated']} "
             f"policies, 1 breakfast meeting, 1 staff user")
@@ -35,10 +39,8 @@ def seed(session, force: bool = False) -> str:
 
 def _demo_meeting(session) -> None:
     """Next week's breakfast meeting, so signing up works right after `make run`."""
-    from datetime import timedelta
 
-    from bot import meetings
-    start = (meetings.local_now() + timedelta(days=7)).replace(hour=7, minute=30, second=0)
+    start = (clock.now() + timedelta(days=7)).replace(hour=7, minute=30, second=0)
     meetings.create(session, title="乡情湘味政企早茶会（演示）", theme="农产品加工与食品", host="园区党工委书记",
                     starts_at=start, venue="管委会三楼会议室", capacity=10,
                     signup_deadline=start - timedelta(days=1))

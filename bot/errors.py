@@ -9,5 +9,10 @@ class UserError(Exception):
         self.text = text
 
 
+class DomainError(UserError):
+    """A feature's rule refused the action (a ticket that cannot go back, a meeting without seats…).
+    Its text is Chinese and said as it is: to the owner in chat, to staff in the console and the CLI."""
+
+
 class ServiceUnavailable(Exception):
     """A store we depend on is down: answer 503 so WeChat retries, never a lost 200."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, g, jsonify, request
+from flask import abort, g, jsonify, render_template, request
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
@@ -77,7 +77,6 @@ def _body(code: int, reason: str):
     if request.path.startswith(("/group", "/healthz")) or request.is_json:
         return jsonify({"error": reason, "status": code})
     if request.path.startswith("/admin"):   # staff read Chinese; our own abort() texts already are
-        from flask import render_template
         own = reason if any("\u4e00" <= ch <= "\u9fff" for ch in reason) else ""
         return render_template("admin/error.html", code=code, reason=own or CONSOLE_REASONS.get(code, reason))
     return f"{code} {reason}"

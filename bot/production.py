@@ -88,7 +88,7 @@ def require_safe_settings(settings: Settings) -> None:
 
 def redis_problems(settings: Settings, client: redis_lib.Redis) -> list[str]:
     """Pending ratings, conversations and queued pushes live in Redis: it must persist (AOF or RDB)."""
-    if settings.extra.get("redis_persistence_check", True) is False:
+    if not settings.redis_persistence_check:
         return []
     try:
         appendonly = client.config_get("appendonly").get("appendonly", "")

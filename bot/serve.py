@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
-from bot import production
+from bot import create_app, production, services
 from bot.config import ConfigError
 
 
@@ -22,7 +22,6 @@ class _Gunicorn(BaseApplication):
 
 def _post_fork(server, worker):
     # Connections opened before the fork must not be shared between processes.
-    from bot import services
     built = services.current()
     built.db.dispose()
     built.redis.connection_pool.reset()
@@ -30,7 +29,6 @@ def _post_fork(server, worker):
 
 def run(settings, host: str, port: int) -> int:
     """Serve until stopped; non-zero at once when production refuses to start (create_app's checks)."""
-    from bot import create_app
     try:   # built here rather than in gunicorn's master, so a refusal is a plain message, not a traceback
         app = create_app(settings=settings)
     except ConfigError as exc:

@@ -4,21 +4,27 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import redis as redis_lib
 from rq import Queue
 
+import nlp
+from bot.complaints import rules as complaint_rules
 from bot.config import Settings
-from storage import deferred_jobs
+from storage import deferred_jobs, enterprises
 from storage.db import Database
 from storage.redis import UNREACHABLE, LenientRedis, connect
+
+if TYPE_CHECKING:   # only for the annotation: the chat core sits above this module
+    from bot.chat.pipeline import Dispatcher
 
 log = logging.getLogger(__name__)
 
 
 class DurableQueue(Queue):
     """RQ's queue, except that a job it cannot take because Redis is unreachable is kept in the
-    database (deferred_jobs); the worker enqueues it once Redis is back (bot.jobs.enqueue_deferred)."""
+    database (deferred_jobs); the worker enqueues it once Redis is back (bot.push.jobs.enqueue_deferred)."""
 
     fallback_db: Database | None = None
 
@@ -48,9 +54,10 @@ class Services:
     db: Database
     redis: redis_lib.Redis
     queue: Queue
-    complaint_rules: object = None
+    complaint_rules: complaint_rules.ComplaintRules | None = None
+    dispatcher: Dispatcher | None = None   # given by the composition root to processes that chat (bot/__init__.py)
 
-    def for_messages(self) -> "Services":
+    def for_messages(self) -> Services:
         """These services as message handlers see them: Redis-only extras (conversations, remembered
         answers, index versions, "更多") find nothing and are skipped while Redis is unreachable,
         so the message itself is still handled."""
@@ -64,8 +71,8 @@ class Services:
 _current: Services | None = None
 
 
-def build(settings: Settings) -> Services:
-    """Bind the database and Redis; warm nlp with the roster so the first message is fast."""
+def build(settings: Settings, dispatcher: Dispatcher | None = None) -> Services:
+    """Bind the database and Redis (warm_nlp teaches nlp the roster so the first message is fast)."""
     global _current
     os.environ.setdefault("BOT_VAR_DIR", str(settings.var_dir))
     settings.var_dir.mkdir(parents=True, exist_ok=True)
@@ -73,8 +80,7 @@ def build(settings: Settings) -> Services:
     client = connect(settings.redis_url, settings.var_dir)
     queue = DurableQueue("bot", connection=client, is_async=not settings.jobs_inline)
     queue.fallback_db = db
-    from bot import complaint_rules
-    _current = Services(settings, db, client, queue, complaint_rules.load(settings))
+    _current = Services(settings, db, client, queue, complaint_rules.load(settings), dispatcher)
     return _current
 
 
@@ -87,9 +93,7 @@ def current() -> Services:
 
 def warm_nlp(services: Services) -> None:
     """Load jieba and the intent model once, and teach it the enterprise names."""
-    import nlp
-    from storage import enterprises
-    nlp.warm(services.complaint_rules.routes if services.complaint_rules else ())
+    nlp.warm(services.complaint_rules.assignments if services.complaint_rules else ())
     try:
         with services.db.session() as session:
             nlp.set_roster(enterprises.names(session))

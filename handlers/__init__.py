@@ -1,4 +1,6 @@
-"""The routing table: every feature's router, in the one order that decides who answers.
+"""The routing table and the flows; importing this package has no side effects.
+
+The routing table: every feature's router, in the one order that decides who answers.
 
 First match wins, so the order below matters (tests/test_routing.py pins it):
 1. events    — subscribe/unsubscribe/click/… never reach intent routes;
@@ -13,3 +15,6 @@ from handlers import complaints, enterprise_link, general, meetings, policies
 ROUTERS = [general.events, enterprise_link.router, complaints.router, meetings.router, policies.router,
            general.general, general.fallback]
 ROUTES = [route for router in ROUTERS for route in router.routes]
+
+# Every declared multi-step conversation; bot/__init__.py hands them to the Dispatcher with ROUTES.
+FLOWS = [*enterprise_link.FLOWS, *complaints.FLOWS, *meetings.FLOWS, *policies.FLOWS]

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import re
 
-from bot import identity as membership
-from bot import jobs, outbound, tickets
-from bot.conversation import Flow, register_flow
-from bot.router import Router, intent, msg_type, regex
-from bot import complaint_texts as texts
+from bot import clock
+from bot.chat.context import Answer, Context
+from bot.chat.conversation import Flow, State
+from bot.chat.message import Message
+from bot.chat.router import Router, intent, msg_type, regex
+from bot.complaints import service, texts
+from bot.identity import service as membership
+from bot.push import jobs, outbound
 from handlers.texts import MEDIA_RECEIVED
 from nlp.slots import complaint_category, match_company, phones
 from storage import complaints as store
@@ -35,7 +38,7 @@ def _owner(ctx) -> tuple[int | None, int | None]:
 
 
 @router.route(intent("complaint.file") & ~msg_type("event"))
-def file_complaint(msg, ctx):
+def file_complaint(msg: Message, ctx: Context) -> Answer:
     """A stated problem is filed at once; a bare "我要投诉" starts the guided flow."""
     text = ctx.nlu.text
     if BARE_REQUEST.match(text) or sum(ch.isalnum() for ch in text) < MIN_DESCRIPTION_CHARS:
@@ -46,7 +49,7 @@ def file_complaint(msg, ctx):
 
 def _file(msg, ctx, description: str, location: str = "", phone: str = "", media=()) -> str:
     enterprise_id, user_ref = _owner(ctx)
-    complaint, merged = tickets.file(
+    complaint, merged = service.file(
         ctx.services, ctx.session, description=description, category=complaint_category(description),
         source=msg.channel, kind=_kind(description), enterprise_id=enterprise_id, user_ref=user_ref,
         location=location, phone=phone or (ctx.user.phone if ctx.user else ""), media=media)
@@ -64,7 +67,7 @@ def _file(msg, ctx, description: str, location: str = "", phone: str = "", media
 
 # --- guided filing: what → where → phone → file ---
 
-def guided_what(msg, ctx, state):
+def guided_what(msg: Message, ctx: Context, state: State) -> Answer:
     if _attach(msg, state):
         ctx.conversation.move(state)
         return texts.GUIDED_MEDIA.format(kind=MEDIA_RECEIVED.get(msg.msg_type, "附件"))
@@ -76,7 +79,7 @@ def guided_what(msg, ctx, state):
     return texts.GUIDED_WHERE
 
 
-def guided_where(msg, ctx, state):
+def guided_where(msg: Message, ctx: Context, state: State) -> Answer:
     if msg.msg_type == "location":
         state.data["location"] = msg.payload.get("Label") or f"{msg.payload.get('Location_X')},{msg.payload.get('Location_Y')}"
     elif _attach(msg, state):
@@ -92,7 +95,7 @@ def guided_where(msg, ctx, state):
     return texts.GUIDED_PHONE
 
 
-def guided_phone(msg, ctx, state):
+def guided_phone(msg: Message, ctx: Context, state: State) -> Answer:
     text = msg.text.strip()
     found = phones(text.replace(" ", ""))
     if not found and not SKIP.match(text):
@@ -121,7 +124,7 @@ def _attach(msg, state) -> bool:
 
 # --- the enterprise behind a ticket filed by an unverified user: a claim, never a link ---
 
-def enterprise_name(msg, ctx, state):
+def enterprise_name(msg: Message, ctx: Context, state: State) -> Answer:
     complaint = store.get(ctx.session, state.data["complaint_id"])
     ctx.conversation.clear()
     code = identity.find_code(msg.text)
@@ -133,7 +136,7 @@ def enterprise_name(msg, ctx, state):
     name = match_company(ctx.nlu.text if ctx.nlu else msg.text, enterprises.names(ctx.session))
     enterprise = enterprises.by_name(ctx.session, name) if name else None
     if enterprise is None:
-        tickets.add_note(ctx.session, complaint, f"用户自报企业：{msg.text[:60]}", "user")
+        service.add_note(ctx.session, complaint, f"用户自报企业：{msg.text[:60]}", "user")
         return texts.ENTERPRISE_NOTED.format(text=msg.text[:40], ticket=complaint.ticket_no)
     complaint.claimed_enterprise = enterprise.name
     if ctx.user is not None and ctx.user.enterprise_id is None:
@@ -144,7 +147,7 @@ def enterprise_name(msg, ctx, state):
 # --- status queries ---
 
 @router.route(intent("complaint.status") | regex(r"^(查询|查)\s*ts\d{13}$"))
-def status(msg, ctx):
+def status(msg: Message, ctx: Context) -> Answer:
     answer = _status_answer(msg, ctx)
     return _privately(msg, ctx, answer) if msg.is_group else answer
 
@@ -169,8 +172,8 @@ def _status_answer(msg, ctx) -> str:
     mine = store.of_owner(ctx.session, enterprise_id, user_ref)
     if not mine:
         return texts.NONE_OPEN
-    best = max(mine, key=lambda c: tickets.similarity(c.description, ctx.nlu.text))
-    if tickets.similarity(best.description, ctx.nlu.text) >= DESCRIBED_SIMILARITY:
+    best = max(mine, key=lambda c: service.similarity(c.description, ctx.nlu.text))
+    if service.similarity(best.description, ctx.nlu.text) >= DESCRIBED_SIMILARITY:
         return describe(best)
     active = [c for c in mine if c.status in store.ACTIVE_STATUSES]
     if not active:
@@ -190,12 +193,12 @@ def describe(complaint) -> str:
     public = [e for e in complaint.events if e.public and e.kind != "filed"]
     if public:
         last = public[-1]
-        text += texts.STATUS_LAST_REPLY.format(at=tickets.to_local(last.at).strftime("%m-%d"), text=last.text[:200])
+        text += texts.STATUS_LAST_REPLY.format(at=clock.to_local(last.at).strftime("%m-%d"), text=last.text[:200])
     return text
 
 
 @router.route(regex(r"^我的(诉求|工单|投诉)"))
-def my_tickets(msg, ctx):
+def my_tickets(msg: Message, ctx: Context) -> Answer:
     return status(msg, ctx)
 
 
@@ -212,17 +215,16 @@ def parse_rating(text: str) -> tuple[int, str] | None:
     return None
 
 
-def rating_step(msg, ctx, state):
+def rating_step(msg: Message, ctx: Context, state: State) -> Answer:
     complaint = store.get(ctx.session, state.data["complaint_id"])
     parsed = parse_rating(msg.text)
     if complaint is None or complaint.status != "resolved":
         ctx.conversation.clear()          # nothing to rate any more: treat it as a new message
-        from bot.pipeline import route
-        return route(msg, ctx)
+        return ctx.reroute(msg)
     if parsed is None:
         return texts.RATING_ASK_AGAIN.format(ticket=complaint.ticket_no)
     ctx.conversation.clear()
-    return tickets.rate(ctx.services, ctx.session, complaint, parsed[0], parsed[1])
+    return service.rate(ctx.services, ctx.session, complaint, parsed[0], parsed[1])
 
 
 # --- a long message nobody understood: offer to file it as told ---
@@ -236,19 +238,21 @@ def offer_filing(msg, ctx) -> str | None:
     return texts.OFFER_FILING
 
 
-def offer_confirm(msg, ctx, state):
+def offer_confirm(msg: Message, ctx: Context, state: State) -> Answer:
     ctx.conversation.clear()
     if YES_FILE.match(ctx.nlu.text.strip()):
         return _file(msg, ctx, state.data["text"])
     return texts.OFFER_DECLINED
 
 
-register_flow(Flow("complaint_offer", "登记诉求", {"confirm": offer_confirm}, answers=("other", "smalltalk")))
-register_flow(Flow("complaint_guided", "反映问题", {"what": guided_what, "where": guided_where,
-                                                   "phone": guided_phone},
-                   answers=("complaint.file", "other", "smalltalk", "complaint.status")))
-register_flow(Flow("complaint_enterprise", "登记企业名称", {"name": enterprise_name},
-                   answers=("other", "smalltalk", "complaint.file")))
-register_flow(Flow("complaint_rating", "评价", {"rate": rating_step},
-                   answers=("other", "smalltalk", "complaint.file", "complaint.status"),
-                   timeout_s=tickets.RATING_FLOW_TIMEOUT_S))
+FLOWS = [
+    Flow("complaint_offer", "登记诉求", {"confirm": offer_confirm}, answers=("other", "smalltalk")),
+    Flow("complaint_guided", "反映问题", {"what": guided_what, "where": guided_where, "phone": guided_phone},
+         answers=("complaint.file", "other", "smalltalk", "complaint.status")),
+    Flow("complaint_enterprise", "登记企业名称", {"name": enterprise_name},
+         answers=("other", "smalltalk", "complaint.file")),
+    # Started by the complaints service when a ticket is resolved (from chat, console or CLI alike).
+    Flow(service.RATING_FLOW, "评价", {service.RATING_STEP: rating_step},
+         answers=("other", "smalltalk", "complaint.file", "complaint.status"),
+         timeout_s=service.RATING_FLOW_TIMEOUT_S),
+]

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 
-from bot import identity as membership
-from bot import identity_texts as texts
-from bot.conversation import Flow, register_flow
-from bot.router import Router, regex
+from bot.chat.context import Answer, Context
+from bot.chat.conversation import Flow, State
+from bot.chat.message import Message
+from bot.chat.router import Router, regex
+from bot.identity import service as membership
+from bot.identity import texts
 from nlp.slots import match_company
 from storage import enterprises, identity
 
@@ -24,7 +26,7 @@ NO = re.compile(r"^(不是|不对|否|no|n|错了)[!。.]*$")
 
 
 @router.route(regex(COMMAND.pattern))
-def start(msg, ctx):
+def start(msg: Message, ctx: Context) -> Answer:
     code = identity.find_code(msg.text)
     if code:
         ctx.conversation.clear()
@@ -37,12 +39,12 @@ def start(msg, ctx):
 
 
 @router.route(regex(CODE_ANYWHERE))
-def code_in_message(msg, ctx):
+def code_in_message(msg: Message, ctx: Context) -> Answer:
     """An invitation code, alone or inside a sentence: redeemed in a private chat, burnt in a group."""
     return membership.redeem_code(ctx.services, ctx.session, msg, ctx.user, identity.find_code(msg.text))
 
 
-def ask_name(msg, ctx, state):
+def ask_name(msg: Message, ctx: Context, state: State) -> Answer:
     code = identity.find_code(msg.text)
     if code:
         ctx.conversation.clear()
@@ -50,7 +52,7 @@ def ask_name(msg, ctx, state):
     return _propose(ctx, ctx.nlu.text if ctx.nlu else msg.text)
 
 
-def confirm(msg, ctx, state):
+def confirm(msg: Message, ctx: Context, state: State) -> Answer:
     answer = (ctx.nlu.text if ctx.nlu else "").strip()
     if YES.match(answer):
         ctx.conversation.clear()
@@ -80,5 +82,7 @@ def _propose(ctx, text: str) -> str:
     return texts.LINK_CONFIRM.format(name=enterprise.name)
 
 
-register_flow(Flow("link_enterprise", "绑定企业", {"ask_name": ask_name, "confirm": confirm},
-                   answers=("smalltalk", "other", "help")))
+FLOWS = [
+    Flow("link_enterprise", "绑定企业", {"ask_name": ask_name, "confirm": confirm},
+         answers=("smalltalk", "other", "help")),
+]

@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from bot import jobs, replies
-from bot.router import Router, always, event, intent, msg_type, regex
+import nlp
+from bot.chat import replies
+from bot.chat.context import Answer, Context
+from bot.chat.message import Message
+from bot.chat.router import Router, always, event, intent, msg_type, regex
+from bot.push import jobs
 from handlers import complaints, texts
 from storage import users
 
@@ -19,52 +24,48 @@ MENU_KEYS = {"MENU_HELP": "菜单", "MENU_COMPLAINT": "我要反映问题", "MEN
 
 
 @events.route(event("subscribe"))
-def on_subscribe(msg, ctx):
+def on_subscribe(msg: Message, ctx: Context) -> Answer:
     users.set_followed(ctx.user, True)
     return texts.WELCOME
 
 
 @events.route(event("unsubscribe"))
-def on_unsubscribe(msg, ctx):
+def on_unsubscribe(msg: Message, ctx: Context) -> Answer:
     users.set_followed(ctx.user, False)   # honoured by every later push
     return None
 
 
 @events.route(event("scan"))
-def on_scan(msg, ctx):
+def on_scan(msg: Message, ctx: Context) -> Answer:
     return texts.WELCOME_BACK
 
 
 @events.route(event("click"))
-def on_click(msg, ctx):
+def on_click(msg: Message, ctx: Context) -> Answer:
     """A menu click is answered exactly as if the user had typed the item's phrase."""
-    from dataclasses import replace
-
-    import nlp
-    from bot.pipeline import route
     phrase = MENU_KEYS.get(msg.event_key, "菜单")
     typed = replace(msg, msg_type="text", text=phrase, event="", event_key="")
-    ctx.nlu = nlp.classify(phrase)
-    return route(typed, ctx)
+    ctx.nlu = nlp.classify(phrase, threshold=ctx.settings.intent_threshold)
+    return ctx.reroute(typed)
 
 
 @events.route(msg_type("event"))
-def on_other_event(msg, ctx):
+def on_other_event(msg: Message, ctx: Context) -> Answer:
     return None   # view, location, template/mass-send job finished: stored, nothing to say
 
 
 @general.route(regex(r"^更多$"))
-def more(msg, ctx):
+def more(msg: Message, ctx: Context) -> Answer:
     return replies.take_more(ctx) or texts.FALLBACK
 
 
 @general.route(intent("help"))
-def help_menu(msg, ctx):
+def help_menu(msg: Message, ctx: Context) -> Answer:
     return texts.MENU
 
 
 @general.route(intent("smalltalk"))
-def smalltalk(msg, ctx):
+def smalltalk(msg: Message, ctx: Context) -> Answer:
     text = ctx.nlu.text
     if re.search(r"谢|感|thank|辛苦|赞|帮了大忙", text):
         return texts.THANKS
@@ -76,18 +77,18 @@ def smalltalk(msg, ctx):
 
 
 @general.route(intent("human"))
-def human(msg, ctx):
+def human(msg: Message, ctx: Context) -> Answer:
     _hand_to_staff(msg, ctx)
     return texts.HUMAN
 
 
 @general.route(msg_type("image", "voice", "video", "shortvideo", "location", "link", "file"))
-def media(msg, ctx):
+def media(msg: Message, ctx: Context) -> Answer:
     return texts.MEDIA_ACK.format(kind=texts.MEDIA_RECEIVED.get(msg.msg_type, "消息"))
 
 
 @fallback.route(always())
-def not_understood(msg, ctx):
+def not_understood(msg: Message, ctx: Context) -> Answer:
     if msg.is_group and not msg.mentioned:
         return None
     guess = ctx.nlu.runner_up if ctx.nlu is not None else None

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import re
 
-from bot import meeting_texts as texts
-from bot import meetings
-from bot.conversation import Flow, register_flow
-from bot.router import Router, intent
+from bot import clock
+from bot.chat.context import Answer, Context
+from bot.chat.conversation import Flow, State
+from bot.chat.message import Message
+from bot.chat.router import Router, intent
+from bot.meetings import service as meetings
+from bot.meetings import texts
 from nlp.intents import INTENTS
 from storage import meetings as store
 
@@ -17,14 +20,14 @@ MEETING_WORDS = re.compile(r"早茶|会上|当面|书记|领导|带(上)?")
 
 
 @router.route(intent("meeting.info"))
-def info(msg, ctx):
-    now = meetings.local_now()
+def info(msg: Message, ctx: Context) -> Answer:
+    now = clock.now()
     return meetings.describe(store.upcoming(ctx.session, now), now)
 
 
 @router.route(intent("meeting.signup"))
-def signup(msg, ctx):
-    now = meetings.local_now()
+def signup(msg: Message, ctx: Context) -> Answer:
+    now = clock.now()
     choices = meetings.open_for_signup(ctx.session, now)
     if not choices:
         upcoming = store.upcoming(ctx.session, now)
@@ -42,7 +45,7 @@ def signup(msg, ctx):
     return texts.CHOOSE.format(options=options)
 
 
-def choose(msg, ctx, state):
+def choose(msg: Message, ctx: Context, state: State) -> Answer:
     ids = state.data["ids"]
     text = (ctx.nlu.text if ctx.nlu else msg.text).strip()
     picked = None
@@ -70,7 +73,7 @@ def _sign_up(msg, ctx, meeting, seats: int, note: str = "") -> str:
     return reply
 
 
-def details(msg, ctx, state):
+def details(msg: Message, ctx: Context, state: State) -> Answer:
     """A message after signing up: more colleagues ("带两个同事") or the topic to raise."""
     record = store.get_signup(ctx.session, state.data["signup_id"])
     nlu = ctx.nlu
@@ -81,24 +84,21 @@ def details(msg, ctx, state):
         nlu.intent == "complaint.file" and MEETING_WORDS.search(nlu.text)))
     if record is None or not is_detail:
         ctx.conversation.clear()   # a new request (or the same signup again), not a detail
-        from bot.pipeline import route
-        return route(msg, ctx)
+        return ctx.reroute(msg)
     record.note = (record.note + "\n" + msg.text).strip()[:1000]
     return texts.DETAILS_NOTED.format(text=msg.text[:60])
 
 
 @router.route(intent("meeting.cancel"))
-def cancel(msg, ctx):
-    active = store.active_signups_of_user(ctx.session, ctx.user_ref, meetings.local_now())
+def cancel(msg: Message, ctx: Context) -> Answer:
+    active = store.active_signups_of_user(ctx.session, ctx.user_ref, clock.now())
     if not active:
         return texts.NOTHING_TO_CANCEL
     ctx.conversation.clear()
     return meetings.cancel(ctx.services, ctx.session, active[0])
 
 
-register_flow(Flow("meeting_choose", "选择早茶会", {"choose": choose},
-                   answers=("other", "smalltalk", "meeting.signup", "meeting.info")))
-def cancel_signup(msg, ctx, state):
+def cancel_signup(msg: Message, ctx: Context, state: State) -> Answer:
     """"取消" right after signing up means the signup."""
     record = store.get_signup(ctx.session, state.data["signup_id"])
     ctx.conversation.clear()
@@ -107,6 +107,10 @@ def cancel_signup(msg, ctx, state):
     return meetings.cancel(ctx.services, ctx.session, record)
 
 
-register_flow(Flow("meeting_details", "补充报名信息", {"details": details},
-                   answers=INTENTS,   # the step itself sends new requests on to their handlers
-                   timeout_s=DETAILS_TIMEOUT_S, on_cancel=cancel_signup))
+FLOWS = [
+    Flow("meeting_choose", "选择早茶会", {"choose": choose},
+         answers=("other", "smalltalk", "meeting.signup", "meeting.info")),
+    Flow("meeting_details", "补充报名信息", {"details": details},
+         answers=INTENTS,   # the step itself sends new requests on to their handlers
+         timeout_s=DETAILS_TIMEOUT_S, on_cancel=cancel_signup),
+]

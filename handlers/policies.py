@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import re
 
-from bot import broadcasts, policies, tickets
-from bot.conversation import Flow, register_flow
-from bot import policy_texts as texts
-from bot.router import Router, intent, regex, staff_only
+from bot.broadcasts import service as broadcasts
+from bot.chat.context import Answer, Context
+from bot.chat.conversation import Flow, State
+from bot.chat.message import Message
+from bot.chat.router import Router, intent, regex, staff_only
+from bot.complaints import service as complaints
+from bot.policies import service as policies
+from bot.policies import texts
 from nlp.intents import INTENTS
 from nlp.slots import policy_topics
 from storage import policies as store
@@ -17,7 +21,7 @@ ORDINALS = {"1": 0, "一": 0, "2": 1, "二": 1, "3": 2, "三": 2}
 
 
 @router.route(regex(r"^(查看)?(第?[123一二三]条|详细|详情)[!.。]*$"))
-def expand(msg, ctx):
+def expand(msg: Message, ctx: Context) -> Answer:
     ids = policies.last_answer(ctx.services, ctx.msg).get("ids") or []
     found = re.search(r"[123一二三]", ctx.nlu.text)
     position = ORDINALS[found.group(0)] if found else 0
@@ -28,7 +32,7 @@ def expand(msg, ctx):
 
 
 @router.route(regex(r"(哪些|什么|有啥)政策.{0,8}(适合|符合|能享受|可以享受|能申请|可以申请)|适合我们的政策|我们能享受(哪些|什么)"))
-def suitable(msg, ctx):
+def suitable(msg: Message, ctx: Context) -> Answer:
     enterprise = ctx.user.enterprise if ctx.user else None
     if enterprise is None:
         return texts.FIT_NEED_ENTERPRISE
@@ -43,11 +47,11 @@ def suitable(msg, ctx):
 
 
 @router.route(regex(r"^(转咨询|转为咨询|提交咨询)"))
-def consult(msg, ctx):
+def consult(msg: Message, ctx: Context) -> Answer:
     """An unanswered policy question becomes a 咨询 ticket, answered by staff within 1 working day."""
     question = policies.last_answer(ctx.services, ctx.msg).get("question") or msg.text
     user = ctx.user
-    complaint, _ = tickets.file(ctx.services, ctx.session, description=question, category="其他",
+    complaint, _ = complaints.file(ctx.services, ctx.session, description=question, category="其他",
                                 source=msg.channel, kind="咨询", enterprise_id=user.enterprise_id if user else None,
                                 user_ref=ctx.user_ref)
     complaint.due = complaint.accept_due
@@ -58,7 +62,7 @@ BROADCAST = re.compile(r"^广播\s*(?P<target>(all|topic:\S+|tag:\S+|group:\S+)\
 
 
 @router.route(regex(r"^广播") & staff_only())
-def broadcast_preview(msg, ctx):
+def broadcast_preview(msg: Message, ctx: Context) -> Answer:
     """Staff: "广播 [topic:科技] 标题：正文" → preview with the recipient count → "确认"."""
     match = BROADCAST.match(msg.text.strip())
     if not match:
@@ -73,7 +77,7 @@ def broadcast_preview(msg, ctx):
     return texts.BROADCAST_PREVIEW.format(title=match.group("title").strip(), target=target, count=count)
 
 
-def broadcast_confirm(msg, ctx, state):
+def broadcast_confirm(msg: Message, ctx: Context, state: State) -> Answer:
     if msg.text.strip() not in ("确认", "确定", "发送"):
         return texts.BROADCAST_CONFIRM_AGAIN
     ctx.conversation.clear()
@@ -84,20 +88,20 @@ def broadcast_confirm(msg, ctx, state):
 
 
 @router.route(regex(r"^催办"))
-def chase_payout(msg, ctx):
+def chase_payout(msg: Message, ctx: Context) -> Answer:
     """A late payout the user wants the park to chase becomes a request (诉求)."""
     question = policies.last_answer(ctx.services, ctx.msg).get("question")
     if not question:
         return None
     user = ctx.user
-    complaint, merged = tickets.file(ctx.services, ctx.session, description=f"政策兑现催办：{question}",
+    complaint, merged = complaints.file(ctx.services, ctx.session, description=f"政策兑现催办：{question}",
                                      category="其他", source=msg.channel, enterprise_id=user.enterprise_id if user else None,
                                      user_ref=ctx.user_ref)
     return texts.CHASED.format(ticket=complaint.ticket_no, due=complaint.due.isoformat())
 
 
 @router.route(intent("policy.query"))
-def query(msg, ctx):
+def query(msg: Message, ctx: Context) -> Answer:
     hits = policies.search(ctx.services, ctx.session, ctx.nlu.text)
     if not hits:
         policies.remember_answer(ctx.services, ctx.msg, [], msg.text)
@@ -109,7 +113,7 @@ def query(msg, ctx):
 
 
 @router.route(intent("policy.subscribe"))
-def subscribe(msg, ctx):
+def subscribe(msg: Message, ctx: Context) -> Answer:
     topics = policy_topics(ctx.nlu.text) or [""]
     for topic in topics:
         store.set_subscription(ctx.session, ctx.user_ref, topic, True)
@@ -119,7 +123,7 @@ def subscribe(msg, ctx):
 
 
 @router.route(intent("policy.unsubscribe"))
-def unsubscribe(msg, ctx):
+def unsubscribe(msg: Message, ctx: Context) -> Answer:
     topics = policy_topics(ctx.nlu.text)
     if not topics or re.search(r"所有|全部|都", ctx.nlu.text):
         store.deactivate_all(ctx.session, ctx.user_ref)   # 退订: nothing is sent any more, at once
@@ -129,5 +133,6 @@ def unsubscribe(msg, ctx):
     return texts.UNSUBSCRIBED.format(what="、".join(topics))
 
 
-
-register_flow(Flow("broadcast_confirm", "广播", {"confirm": broadcast_confirm}, answers=INTENTS))
+FLOWS = [
+    Flow("broadcast_confirm", "广播", {"confirm": broadcast_confirm}, answers=INTENTS),
+]

@@ -150,7 +150,7 @@ def learning_curve(rows, splits: dict, shares=CURVE_SHARES) -> list[tuple[float,
         accuracy = {}
         for name, split_rows in splits.items():
             right = 0
-            for row, fs in zip(split_rows, scored[name]):
+            for row, fs in zip(split_rows, scored[name], strict=False):
                 label, confidence = fitted.predict_features(fs).best
                 if confidence < fitted.threshold and label != "other":
                     label = "other"

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections import Counter
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from nlp.keychars import key_chars
+from nlp.normalize import normalize
 from nlp.similarity import ExampleIndex, features
 
 log = logging.getLogger(__name__)
@@ -146,13 +147,13 @@ def load_model() -> IntentModel:
     bad = {label for label, _ in examples} - set(INTENTS)
     if bad:
         raise IntentDataError(f"unknown intents in {EXAMPLES.name}: {sorted(bad)}")
-    from nlp.normalize import normalize
     feats = []
     for label, text in examples:
         norm = normalize(text).text
         feats.append((label, features(norm)))
     flat, rules_by_char, always = _rule_index(rules, Counter(ch for _, text in examples for ch in normalize(text).text))
-    return IntentModel(rules, flat, rules_by_char, always, negation, re.compile(negators), float(data.get("other_baseline", 1.0)), examples,
+    return IntentModel(rules, flat, rules_by_char, always, negation, re.compile(negators),
+                       float(data.get("other_baseline", 1.0)), examples,
                        ExampleIndex(feats))
 
 

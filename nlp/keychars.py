@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from re import _constants as c   # the stdlib's own regex parser: exact, no guessing
+from re import _constants as c  # the stdlib's own regex parser: exact, no guessing
 from re import _parser
 
 MAX_CLASS = 256   # a character class wider than this is not worth a set

@@ -103,13 +103,13 @@ class LinearModel:
         t = self.temperature
         if ids:   # one gather and one product in numpy; the dozen classes in plain Python
             raw = (np.array(values, dtype=np.float32) @ self._weights.take(ids, axis=0)).tolist()
-            scores = [(r + c) * t for r, c in zip(raw, self._intercepts)]
+            scores = [(r + c) * t for r, c in zip(raw, self._intercepts, strict=False)]
         else:
             scores = [c * t for c in self._intercepts]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)
-        ranking = sorted(zip(self.classes, [e / total for e in exps]), key=_probability, reverse=True)
+        ranking = sorted(zip(self.classes, [e / total for e in exps], strict=False), key=_probability, reverse=True)
         return Prediction(ranking, (ids, values))
 
     def contributions(self, prediction: Prediction, label: str, against: str | None = None,

@@ -8,6 +8,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import opencc
+import yaml
+
+from nlp.typos import correct
 
 # Analysis never needs more than this; a 100 KB paste must stay as fast as a short message.
 MAX_ANALYSED_CHARS = 1000
@@ -42,7 +45,7 @@ def _traditional_chars() -> frozenset:
     converted = _converter("t2s.json").convert(chars)
     if len(converted) != len(chars):   # never expected; then always convert
         return frozenset(chars)
-    return frozenset(a for a, b in zip(chars, converted) if a != b)
+    return frozenset(a for a, b in zip(chars, converted, strict=False) if a != b)
 
 
 def to_simplified(text: str) -> str:
@@ -82,13 +85,11 @@ def normalize(raw) -> Normalized:
     text = _SPACES.sub(" ", text).strip()
     simplified = to_simplified(text)
     script = detect_script(text, simplified)
-    from nlp.typos import correct
     return Normalized(original, correct(to_mandarin(simplified.lower())), script, mentions)
 
 
 @lru_cache(maxsize=1)
 def _dialect() -> tuple[re.Pattern, dict[str, str]]:
-    import yaml
     table = yaml.safe_load((Path(__file__).resolve().parent / "data/dialect.yaml").read_text(encoding="utf-8"))
     keys = sorted(table, key=len, reverse=True)   # longest first: 搞么子 before 么子
     return re.compile("|".join(map(re.escape, keys))), table

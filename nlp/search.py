@@ -16,7 +16,8 @@ DATA = Path(__file__).resolve().parent / "data"
 FIELD_WEIGHTS = {"title": 3.0, "summary": 1.5, "body": 1.0}
 SYNONYM_WEIGHT = 0.6
 K1, B = 1.2, 0.75
-STOPWORDS = set("的 了 吗 呢 么 是 在 有 和 与 或 我 我们 你 你们 怎么 如何 什么 哪些 可以 能 请问 一下 申请 政策 有没有 多少 今天".split())
+STOPWORDS = set("的 了 吗 呢 么 是 在 有 和 与 或 我 我们 你 你们 怎么 如何 什么 哪些 可以 能 请问 一下 申请 政策 "
+                "有没有 多少 今天".split())
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,7 @@ def tokenizer():
     """A jieba.Tokenizer over the shared dictionary (for the policy search's lcut_for_search)."""
     global _tokenizer
     if _tokenizer is None:
-        import jieba   # only the search needs jieba itself (and its HMM tables); classifying does not
+        import jieba  # only the search needs jieba itself (and its HMM tables); classifying does not
         jieba.setLogLevel(logging.WARNING)
         shared = dictionary()
         tk = jieba.Tokenizer(dictionary=str(_trimmed_dictionary(_cache_dir())))

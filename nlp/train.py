@@ -26,13 +26,13 @@ from pathlib import Path
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
-import numpy as np   # noqa: E402
+import numpy as np  # noqa: E402
 
-from nlp import corpus   # noqa: E402
-from nlp.features import features   # noqa: E402
-from nlp.intents import INTENTS   # noqa: E402
-from nlp.model import MODEL_DIR, read, write   # noqa: E402
-from nlp.normalize import normalize   # noqa: E402
+from nlp import corpus  # noqa: E402
+from nlp.features import features  # noqa: E402
+from nlp.intents import INTENTS  # noqa: E402
+from nlp.model import MODEL_DIR, read, write  # noqa: E402
+from nlp.normalize import normalize  # noqa: E402
 
 SEED = 0
 FOLDS = 5
@@ -79,9 +79,11 @@ def vocabulary(feature_lists, min_df: int) -> tuple[list[str], np.ndarray]:
 
 def matrix(feature_lists, terms, idf):
     """Rows exactly as nlp.model.LinearModel.vector builds them at run time (a scipy CSR matrix)."""
-    from scipy.sparse import csr_matrix   # training only: `python -m nlp TEXT` must not pay for scipy
+    from scipy.sparse import (
+        csr_matrix,  # training only: `python -m nlp TEXT` must not pay for scipy
+    )
     index = {f: i for i, f in enumerate(terms)}
-    entries = {f: (i, float(w)) for (f, i), w in zip(index.items(), idf.tolist())}
+    entries = {f: (i, float(w)) for (f, i), w in zip(index.items(), idf.tolist(), strict=False)}
     data, indices, indptr = [], [], [0]
     for fs in feature_lists:
         counts = Counter(f for f in fs if f in entries)
@@ -102,7 +104,9 @@ def matrix(feature_lists, terms, idf):
 
 def fit(X, labels, classes, C: float, other: str | None, other_weight: float):
     """(weights n_features × n_classes, intercepts) in the order of `classes`."""
-    from sklearn.svm import LinearSVC   # scikit-learn only where training happens (see matrix)
+    from sklearn.svm import (
+        LinearSVC,  # scikit-learn only where training happens (see matrix)
+    )
     weights = {c: 1.0 for c in classes}
     if other is not None:
         weights[other] = other_weight
@@ -249,7 +253,7 @@ def tasks(rows) -> tuple[Task, list, Task, list]:
         raise TrainError(f"no train rows for: {', '.join(missing)}")
     train_features = featurize([r.text for r in train])
     intent_task = Task("intents", train_features, [r.intent for r in train], INTENTS, OTHER_INTENT, INTENT_GRID)
-    complaints = [(r, f) for r, f in zip(train, train_features) if r.category]
+    complaints = [(r, f) for r, f in zip(train, train_features, strict=False) if r.category]
     categories = tuple(sorted({r.category for r, _ in complaints}))
     if len(categories) < 2:
         raise TrainError("the category model needs complaint rows of at least two categories")

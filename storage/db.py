@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -19,7 +20,7 @@ class Database:
         self.engine: Engine | None = None
         self._factory: sessionmaker | None = None
 
-    def bind(self, url: str) -> "Database":
+    def bind(self, url: str) -> Database:
         is_sqlite = url.startswith("sqlite")
         if is_sqlite:   # a local file: nothing to ping, and connections are cheap
             options = {"connect_args": {"timeout": 15, "check_same_thread": False}}
@@ -97,7 +98,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 def is_unavailable(exc: BaseException) -> bool:
     """True for errors meaning 'the database is not reachable' rather than a bug."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
     if isinstance(exc, OperationalError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated

@@ -13,8 +13,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage.models import (ChannelUser, Complaint, Enterprise, EnterpriseClaim, EnterpriseInvite,
-                            InboundMessage, utcnow)
+from storage.models import (
+    ChannelUser,
+    Complaint,
+    Enterprise,
+    EnterpriseClaim,
+    EnterpriseInvite,
+    InboundMessage,
+    utcnow,
+)
 from storage.staff import audit
 
 # No 0/O, 1/I: a code read aloud or copied by hand cannot be mistaken.
@@ -146,7 +153,10 @@ def redact_message(session: Session, channel: str, dedupe_key: str, code: str) -
                           for k, v in stored.payload.items()}
 
 
-def burn_leaked_code(session: Session, channel: str, dedupe_key: str, text: str, why: str) -> bool:
+LEAKED_IN_GROUP = "在群聊中发送，已作废"   # the revocation's reason, as staff read it in the invitation list
+
+
+def burn_leaked_code(session: Session, channel: str, dedupe_key: str, text: str, why: str = LEAKED_IN_GROUP) -> bool:
     """A code seen where others can read it (a group): the stored copy is masked and a live code revoked.
     True when the text carried a code."""
     code = find_code(text or "")

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from storage.models import ChannelUser, InboundMessage, utcnow
 
-
 _TABLE = InboundMessage.__table__
 # Static statements: compiled once, since they run for every message.
 _INSERT = insert(_TABLE).returning(_TABLE.c.id)

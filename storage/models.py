@@ -1,14 +1,25 @@
 """Tables. One class per table; behaviour lives in the per-aggregate modules beside this one."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -140,7 +151,7 @@ class Complaint(Base):
     merged_into: Mapped[str | None] = mapped_column(String(20))   # staff merged this duplicate into that ticket
     claimed_enterprise: Mapped[str | None] = mapped_column(String(200))  # named by an unverified filer: 待核实
     enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
-    events: Mapped[list["ComplaintEvent"]] = relationship(order_by="ComplaintEvent.id", lazy="selectin",
+    events: Mapped[list[ComplaintEvent]] = relationship(order_by="ComplaintEvent.id", lazy="selectin",
                                                           back_populates="complaint")
 
     @property
@@ -158,7 +169,8 @@ class ComplaintEvent(Base):
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))   # filed | status | assigned | reply | note | extend | merged | attachment | rated | reopened | warned | escalated
+    # filed | status | assigned | reply | note | extend | merged | attachment | rated | reopened | warned | escalated
+    kind: Mapped[str] = mapped_column(String(16))
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     text: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -215,7 +227,7 @@ class Policy(Base):
     topics: Mapped[list] = mapped_column(JSON, default=list)             # 科技 税收 人才 用工 融资 产业
     summary: Mapped[str] = mapped_column(Text, default="")
     eligibility: Mapped[str] = mapped_column(Text, default="")
-    rules: Mapped[dict] = mapped_column(JSON, default=dict)               # checkable eligibility, see bot/policies.py
+    rules: Mapped[dict] = mapped_column(JSON, default=dict)               # checkable eligibility, see bot/policies/service.py
     beneficiaries: Mapped[str] = mapped_column(Text, default="")
     amount: Mapped[str] = mapped_column(String(200), default="")
     payout_mode: Mapped[str] = mapped_column(String(8), default="依申请")  # 免申即享 | 快申快享 | 依申请

@@ -2,6 +2,7 @@
 a fresh app per test, and the fake WeChat/WeCom API at the edge."""
 from __future__ import annotations
 
+import inspect
 import os
 import signal
 import socket
@@ -14,10 +15,31 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from tests.configs import write_config
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-SHARED = ROOT.parent / "shared"
+
+
+# Tests that start real processes (gunicorn, workers, the CLI) or a browser are end-to-end: marked `e2e`
+# by the fixtures they use, so `make test-fast` can leave them out.
+E2E_FIXTURES = {"running_server", "running_server_factory", "cli_env", "run_cli", "browser", "page"}
+
+
+def _starts_processes(item) -> bool:
+    try:
+        source = inspect.getsource(item.function)
+    except (OSError, TypeError):
+        return False
+    return "subprocess." in source or "Popen(" in source
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if (E2E_FIXTURES & set(getattr(item, "fixturenames", ())) or item.module.__name__.endswith("test_browser")
+                or _starts_processes(item)):
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +68,7 @@ def database_url(var_dir) -> str:
 
 @pytest.fixture(scope="session")
 def fake_api():
-    from bot import fakeapi
+    from bot.push import fakeapi
     server, state = fakeapi.serve()
     state.base = f"http://127.0.0.1:{server.server_address[1]}/cgi-bin/"
     yield state
@@ -100,13 +122,6 @@ def services(app):
     return app.extensions["bot"]
 
 
-@pytest.fixture
-def shared() -> Path:
-    if not SHARED.exists():
-        pytest.skip("../shared (development data) is not beside this checkout")
-    return SHARED
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -121,8 +136,7 @@ def running_server_factory(app, settings, tmp_path):
 
     def start(extra_env: dict | None = None) -> str:
         port = _free_port()
-        config_path = tmp_path / "serve-config.yaml"
-        config_path.write_text((ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {settings.var_dir}"))
+        config_path = write_config(tmp_path / "serve-config.yaml", {"var_dir": str(settings.var_dir)})
         env = dict(os.environ, DATABASE_URL=settings.database_url, BOT_VAR_DIR=str(settings.var_dir),
                    BOT_CONFIG=str(config_path), BOT_ENV="test")
         if settings.redis_url:
@@ -159,8 +173,7 @@ def running_server(running_server_factory):
 @pytest.fixture
 def cli_env(app, settings, tmp_path):
     """Environment for `python -m bot …` subprocesses on the test database and Redis."""
-    config = (ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {settings.var_dir}")
-    (tmp_path / "config.yaml").write_text(config)
+    write_config(tmp_path / "config.yaml", {"var_dir": str(settings.var_dir)})
     env = dict(os.environ, DATABASE_URL=settings.database_url, BOT_VAR_DIR=str(settings.var_dir),
                BOT_CONFIG=str(tmp_path / "config.yaml"), BOT_ENV="test")   # production tests set their own
     if settings.redis_url:

@@ -11,12 +11,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
-from bot import broadcasts
 from helpers import OfficialAccountUser
+
+from bot.broadcasts import service as broadcasts
 from storage import broadcasts as store
 from storage import enterprises, policies, users
 from storage.models import Delivery, utcnow
+from tests.configs import write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SEND = "/cgi-bin/message/custom/send"
@@ -108,8 +109,7 @@ def test_staff_broadcast_from_the_chat_with_preview_and_confirm(client, settings
 def _worker_env(cli_env, fake_api):
     """Workers on the fake API, with small batches and a 1 s lease so a crash is quick to recover."""
     config = Path(cli_env["BOT_CONFIG"])
-    config.write_text(config.read_text().replace("lease_s: 120", "lease_s: 1").replace("batch_size: 50", "batch_size: 20")
-                      .replace("send_threads: 16", "send_threads: 4"))
+    write_config(config, {"broadcasts": {"lease_s": 1, "batch_size": 20, "send_threads": 4}}, base=config)
     return dict(cli_env, WECHAT_API_BASE=fake_api.base, WECOM_API_BASE=fake_api.base)
 
 

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import enterprises, staff
-from storage import users
+from storage import enterprises, staff, users
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -151,7 +150,7 @@ def test_staff_send_a_broadcast_and_watch_it_go_out(stack, browser, fake_api):
 def test_dashboard_charts_and_menu_on_a_phone(stack, browser):
     services, base = stack
     expect = sync_api.expect
-    from bot import tickets
+    from bot.complaints import service as tickets
     with services.db.session() as session:
         for text, category in (("停电", "供电"), ("道路坑洼", "道路交通"), ("路灯不亮", "道路交通")):
             tickets.file(services, session, description=text, category=category, source="电话")

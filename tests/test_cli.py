@@ -94,7 +94,7 @@ def test_an_impossible_change_is_refused_with_a_reason(run_cli):
     ticket = run_cli("complaints", "file", "--enterprise", "武陵云科技有限公司", "--text", "厂房漏雨").split()[-1]
     run_cli("complaints", "update", ticket, "--status", "resolved")
     done = run_cli("complaints", "update", ticket, "--status", "assigned", check=False)
-    assert done.returncode != 0 and "cannot go from resolved to assigned" in done.stderr
+    assert done.returncode != 0 and "resolved → assigned" in done.stderr and "工单不能从“已办结待评价”改为“已交办”" in done.stderr
 
 
 def test_staff_run_a_breakfast_meeting_from_the_command_line(run_cli, client, settings, services):

@@ -7,11 +7,14 @@ import re
 from datetime import date, timedelta
 
 import pytest
-
-from bot import complaint_reports, tickets, workdays
-from bot.workdays import WorkCalendar
 from helpers import GroupMember, OfficialAccountUser
 from payloads import oa_xml, reply_content
+
+from bot import clock
+from bot.complaints import reports as complaint_reports
+from bot.complaints import service as tickets
+from bot.complaints import workdays
+from bot.complaints.workdays import WorkCalendar
 from storage import complaints as store
 from storage import enterprises, users
 
@@ -47,7 +50,7 @@ def test_a_stated_problem_is_filed_at_once_with_ticket_route_and_deadlines(clien
     user = _linked_user(client, settings, services)
     reply = user.say("东区今天上午没有任何通知就停电了，我们机房的服务器全部宕机，损失很大")
     ticket = TICKET.search(reply).group(0)
-    assert ticket[2:10] == tickets.local_today().strftime("%Y%m%d") and ticket.endswith("00001")
+    assert ticket[2:10] == clock.today().strftime("%Y%m%d") and ticket.endswith("00001")
     assert "供电" in reply and "经发局" in reply and "受理时限" in reply and "办结时限" in reply
     complaint = _ticket(services, ticket)
     assert complaint.status == "received" and complaint.kind == "诉求" and complaint.source == "wechat"
@@ -148,7 +151,7 @@ def test_warning_before_the_deadline_and_escalation_once(client, settings, servi
     user = _linked_user(client, settings, services, "openid-d")
     ticket = TICKET.search(user.say("园区道路上的井盖丢了，差点出事故")).group(0)
     with services.db.session() as session:
-        store.by_ticket(session, ticket).due = tickets.local_today() - timedelta(days=1)
+        store.by_ticket(session, ticket).due = clock.today() - timedelta(days=1)
     assert tickets.deadline_checks(services) == {"warned": 1, "escalated": 1}
     assert tickets.deadline_checks(services) == {"warned": 0, "escalated": 0}
     texts = [p["text"]["content"] for p in _pushes(fake_api, "/cgi-bin/message/send")]
@@ -166,7 +169,7 @@ def test_life_cycle_notifies_the_owner_and_the_rating_closes_or_reopens(client, 
         tickets.assign(services, session, complaint, "王科长", department="企业服务中心")
         tickets.reply(services, session, complaint, "物业明天上午上门维修", "王科长")
         tickets.extend(services, session, complaint, 3, "需要更换管道配件", "王科长")
-        with pytest.raises(tickets.TicketError):
+        with pytest.raises(tickets.ComplaintError):
             tickets.extend(services, session, complaint, 3, "again", "王科长")
         tickets.add_note(session, complaint, "内部：物业合同到期", "王科长")
         tickets.change_status(services, session, complaint, "resolved", "王科长", public_text="已更换水管")
@@ -195,7 +198,7 @@ def test_no_rating_gets_one_reminder_then_closes_unrated(client, settings, servi
     with services.db.session() as session:
         tickets.change_status(services, session, store.by_ticket(session, ticket), "resolved", "staff",
                               public_text="已调整班次")
-    today = tickets.local_today()
+    today = clock.today()
     later = services.complaint_rules.calendar.add(today, 3)
     assert tickets.rating_followups(services, today=later) == {"reminded": 1, "closed_unrated": 0}
     assert tickets.rating_followups(services, today=later) == {"reminded": 0, "closed_unrated": 0}

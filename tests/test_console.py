@@ -5,9 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-
-from bot import tickets
 from helpers import console_login, csrf
+
+from bot import clock
+from bot.complaints import service as tickets
 from storage import complaints as store
 from storage import staff
 
@@ -122,9 +123,10 @@ def test_a_viewer_cannot_send_a_broadcast(client, accounts):
 def test_meeting_roster_check_in_and_export(client, settings, accounts):
     from datetime import timedelta
 
-    from bot import meetings
     from helpers import OfficialAccountUser
-    start = meetings.local_now() + timedelta(days=3)
+
+    from bot.meetings import service as meetings
+    start = clock.now() + timedelta(days=3)
     with accounts.db.session() as session:
         meeting_id = meetings.create(session, title="电子信息早茶会", starts_at=start, venue="管委会", capacity=1).id
     OfficialAccountUser(client, settings, "m-1").say("报名早茶会")

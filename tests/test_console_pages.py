@@ -6,8 +6,12 @@ import io
 import re
 from datetime import timedelta
 
-from bot import meetings, policies, tickets
 from helpers import OfficialAccountUser, console_login, csrf
+
+from bot import clock
+from bot.complaints import service as tickets
+from bot.meetings import service as meetings
+from bot.policies import service as policies
 from storage import complaints as store
 from storage import enterprises, staff, users
 from storage import meetings as meeting_store
@@ -130,7 +134,7 @@ def test_a_viewer_cannot_touch_policies(client, accounts):
 def test_meeting_created_in_the_console_takes_signups_and_more_seats_promote_the_waitlist(client, settings, accounts,
                                                                                          fake_api):
     console_login(client, "power", "power-pass-1")
-    start = (meetings.local_now() + timedelta(days=5)).replace(hour=8, minute=30)
+    start = (clock.now() + timedelta(days=5)).replace(hour=8, minute=30)
     form = {"title": "新能源企业早茶会", "venue": "管委会三楼", "theme": "新能源", "capacity": "1",
             "starts_at": start.strftime("%Y-%m-%dT%H:%M"), "per_enterprise_limit": "2"}
     created = _post(client, "/admin/meetings/new", form)
@@ -198,7 +202,7 @@ def test_staff_accounts_are_for_admins_only(client, accounts):
 def test_every_console_page_renders_for_every_role(client, accounts):
     with accounts.db.session() as session:
         meeting_id = meetings.create(session, title="测试早茶会", venue="管委会", capacity=5,
-                                     starts_at=meetings.local_now() + timedelta(days=2)).id
+                                     starts_at=clock.now() + timedelta(days=2)).id
     pages = ["/admin/", "/admin/complaints", "/admin/policies", "/admin/broadcasts", "/admin/meetings",
              f"/admin/meetings/{meeting_id}", "/admin/enterprises", "/admin/users"]
     for username, password in (("admin1", "admin-pass-1"), ("power", "power-pass-1"), ("reader", "reader-pass-1")):
@@ -256,7 +260,7 @@ def test_the_queue_pages_and_searches_by_enterprise_in_the_database(client, acco
         firm = enterprises.upsert(session, "云岭精密制造有限公司")[0]
         for n in range(54):
             tickets.file(accounts, session, description=f"第{n}号路灯不亮", category="道路交通", source="电话",
-                         today=tickets.local_today() - timedelta(days=30) if n == 0 else None)
+                         today=clock.today() - timedelta(days=30) if n == 0 else None)
         special = tickets.file(accounts, session, description="厂区停电", category="供电", source="走访",
                                enterprise_id=firm.id)[0].ticket_no
     console_login(client, "admin1", "admin-pass-1")
@@ -275,7 +279,7 @@ def test_after_the_meeting_staff_record_no_shows_and_file_what_was_raised(client
     with accounts.db.session() as session:
         enterprises.upsert(session, "滇池生物科技有限公司")
         meeting_id = meetings.create(session, title="生物医药早茶会", venue="管委会", capacity=5,
-                                     starts_at=meetings.local_now() + timedelta(days=1)).id
+                                     starts_at=clock.now() + timedelta(days=1)).id
     OfficialAccountUser(client, settings, "absent-1").say("报名早茶会")
     console_login(client, "power", "power-pass-1")
     page = f"/admin/meetings/{meeting_id}"
@@ -295,7 +299,7 @@ def test_the_dashboard_reports_an_earlier_quarter(client, accounts):
     from datetime import datetime
 
     from bot.admin.dashboard import quarters
-    previous, start, _end = quarters(tickets.local_today())[1]
+    previous, start, _end = quarters(clock.today())[1]
     with accounts.db.session() as session:
         old = tickets.file(accounts, session, description="上季度的停电问题", category="供电", source="电话")[0]
         old.created_at = datetime.combine(start, datetime.min.time()) + timedelta(days=3)

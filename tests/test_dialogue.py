@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from helpers import OfficialAccountUser
+
 from storage import identity, users
 
 
@@ -76,8 +77,8 @@ def test_unclear_message_offers_the_menu(client, settings):
 def test_matchers_compose():
     from types import SimpleNamespace
 
-    from bot.message import Message
-    from bot.router import event, intent, keyword, msg_type
+    from bot.chat.message import Message
+    from bot.chat.router import event, intent, keyword, msg_type
     from nlp import classify
     ctx = SimpleNamespace(nlu=classify("早茶會我去不了了"), user=None)
     text = Message("wechat", "u", "text", "早茶會我去不了了")

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from helpers import GroupMember
 from payloads import group_json, sign_group
 
@@ -56,7 +55,7 @@ def test_same_group_message_twice_is_filed_once(client, settings, services):
 
 
 def test_long_group_answer_continues_with_more(client, settings, services):
-    from bot import replies
+    from bot.chat import replies
     member = GroupMember(client, settings)
     text = "\n".join(f"第{i}行：" + "政策内容" * 20 for i in range(40))
     chunks = replies.split_text(text, 2000)

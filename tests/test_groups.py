@@ -13,9 +13,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
-from bot import broadcasts, groups, meetings
 from helpers import console_login, csrf
+
+from bot import clock
+from bot.broadcasts import service as broadcasts
+from bot.meetings import service as meetings
+from bot.push import group_robots as groups
 from storage import groups as store
 from storage.models import Delivery, utcnow
 
@@ -129,9 +132,8 @@ def test_a_long_notice_goes_as_markdown_within_wecoms_limit(services, fake_api):
 
 
 def test_the_robots_rate_limit_holds_the_rest_back(make_app, settings, fake_api):
-    limits = dict(settings.extra["broadcasts"]["rate_limits"], wecom_group_per_minute=2)
-    services = make_app(extra=dict(settings.extra, broadcasts=dict(settings.extra["broadcasts"],
-                                                                   rate_limits=limits))).extensions["bot"]
+    limits = dict(settings.broadcasts.rate_limits, wecom_group_per_minute=2)
+    services = make_app(broadcasts=replace(settings.broadcasts, rate_limits=limits)).extensions["bot"]
     key = _key()
     _register(services, "联企一群", key)
     with services.db.session() as session:
@@ -200,9 +202,9 @@ def test_a_removed_group_fails_at_once(cli, services, fake_api):
 
 def test_a_meeting_reminder_is_posted_once_to_each_group_that_takes_them(services, fake_api):
     with services.db.session() as session:
-        meetings.create(session, title="乡情湘味政企早茶会", starts_at=meetings.local_now() + timedelta(hours=10),
+        meetings.create(session, title="乡情湘味政企早茶会", starts_at=clock.now() + timedelta(hours=10),
                         venue="管委会三楼会议室", capacity=10)
-        meetings.create(session, title="下个月的早茶会", starts_at=meetings.local_now() + timedelta(days=30),
+        meetings.create(session, title="下个月的早茶会", starts_at=clock.now() + timedelta(days=30),
                         venue="管委会三楼会议室", capacity=10)
     reminded, quiet = _key(), _key()
     _register(services, "联企一群", reminded)

@@ -5,16 +5,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import requests
-
-from bot import meetings
 from helpers import OfficialAccountUser
 from payloads import oa_xml, plain_query
+
+from bot import clock
+from bot.meetings import service as meetings
 from storage import meetings as store
 from storage import users
 
 
 def _meeting(services, capacity=5, days=7, deadline_days=None, **extra):
-    start = meetings.local_now() + timedelta(days=days)
+    start = clock.now() + timedelta(days=days)
     if days >= 1:
         start = start.replace(hour=7, minute=30, second=0)
     deadline = start - timedelta(days=deadline_days) if deadline_days is not None else None
@@ -55,7 +56,7 @@ def test_one_open_meeting_signs_up_at_once_and_again_changes_nothing(client, set
     assert "已为您报名「乡情湘味政企早茶会」，1人" in reply and "管委会三楼会议室" in reply
     assert "无需重复报名" in user.say("早茶会算我一个")
     assert _roster(services, meeting_id) == [("u-1", "confirmed", 1)]
-    from bot import complaint_reports
+    from bot.complaints import reports as complaint_reports
     with services.db.session() as session:
         figures = complaint_reports.stats(session)
     assert figures["signups"] == 1 and figures["policy_queries"] == 0

@@ -16,14 +16,28 @@ import pytest
 import yaml
 
 import nlp
-from bot.complaint_rules import CATEGORIES
+from bot.complaints.rules import CATEGORIES
 from nlp import classify, corpus, model, normalize
 from nlp.dates import find_dates
 from nlp.evaluate import category_scores, evaluate
 from nlp.features import features
-from nlp.intents import DATA, IntentDataError, _compile_rules, _warn_shared_keywords, candidate_rules, load_model
+from nlp.intents import (
+    DATA,
+    IntentDataError,
+    _compile_rules,
+    _warn_shared_keywords,
+    candidate_rules,
+    load_model,
+)
 from nlp.keychars import key_chars
-from nlp.slots import category_by_cues, complaint_category, head_count, mask_phones, match_company, policy_topics
+from nlp.slots import (
+    category_by_cues,
+    complaint_category,
+    head_count,
+    mask_phones,
+    match_company,
+    policy_topics,
+)
 from nlp.tokenizer import tokenizer, words
 from nlp.typos import correct
 

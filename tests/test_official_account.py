@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from defusedxml import ElementTree
-
 from helpers import OfficialAccountUser
 from payloads import cdata, oa_encrypted, oa_xml, plain_query, reply_content
+
 from storage import messages, users
+
+VECTORS = Path(__file__).resolve().parent / "data/wechat-vectors"   # WeChat's published samples
 
 
 def test_handshake_echoes_echostr_for_a_valid_signature(client, settings):
@@ -31,8 +33,8 @@ def test_stale_timestamp_is_a_replay(client, settings):
     assert response.status_code == 403
 
 
-def test_upstream_signature_vectors_with_the_window_off(make_app, shared):
-    vectors = shared / "data/wechat-vectors/crypto"
+def test_upstream_signature_vectors_with_the_window_off(make_app):
+    vectors = VECTORS / "crypto"
     good = json.loads((vectors / "plain_signature_ok.json").read_text())
     bad = json.loads((vectors / "plain_signature_bad.json").read_text())
     app = make_app(timestamp_window_s=0)
@@ -54,9 +56,9 @@ def test_text_message_is_stored_and_answered(client, settings, services):
         assert user is not None and user.last_inbound_at is not None
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (Path(__file__).resolve().parents[2] / "shared/data/wechat-vectors/messages").glob("*.xml")) or ["none"])
-def test_every_upstream_message_sample_gets_a_clean_answer(client, settings, shared, name):
-    xml = (shared / "data/wechat-vectors/messages" / name).read_text()
+@pytest.mark.parametrize("name", sorted(p.name for p in (VECTORS / "messages").glob("*.xml")) )
+def test_every_upstream_message_sample_gets_a_clean_answer(client, settings, name):
+    xml = (VECTORS / "messages" / name).read_text()
     response = OfficialAccountUser(client, settings).post(xml)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
@@ -113,9 +115,9 @@ def test_compatible_mode_uses_the_encrypted_copy(client, settings):
     assert "<Encrypt>" in response.get_data(as_text=True)
 
 
-def test_upstream_aes_vector_decrypts_to_the_test_message(make_app, shared):
-    vector = json.loads((shared / "data/wechat-vectors/crypto/aes_decrypt_text.json").read_text())
-    body = (shared / "data/wechat-vectors/crypto/aes_decrypt_text.request.xml").read_text()
+def test_upstream_aes_vector_decrypts_to_the_test_message(make_app):
+    vector = json.loads((VECTORS / "crypto/aes_decrypt_text.json").read_text())
+    body = (VECTORS / "crypto/aes_decrypt_text.request.xml").read_text()
     app = make_app(timestamp_window_s=0)
     from dataclasses import replace
     services = app.extensions["bot"]

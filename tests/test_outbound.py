@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
-from bot import jobs, outbound
 from helpers import OfficialAccountUser
+
+from bot.push import jobs, outbound
 from storage import outbound as pushes
 from storage import users
 from storage.models import utcnow

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from bot import demo, policies
 from helpers import OfficialAccountUser
-from storage import policies as store
+
+from bot import demo
+from bot.policies import service as policies
 from storage import enterprises, users
+from storage import policies as store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,5 +105,5 @@ def test_import_is_idempotent_by_title_and_rejects_bad_records(seeded, tmp_path)
         assert policies.import_records(seeded, session, policies.read_file(path)) == {"created": 1, "updated": 0}
         assert policies.import_records(seeded, session, policies.read_file(path)) == {"created": 0, "updated": 1}
         assert [p.topics for p in store.all_policies(session) if p.title == "测试政策"] == [["科技", "产业"]]
-        with pytest.raises(policies.PolicyFileError, match="ISO date"):
+        with pytest.raises(policies.PolicyFileError, match="应为日期"):
             policies.import_records(seeded, session, [{"title": "坏", "deadline": "明年"}])

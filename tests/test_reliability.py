@@ -4,9 +4,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-
 from helpers import OfficialAccountUser
 from payloads import oa_xml, plain_query, reply_content
+
+from bot.chat.router import Route, always
 from storage import messages
 
 
@@ -37,12 +38,10 @@ def test_database_down_is_503_so_wechat_retries(app, settings):
 
 
 def test_a_failing_handler_gets_an_apology_and_the_message_waits_for_staff(client, settings, services, monkeypatch):
-    import handlers
-    from bot.router import Route, always
-
     def broken(msg, ctx):
         raise RuntimeError("bug")
-    monkeypatch.setattr(handlers, "ROUTES", [Route(always(), broken, "test.broken")] + handlers.ROUTES)
+    dispatcher = services.dispatcher
+    monkeypatch.setattr(dispatcher, "routes", [Route(always(), broken, "test.broken"), *dispatcher.routes])
     reply = OfficialAccountUser(client, settings).say("你好", msg_id="4040")
     assert "抱歉" in reply
     with services.db.session() as session:
@@ -74,11 +73,10 @@ def test_phone_numbers_are_masked_in_logs(caplog):
     assert record.getMessage() == "user 张三 left 138****5678"
 
 
-def test_a_long_reply_is_cut_and_the_rest_pushed(client, settings, monkeypatch, fake_api):
-    import handlers
-    from bot.router import Route, always
+def test_a_long_reply_is_cut_and_the_rest_pushed(client, settings, services, monkeypatch, fake_api):
     long_text = "\n".join(f"第{i}条：" + "这是一段很长的政策说明" * 8 for i in range(40))
-    monkeypatch.setattr(handlers, "ROUTES", [Route(always(), lambda m, c: long_text, "test.long")] + handlers.ROUTES)
+    dispatcher = services.dispatcher
+    monkeypatch.setattr(dispatcher, "routes", [Route(always(), lambda m, c: long_text, "test.long"), *dispatcher.routes])
     user = OfficialAccountUser(client, settings, "openid-long")
     reply = user.say("政策")
     assert len(reply.encode()) <= 2048 and "随后发送" in reply

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-
-from bot import tickets
 from helpers import console_login, csrf
+
+from bot.complaints import service as tickets
 from storage import complaints as store
 from storage import enterprises, messages, staff, users
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import urlencode
 
 from defusedxml import ElementTree
-
 from payloads import oa_xml, reply_content, wecom_encrypted
+
+VECTORS = Path(__file__).resolve().parent / "data/wechat-vectors"   # WeChat's published samples
 
 
 def _with_vector(app, vector):
@@ -22,23 +24,23 @@ def _verify_query(vector):
     return urlencode({k: vector[k] for k in ("msg_signature", "timestamp", "nonce", "echostr")})
 
 
-def test_url_verification_returns_the_decrypted_echostr(make_app, shared):
-    vector = json.loads((shared / "data/wechat-vectors/crypto/wecom_verify_url_ok.json").read_text())
+def test_url_verification_returns_the_decrypted_echostr(make_app):
+    vector = json.loads((VECTORS / "crypto/wecom_verify_url_ok.json").read_text())
     client = _with_vector(make_app(timestamp_window_s=0), vector)
     response = client.get(f"/wecom?{_verify_query(vector)}")
     assert response.status_code == 200
     assert response.data.decode() == vector["expected_plaintext"]
 
 
-def test_url_verification_with_a_wrong_nonce_is_403(make_app, shared):
-    vector = json.loads((shared / "data/wechat-vectors/crypto/wecom_verify_url_bad_nonce.json").read_text())
+def test_url_verification_with_a_wrong_nonce_is_403(make_app):
+    vector = json.loads((VECTORS / "crypto/wecom_verify_url_bad_nonce.json").read_text())
     client = _with_vector(make_app(timestamp_window_s=0), vector)
     assert client.get(f"/wecom?{_verify_query(vector)}").status_code == 403
 
 
-def test_upstream_encrypted_message_is_accepted(make_app, shared):
-    vector = json.loads((shared / "data/wechat-vectors/crypto/aes_decrypt_text.json").read_text())
-    body = (shared / "data/wechat-vectors/crypto/aes_decrypt_text.request.xml").read_text()
+def test_upstream_encrypted_message_is_accepted(make_app):
+    vector = json.loads((VECTORS / "crypto/aes_decrypt_text.json").read_text())
+    body = (VECTORS / "crypto/aes_decrypt_text.request.xml").read_text()
     client = _with_vector(make_app(timestamp_window_s=0), vector)
     query = urlencode({k: vector[k] for k in ("msg_signature", "timestamp", "nonce")})
     response = client.post(f"/wecom?{query}", data=body.encode(), content_type="text/xml")

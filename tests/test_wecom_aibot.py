@@ -19,12 +19,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from aibot_payloads import WeComRobotServer, event_message, text_message
 from sqlalchemy.engine import make_url
 
-from aibot_payloads import WeComRobotServer, event_message, text_message
 from storage import aibot_replies as reply_store
 from storage import messages
 from storage.models import AibotReply, Complaint, InboundMessage, utcnow
+from tests.configs import write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 TICKET = re.compile(r"TS\d{13}")
@@ -279,7 +280,7 @@ def test_a_slow_answer_is_sent_later_by_response_url(make_app, settings, wecom, 
     "http://169.254.169.254/latest/meta-data/",
 ])
 def test_a_response_url_that_is_not_wecoms_is_never_called(make_app, settings, wecom, fake_api, where, caplog):
-    from bot import fakeapi
+    from bot.push import fakeapi
     other, other_state = fakeapi.serve()
     try:
         port = fake_api.base.split(":")[2].split("/")[0]
@@ -295,7 +296,7 @@ def test_a_response_url_that_is_not_wecoms_is_never_called(make_app, settings, w
 
 
 def test_an_expired_response_url_is_never_used(services, fake_api):
-    from bot import aibot_replies
+    from bot.push import aibot_replies
     with services.db.session() as session:
         row = reply_store.add(session, "aibot:old", _response_url(fake_api), "迟到的回答", utcnow())
         reply_id = row.id
@@ -307,7 +308,7 @@ def test_an_expired_response_url_is_never_used(services, fake_api):
 
 def test_a_response_url_failing_for_a_moment_is_tried_again_and_sent_once(make_app, settings, wecom, fake_api,
                                                                            services):
-    from bot import aibot_replies
+    from bot.push import aibot_replies
     client = _with_bot(make_app, settings, passive_budget_s=0).test_client()
     fake_api.failures.append({"path": RESPONSE_PATH, "errcode": -1, "times": 1})
     _post(client, wecom, text_message("菜单", user="zhouba", response_url=_response_url(fake_api)))
@@ -372,14 +373,12 @@ def test_the_robot_needs_its_token_and_a_well_formed_key_when_enabled(tmp_path):
     def load(path=None, **env):
         return load_settings(path, environ=dict(env, BOT_ENV="test"), var_dir=tmp_path)
     assert load(WECOM_BOT_TOKEN="tok-123").wecom_bot.token == "tok-123"
-    config = (ROOT / "config.yaml").read_text().replace("token: demo-wecom-bot-token", "token: ''")
-    (tmp_path / "c.yaml").write_text(config)
+    write_config(tmp_path / "c.yaml", {"wecom_bot": {"token": ""}})
     with pytest.raises(ConfigError, match="wecom_bot.token"):
         load(tmp_path / "c.yaml")
     with pytest.raises(ConfigError, match="wecom_bot.aes_key"):
         load(WECOM_BOT_AES_KEY="too-short")
-    (tmp_path / "off.yaml").write_text(config.replace("enabled: true                     # false → /wecom/aibot",
-                                                      "enabled: false                    # false → /wecom/aibot"))
+    write_config(tmp_path / "off.yaml", {"wecom_bot": {"token": "", "enabled": False}})
     assert load(tmp_path / "off.yaml").wecom_bot.enabled is False
 
 

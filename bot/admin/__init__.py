@@ -1,13 +1,20 @@
 """The staff console at /admin. One blueprint; one module per page group registers its views on it."""
-from bot.admin import auth
-from bot.admin.common import bp, csrf
-
 # Imported for their routes.
-from bot.admin import (accounts, broadcasts, complaints, dashboard, directory, meetings, policies,  # noqa: F401
-                       signin)
-from bot.admin import claims  # noqa: F401
-from bot.admin import unhandled  # noqa: F401
-from bot.admin import groups  # noqa: F401
+from bot.admin import (  # noqa: F401
+    accounts,
+    auth,
+    broadcasts,
+    claims,
+    complaints,
+    dashboard,
+    directory,
+    groups,
+    meetings,
+    policies,
+    signin,
+    unhandled,
+)
+from bot.admin.common import bp, csrf
 
 
 def init_app(app, exempt_blueprints) -> None:

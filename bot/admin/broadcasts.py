@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from bot import broadcasts
 from bot.admin import auth
 from bot.admin.common import FormError, bp, services
+from bot.broadcasts import service as broadcasts
 from storage import broadcasts as store
 from storage import staff
 

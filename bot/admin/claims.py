@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from bot import identity as membership
 from bot.admin import auth
 from bot.admin.common import bp, services, text
+from bot.identity import service as membership
 from storage import identity
 
 STATUS_NAMES = {"pending": "待审核", "approved": "已通过", "rejected": "已驳回", "withdrawn": "已撤回"}

@@ -7,8 +7,9 @@ from flask import Blueprint, Response, abort, current_app, request
 from flask_login import current_user
 from flask_wtf import CSRFProtect
 
-from bot import complaint_reports
+from bot import clock
 from bot.admin import auth
+from bot.complaints import reports as complaint_reports
 from storage import staff
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -25,8 +26,7 @@ class FormError(ValueError):
 @bp.app_template_filter("local")
 def local_time(moment: datetime | None, pattern: str = "%m-%d %H:%M") -> str:
     """Stored times are UTC; staff read the park's time (Asia/Shanghai)."""
-    from bot.tickets import to_local
-    return to_local(moment).strftime(pattern) if moment else ""
+    return clock.to_local(moment).strftime(pattern) if moment else ""
 
 
 @bp.app_template_filter("channel")

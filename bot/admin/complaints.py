@@ -7,11 +7,22 @@ from datetime import date
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from bot import complaint_reports, tickets
+from bot import clock
 from bot.admin import auth
-from bot.admin.common import FormError, audit, bp, departments, page_number, scope, services, text
-from bot.complaint_rules import CATEGORIES
-from bot.complaint_texts import EVENT_NAMES, STATUS_NAMES
+from bot.admin.common import (
+    FormError,
+    audit,
+    bp,
+    departments,
+    page_number,
+    scope,
+    services,
+    text,
+)
+from bot.complaints import reports as complaint_reports
+from bot.complaints import service
+from bot.complaints.rules import CATEGORIES
+from bot.complaints.texts import EVENT_NAMES, STATUS_NAMES
 from storage import complaints as store
 from storage import enterprises
 
@@ -30,7 +41,7 @@ FILTER_KEYS = ("status", "department", "category", "source", "overdue", "q")
 @bp.get("/complaints")
 @login_required
 def complaints():
-    args, today = request.args, tickets.local_today()
+    args, today = request.args, clock.today()
     page = page_number()
     rows, total = store.queue(auth.db(), status=args.get("status") or None,
                               department=scope() or args.get("department") or None,
@@ -44,7 +55,7 @@ def complaints():
     return render_template("admin/complaints.html", rows=rows, total=total, args=args, page=page, pages=pages,
                            filters=filters,
                            statuses=STATUS_NAMES, categories=CATEGORIES, today=today,
-                           departments=departments(), sources=tickets.SOURCES, scoped=scope())
+                           departments=departments(), sources=service.SOURCES, scoped=scope())
 
 
 @bp.get("/complaints/export")
@@ -90,7 +101,7 @@ def complaint_new():
                 enterprise = enterprises.by_name(session, text("enterprise"))
                 if enterprise is None:
                     raise FormError(f"企业名录中没有「{text('enterprise')}」，请从列表中选择或先导入名录")
-            complaint, merged = tickets.file(
+            complaint, merged = service.file(
                 services(), session, description=description, category=category, source=source, kind=kind,
                 enterprise_id=enterprise.id if enterprise else None, location=text("location", 200),
                 phone=text("phone", 32), actor=current_user.username)
@@ -120,14 +131,14 @@ def complaint(ticket: str):
     found = _ticket_or_404(ticket)
     return render_template("admin/complaint.html", c=found, statuses=STATUS_NAMES, departments=departments(),
                            kinds=EVENT_NAMES,
-                           next_statuses=[] if found.merged_into else sorted(tickets.TRANSITIONS[found.status]))
+                           next_statuses=[] if found.merged_into else sorted(service.TRANSITIONS[found.status]))
 
 
 def _merge(session, found, actor):
     into = store.by_ticket(session, text("into", 20).upper())
     if into is None or (scope() and into.department != scope()):
-        raise tickets.TicketError("没有找到要并入的工单，请核对工单号")
-    tickets.merge(services(), session, found, into, actor)
+        raise service.ComplaintError("没有找到要并入的工单，请核对工单号")
+    service.merge(services(), session, found, into, actor)
     return into.ticket_no
 
 
@@ -142,28 +153,28 @@ def act_on_complaint(ticket: str):
     action, detail = form.get("action"), form.get("text", "")
     try:
         if action == "assign":
-            tickets.assign(services(), session, found, actor, department=form.get("department") or None)
+            service.assign(services(), session, found, actor, department=form.get("department") or None)
             detail = form.get("department", "")
         elif action == "reply" and detail.strip():
-            tickets.reply(services(), session, found, detail.strip()[:2000], actor)
+            service.reply(services(), session, found, detail.strip()[:2000], actor)
         elif action == "note" and detail.strip():
-            tickets.add_note(session, found, detail.strip()[:2000], actor)
+            service.add_note(session, found, detail.strip()[:2000], actor)
         elif action == "extend":
             days = int(form.get("days") or 0)
             if days > MAX_EXTENSION_DAYS:      # the calendar walks day by day: a huge number would hang
-                raise tickets.TicketError(f"延期最多 {MAX_EXTENSION_DAYS} 个工作日")
-            tickets.extend(services(), session, found, days, form.get("reason", ""), actor)
+                raise service.ComplaintError(f"延期最多 {MAX_EXTENSION_DAYS} 个工作日")
+            service.extend(services(), session, found, days, form.get("reason", ""), actor)
         elif action == "status":
-            tickets.change_status(services(), session, found, form.get("status", ""), actor,
+            service.change_status(services(), session, found, form.get("status", ""), actor,
                                   public_text=detail.strip()[:2000])
             detail = form.get("status", "")
         elif action == "merge":
             detail = _merge(session, found, actor)
         elif action in ("reply", "note"):
-            raise tickets.TicketError("内容不能为空")
+            raise service.ComplaintError("内容不能为空")
         else:
             abort(400, "unknown action")
-    except (tickets.TicketError, ValueError) as exc:
+    except (service.ComplaintError, ValueError) as exc:
         session.rollback()
         flash(f"未能修改：{exc}", "error")
         return redirect(url_for("admin.complaint", ticket=ticket))

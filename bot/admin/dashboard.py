@@ -6,10 +6,13 @@ from datetime import date, timedelta
 from flask import render_template, request
 from flask_login import login_required
 
-from bot import broadcasts, complaint_reports, meetings, tickets
+from bot import clock
 from bot.admin import auth
 from bot.admin.common import bp
-from bot.complaint_texts import STATUS_NAMES
+from bot.broadcasts import service as broadcasts
+from bot.complaints import reports as complaint_reports
+from bot.complaints.texts import STATUS_NAMES
+from bot.meetings import service as meetings
 from storage import broadcasts as broadcast_store
 from storage import meetings as meeting_store
 
@@ -32,7 +35,7 @@ def quarters(today: date, count: int = 8) -> list[tuple[str, date, date]]:
 @login_required
 def dashboard():
     session = auth.db()
-    today = tickets.local_today()
+    today = clock.today()
     choices = quarters(today)
     name, since, until = next((q for q in choices if q[0] == request.args.get("quarter")), choices[0])
     figures = complaint_reports.stats(session, since, today, until=until)
@@ -42,7 +45,7 @@ def dashboard():
         "status": [(STATUS_NAMES[name], c["by_status"].get(name, 0)) for name in STATUS_NAMES],
         "weekly": complaint_reports.weekly(session, 12, today),
     }
-    upcoming = meeting_store.upcoming(session, meetings.local_now())[:5]
+    upcoming = meeting_store.upcoming(session, clock.now())[:5]
     recent = [(b, broadcasts.status(session, b.id)) for b in broadcast_store.recent(session, 5)]
     return render_template("admin/dashboard.html", figures=figures, since=since, until=until, upcoming=upcoming,
                            charts=charts, quarter=name, quarters=choices,

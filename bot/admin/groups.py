@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from bot import groups
 from bot.admin import auth
 from bot.admin.common import audit, bp
+from bot.push import group_robots as groups
 from storage import groups as store
 
 

@@ -4,11 +4,21 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from bot import meetings
 from bot.admin import auth
-from bot.admin.common import FormError, audit, bp, csv_download, moment, number, scope, services, text
-from bot.complaint_texts import STATUS_NAMES
-from bot.complaint_rules import CATEGORIES
+from bot.admin.common import (
+    FormError,
+    audit,
+    bp,
+    csv_download,
+    moment,
+    number,
+    scope,
+    services,
+    text,
+)
+from bot.complaints.rules import CATEGORIES
+from bot.complaints.texts import STATUS_NAMES
+from bot.meetings import service as meetings
 from storage import enterprises
 from storage import meetings as store
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from bot import policies, tickets
+from bot import clock
 from bot.admin import auth
 from bot.admin.common import FormError, audit, bp, services, uploaded_text
+from bot.policies import service as policies
 from storage import policies as store
 
 TOPICS = ("科技", "税收", "人才", "用工", "融资", "产业", "其他")
 LEVELS = ("国家", "省", "州", "园区")
 PAYOUT_MODES = ("免申即享", "快申快享", "依申请")
-# The checkable eligibility behind "哪些政策适合我们" (bot/policies.py `fits`), one list each.
+# The checkable eligibility behind "哪些政策适合我们" (bot/policies/service.py `fits`), one list each.
 RULE_FIELDS = {"industries_any": "适用行业（含其一即可）", "exclude_industries": "排除行业",
                "statuses_any": "资质要求（如 高新技术企业、专精特新）", "sizes": "企业规模（如 小微）"}
 TEXT_FIELDS = ("title", "doc_no", "issuer", "level", "category", "summary", "eligibility", "beneficiaries", "amount",
@@ -31,7 +32,7 @@ def state(policy, today) -> str:
 @bp.get("/policies")
 @login_required
 def policies_page():
-    rows, today = store.all_policies(auth.db()), tickets.local_today()
+    rows, today = store.all_policies(auth.db()), clock.today()
     query, topic = (request.args.get("q") or "").strip(), request.args.get("topic") or ""
     if query:
         rows = [p for p in rows if query in p.title or query in p.summary or query in p.doc_no]

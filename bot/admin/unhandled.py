@@ -8,9 +8,9 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import pipeline
 from bot.admin import auth
 from bot.admin.common import FormError, audit, bp, channel_label, services, text
+from bot.chat import pipeline
 from storage import messages
 from storage.models import utcnow
 from storage.redis import UNREACHABLE
@@ -96,7 +96,8 @@ def unhandled_retry(message_id: int):
     """处理/重试: the dispatcher runs the message again; the reply is pushed to the user."""
     if messages.get(auth.db(), message_id) is None:
         abort(404)
-    outcome = pipeline.retry_stored(services(), message_id)
+    built = services()
+    outcome = built.dispatcher.retry_stored(built, message_id)
     if outcome.refused:
         flash("这条消息已处理、正由他人重试，或已达重试上限", "error")
         return redirect(url_for("admin.unhandled_page"))

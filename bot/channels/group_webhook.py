@@ -7,9 +7,8 @@ import hmac
 from flask import Blueprint, abort, jsonify, request
 
 from bot.channels import guard
+from bot.chat.message import Message
 from bot.errors import ServiceUnavailable
-from bot.message import Message
-from bot.pipeline import dispatch
 
 bp = Blueprint("group", __name__)
 REQUIRED = {"msg_id": (str, int), "group_id": str, "sender_id": str, "text": str}
@@ -29,7 +28,8 @@ def callback():
                   display_name=str(body.get("sender_name") or "")[:100], mentioned=body.get("mentioned") is True,
                   payload={"group_name": str(body.get("group_name") or "")[:100]})
     try:
-        reply = dispatch(guard.services(), msg)
+        services = guard.services()
+        reply = services.dispatcher.dispatch(services, msg)
     except ServiceUnavailable:
         abort(503, "temporarily unavailable")
     return jsonify({"reply": reply.text})

@@ -1,6 +1,7 @@
 """WeChat Official Account callback: GET handshake, POST messages in plaintext, compatible or safe mode."""
 from __future__ import annotations
 
+from defusedxml import ElementTree
 from flask import Blueprint, abort, request
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
@@ -54,7 +55,6 @@ def _require_mode(mode: str, encrypted: bool) -> None:
 
 
 def _decrypt(crypto: WeChatCrypto, xml: str, token: str) -> str:
-    from defusedxml import ElementTree
     encrypt = ElementTree.fromstring(xml).findtext("Encrypt")
     if not encrypt:
         abort(400, "Encrypt missing")

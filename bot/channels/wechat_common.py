@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from flask import Response, abort
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.replies import TextReply
 
-from bot import jobs
 from bot.channels import guard
 from bot.channels.guard import cdata_safe
+from bot.chat.message import Message
 from bot.errors import ServiceUnavailable
-from bot.message import Message
-from bot.pipeline import dispatch
+from bot.push import jobs
 
 EVENT_NAMES = {"subscribe": "subscribe", "unsubscribe": "unsubscribe", "scan": "scan", "click": "click",
                "view": "view", "location": "location", "templatesendjobfinish": "template_finished",
@@ -42,7 +43,6 @@ def to_message(channel: str, parsed) -> Message:
 
 def decrypt(crypto, xml: str, args, id_errors: tuple) -> str:
     """The plaintext of an AES callback; a wrong signature or receiver id is 403, garbage is 400."""
-    from wechatpy.exceptions import InvalidSignatureException
     try:
         plain = crypto.decrypt_message(xml, args["msg_signature"], args.get("timestamp"), args.get("nonce"))
     except (InvalidSignatureException, *id_errors):
@@ -54,7 +54,6 @@ def decrypt(crypto, xml: str, args, id_errors: tuple) -> str:
 
 def reply_and_answer(services, channel: str, xml: str, parser, crypto, args) -> Response:
     """Parse the (decrypted) XML, dispatch, and reply in kind: encrypted when the request was."""
-    from wechatpy.replies import TextReply
     try:
         parsed = parser(xml)
     except Exception:
@@ -69,7 +68,7 @@ def reply_and_answer(services, channel: str, xml: str, parser, crypto, args) -> 
 def answer(services, msg: Message, render) -> Response:
     """Dispatch, queue any follow-up pushes, and render the passive reply (or 'success')."""
     try:
-        reply = dispatch(services, msg)
+        reply = services.dispatcher.dispatch(services, msg)
     except ServiceUnavailable:
         abort(503, "temporarily unavailable")
     if reply.followups:

@@ -1,6 +1,7 @@
 """WeCom (企业微信) self-built app callback: msg_signature + AES, GET verify and POST messages."""
 from __future__ import annotations
 
+from defusedxml import ElementTree
 from flask import Blueprint, abort, request
 from wechatpy.enterprise import parse_message
 from wechatpy.enterprise.crypto import WeChatCrypto
@@ -42,7 +43,6 @@ def verify_url():
 
 @bp.post("/wecom")
 def callback():
-    from defusedxml import ElementTree
     xml = guard.read_xml()
     encrypt = ElementTree.fromstring(xml).findtext("Encrypt")
     if not encrypt:

@@ -23,13 +23,12 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from flask import Blueprint, Response, abort, request
 
-from bot import aibot_replies
-from bot import group_texts as texts
 from bot.channels import guard
 from bot.channels.aibot_crypto import AibotCrypto, BadCiphertext, WrongReceiver
+from bot.chat.message import Message, Reply
 from bot.errors import ServiceUnavailable
-from bot.message import Message, Reply
-from bot.pipeline import dispatch
+from bot.push import aibot_replies
+from bot.push import group_texts as texts
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wecom_aibot", __name__)
@@ -119,7 +118,7 @@ def _reply_in_time(services, msg: Message, response_url: str | None, budget: flo
 
 def _dispatch(services, msg: Message) -> Reply:
     try:
-        return dispatch(services, msg)
+        return services.dispatcher.dispatch(services, msg)
     except ServiceUnavailable:
         abort(503, "temporarily unavailable")
 

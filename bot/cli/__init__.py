@@ -7,7 +7,17 @@ import sys
 
 from sqlalchemy.exc import DataError
 
-from bot.cli import broadcasts, complaints, directory, groups, meetings, policies, system
+from bot.cli import (
+    broadcasts,
+    complaints,
+    directory,
+    groups,
+    meetings,
+    policies,
+    system,
+)
+from bot.config import ConfigError, load_settings
+from bot.errors import DomainError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,7 +29,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from bot.config import ConfigError, load_settings
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
@@ -28,6 +37,8 @@ def main(argv=None) -> int:
         return 2
     try:
         return args.fn(args, settings) or 0
+    except DomainError as exc:   # a feature's rule refused it: its Chinese text is the whole answer
+        print(f"错误：{exc.text}", file=sys.stderr)
     except OverflowError:      # a number or date far outside anything real (99999999999999999999, 0001-01-01)
         print("错误：数字或日期超出范围", file=sys.stderr)
     except DataError:          # the same, found by the database

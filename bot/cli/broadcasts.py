@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
+from bot import services
+from bot.broadcasts import service as broadcasts
 from bot.cli.common import check_record_id, emit, progress
+from storage import broadcasts as store
 
 
 def cmd_broadcast_send(args, settings):
-    import time
 
-    from bot import broadcasts, services
+
     built = services.build(settings)
     try:
         with built.db.session() as session:
@@ -34,7 +37,6 @@ def cmd_broadcast_send(args, settings):
 
 
 def cmd_broadcast_status(args, settings):
-    from bot import broadcasts, services
     built = services.build(settings)
     with built.db.session() as session:
         figures = broadcasts.status(session, check_record_id(args.id, "群发"))
@@ -46,8 +48,6 @@ def cmd_broadcast_status(args, settings):
 
 
 def cmd_broadcast_failures(args, settings):
-    from bot import services
-    from storage import broadcasts as store
     built = services.build(settings)
     with built.db.session() as session:
         rows = [{"channel": d.channel, "recipient": d.recipient, "kind": d.kind, "attempts": d.attempts,

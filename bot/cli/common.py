@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
+
+from bot import clock
 
 
 def emit(args, rows: list[dict], line) -> None:
@@ -27,14 +30,12 @@ def progress(label: str):
 
 
 def parse_time(value: str):
-    from datetime import datetime
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise SystemExit(f"not an ISO date-time: {value!r} (e.g. 2026-12-05T07:30)")
     if moment.tzinfo is not None:   # stored as park-local time
-        from bot.tickets import PARK_TZ
-        moment = moment.astimezone(PARK_TZ).replace(tzinfo=None)
+        moment = clock.from_aware(moment)
     return moment
 
 

@@ -2,9 +2,16 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
+from bot import services
 from bot.cli.common import emit
+from bot.complaints import reports as complaint_reports
+from bot.complaints import service
+from nlp.slots import complaint_category
+from storage import complaints as store
+from storage import enterprises
 
 
 def _ticket_dict(c, events: bool = False) -> dict:
@@ -22,22 +29,18 @@ def _ticket_dict(c, events: bool = False) -> dict:
 
 
 def _with_ticket(settings, ref: str, action):
-    from bot import services
-    from storage import complaints
     built = services.build(settings)
     with built.db.session() as session:
-        complaint = complaints.find(session, ref)
+        complaint = store.find(session, ref)
         if complaint is None:
             raise SystemExit(f"no ticket {ref}")
         return action(built, session, complaint)
 
 
 def cmd_complaints_list(args, settings):
-    from bot import services
-    from storage import complaints
     built = services.build(settings)
     with built.db.session() as session:
-        rows = [_ticket_dict(c) for c in complaints.listing(session, status=args.status,
+        rows = [_ticket_dict(c) for c in store.listing(session, status=args.status,
                                                              department=args.department)]
     emit(args, rows, lambda r: f"{r['ticket']}  {r['status']:<11} {r['category']:<5} {r['department']:<8} due {r['due']}  "
               f"{r['enterprise'] or '-'}  {r['description'][:30]}")
@@ -56,38 +59,34 @@ def cmd_complaints_show(args, settings):
 
 
 def cmd_complaints_update(args, settings):
-    from bot import tickets
 
     def act(built, session, c):
         actor = args.actor
         if args.assign:
-            tickets.assign(built, session, c, actor, department=args.assign)
+            service.assign(built, session, c, actor, department=args.assign)
         if args.extend:
-            tickets.extend(built, session, c, args.extend, args.reason or "", actor)
+            service.extend(built, session, c, args.extend, args.reason or "", actor)
         if args.reply:
-            tickets.reply(built, session, c, args.reply, actor)
+            service.reply(built, session, c, args.reply, actor)
         if args.note:
-            tickets.add_note(session, c, args.note, actor)
+            service.add_note(session, c, args.note, actor)
         if args.status and args.status != c.status:
-            tickets.change_status(built, session, c, args.status, actor, public_text=args.public or "")
+            service.change_status(built, session, c, args.status, actor, public_text=args.public or "")
         return c.ticket_no, c.status
     try:
         ticket, status = _with_ticket(settings, args.id, act)
-    except tickets.TicketError as exc:
+    except service.ComplaintError as exc:
         raise SystemExit(f"not changed: {exc}")
     print(f"{ticket} is now {status}")
 
 
 def cmd_complaints_file(args, settings):
-    from bot import services, tickets
-    from nlp.slots import complaint_category
-    from storage import enterprises
     built = services.build(settings)
     with built.db.session() as session:
         enterprise = enterprises.by_name(session, args.enterprise)
         if enterprise is None:
             raise SystemExit(f"no enterprise named {args.enterprise!r} (see: enterprises list)")
-        complaint, merged = tickets.file(
+        complaint, merged = service.file(
             built, session, description=args.text, category=args.category or complaint_category(args.text),
             source=args.source, kind=args.kind, enterprise_id=enterprise.id, phone=args.phone or "",
             actor=args.actor)
@@ -95,9 +94,8 @@ def cmd_complaints_file(args, settings):
 
 
 def cmd_complaints_export(args, settings):
-    from datetime import date
 
-    from bot import complaint_reports, services
+
     try:
         since = date.fromisoformat(args.since) if args.since else None
     except ValueError:
@@ -112,9 +110,8 @@ def cmd_complaints_export(args, settings):
 
 
 def cmd_stats(args, settings):
-    from datetime import date
 
-    from bot import complaint_reports, services
+
     built = services.build(settings)
     with built.db.session() as session:
         try:

@@ -2,20 +2,18 @@
 users link/unlink (verified membership), staff add."""
 from __future__ import annotations
 
+import getpass
 import json
 import sys
-from datetime import timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from bot import clock, services
 from bot.cli.common import emit, progress
-
-PARK_TZ = ZoneInfo("Asia/Shanghai")
+from bot.identity import service as membership
+from storage import enterprises, identity, staff, users
 
 
 def cmd_enterprises_import(args, settings):
-    from bot import services
-    from storage import enterprises
     built = services.build(settings)
     with built.db.session() as session:
         counts = enterprises.import_csv(session, Path(args.file), progress=progress("导入企业"))
@@ -24,8 +22,6 @@ def cmd_enterprises_import(args, settings):
 
 
 def cmd_enterprises_list(args, settings):
-    from bot import services
-    from storage import enterprises
     built = services.build(settings)
     with built.db.session() as session:
         rows = [{"id": e.id, "name": e.name, "credit_code": e.credit_code, "industry": e.industry,
@@ -39,8 +35,6 @@ def cmd_enterprises_list(args, settings):
 
 def cmd_users_link(args, settings):
     """Staff link: the user becomes a verified member at once (audited, actor "cli")."""
-    from bot import services
-    from storage import enterprises, identity, users
     built = services.build(settings)
     with built.db.session() as session:
         enterprise = enterprises.by_name(session, args.enterprise)
@@ -54,8 +48,6 @@ def cmd_users_link(args, settings):
 
 
 def cmd_users_unlink(args, settings):
-    from bot import services
-    from storage import identity, users
     built = services.build(settings)
     with built.db.session() as session:
         user = users.find(session, args.channel, args.user)
@@ -67,8 +59,6 @@ def cmd_users_unlink(args, settings):
 
 def cmd_enterprises_invite(args, settings):
     """A new invitation code (printed once, as the last word), or --revoke CODE."""
-    from bot import services
-    from storage import enterprises, identity
     built = services.build(settings)
     with built.db.session() as session:
         if args.revoke:
@@ -97,7 +87,7 @@ def cmd_enterprises_invite(args, settings):
 
 
 def _park_day(moment) -> str:
-    return moment.replace(tzinfo=timezone.utc).astimezone(PARK_TZ).strftime("%Y-%m-%d %H:%M")
+    return clock.to_local(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def _claim_row(claim) -> dict:
@@ -109,8 +99,6 @@ def _claim_row(claim) -> dict:
 
 def cmd_enterprises_claims(args, settings):
     """The queue of membership claims (pending by default)."""
-    from bot import services
-    from storage import identity
     built = services.build(settings)
     with built.db.session() as session:
         rows = [_claim_row(c) for c in identity.claims(session, None if args.all else "pending")]
@@ -119,9 +107,6 @@ def cmd_enterprises_claims(args, settings):
 
 
 def cmd_enterprises_decide(args, settings):
-    from bot import identity as membership
-    from bot import services
-    from storage import identity
     built = services.build(settings)
     approve = args.sub == "approve"
     with built.db.session() as session:
@@ -137,10 +122,7 @@ def cmd_enterprises_decide(args, settings):
 
 
 def cmd_staff_add(args, settings):
-    import getpass
 
-    from bot import services
-    from storage import staff
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:

@@ -7,6 +7,11 @@ from __future__ import annotations
 import json
 import sys
 
+from bot import services
+from bot.push import group_robots as groups
+from storage import groups as store
+from storage import staff
+
 
 def _key(args) -> str:
     if args.webhook_key_stdin:
@@ -15,8 +20,6 @@ def _key(args) -> str:
 
 
 def cmd_groups_add(args, settings):
-    from bot import groups, services
-    from storage import staff
     built = services.build(settings)
     try:
         with built.db.session() as session:
@@ -32,8 +35,6 @@ def cmd_groups_add(args, settings):
 
 
 def cmd_groups_list(args, settings):
-    from bot import groups, services
-    from storage import groups as store
     built = services.build(settings)
     with built.db.session() as session:
         rows = [groups.row(g) for g in store.listing(session)]
@@ -45,9 +46,6 @@ def cmd_groups_list(args, settings):
 
 
 def cmd_groups_remove(args, settings):
-    from bot import groups, services
-    from storage import groups as store
-    from storage import staff
     built = services.build(settings)
     with built.db.session() as session:
         group = store.by_name(session, args.name)

@@ -1,14 +1,21 @@
 """Breakfast meetings: create, edit, list, attendees, show, checkin, finish, raise."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 
+from bot import services
 from bot.cli.common import emit, parse_time
+from bot.complaints import service as complaints
+from bot.complaints.texts import STATUS_NAMES
+from bot.meetings import service as meetings
+from storage import enterprises
+from storage import meetings as store
 
 
 def _attendee_rows(session, meeting_id: int) -> list[dict]:
-    from storage import meetings as store
     rows, position = [], 0
     waitlist = {s.id: n for n, s in enumerate(store.waitlist(session, meeting_id), 1)}
     for record in store.roster(session, meeting_id):
@@ -21,7 +28,6 @@ def _attendee_rows(session, meeting_id: int) -> list[dict]:
 
 
 def cmd_meetings_create(args, settings):
-    from bot import meetings, services
     built = services.build(settings)
     with built.db.session() as session:
         try:
@@ -36,8 +42,6 @@ def cmd_meetings_create(args, settings):
 
 
 def cmd_meetings_edit(args, settings):
-    from bot import meetings, services
-    from storage import meetings as store
     built = services.build(settings)
     with built.db.session() as session:
         meeting = store.get(session, args.id) or sys.exit(f"no meeting {args.id}")
@@ -53,8 +57,6 @@ def cmd_meetings_edit(args, settings):
 
 
 def cmd_meetings_list(args, settings):
-    from bot import services
-    from storage import meetings as store
     built = services.build(settings)
     with built.db.session() as session:
         rows = [{"id": m.id, "title": m.title, "theme": m.theme, "starts_at": m.starts_at.isoformat(),
@@ -66,10 +68,7 @@ def cmd_meetings_list(args, settings):
 
 
 def cmd_meetings_attendees(args, settings):
-    import csv
-    import io
 
-    from bot import services
     built = services.build(settings)
     with built.db.session() as session:
         rows = _attendee_rows(session, args.id)
@@ -83,13 +82,11 @@ def cmd_meetings_attendees(args, settings):
                              "是" if r["no_show"] else "", r["note"], r["user"]])
         sys.stdout.buffer.write(("\ufeff" + buffer.getvalue()).encode("utf-8"))   # Excel reads UTF-8 with a BOM
         return
-    emit(args, rows, lambda r: f"{r['position']:>3}  {r['status']:<10} {r['seats']}人  {r['name'] or r['user']}  {r['enterprise']}")
+    emit(args, rows, lambda r: f"{r['position']:>3}  {r['status']:<10} {r['seats']}人  "
+                               f"{r['name'] or r['user']}  {r['enterprise']}")
 
 
 def cmd_meetings_show(args, settings):
-    from bot import services
-    from bot.complaint_texts import STATUS_NAMES
-    from storage import meetings as store
     built = services.build(settings)
     with built.db.session() as session:
         meeting = store.get(session, args.id) or sys.exit(f"no meeting {args.id}")
@@ -113,7 +110,6 @@ def cmd_meetings_show(args, settings):
 
 
 def _signup_by_user(session, meeting_id: int, user: str):
-    from storage import meetings as store
     match = [s for s in store.roster(session, meeting_id) if user in (s.user.user_id, s.user.display_name)
              or (s.enterprise and s.enterprise.name == user)]
     if not match:
@@ -122,7 +118,6 @@ def _signup_by_user(session, meeting_id: int, user: str):
 
 
 def cmd_meetings_checkin(args, settings):
-    from bot import meetings, services
     built = services.build(settings)
     with built.db.session() as session:
         for record in _signup_by_user(session, args.id, args.user):
@@ -134,8 +129,6 @@ def cmd_meetings_checkin(args, settings):
 
 
 def cmd_meetings_finish(args, settings):
-    from bot import meetings, services
-    from storage import meetings as store
     built = services.build(settings)
     with built.db.session() as session:
         meeting = store.get(session, args.id) or sys.exit(f"no meeting {args.id}")
@@ -143,17 +136,13 @@ def cmd_meetings_finish(args, settings):
 
 
 def cmd_meetings_raise(args, settings):
-    from bot import meetings, services
-    from storage import enterprises
-    from storage import meetings as store
     built = services.build(settings)
     with built.db.session() as session:
         meeting = store.get(session, args.id) or sys.exit(f"no meeting {args.id}")
         enterprise = enterprises.by_name(session, args.enterprise) or sys.exit(f"no enterprise {args.enterprise!r}")
         complaint = meetings.raise_topic(built, session, meeting, enterprise, args.text, args.category)
         if args.assign:
-            from bot import tickets
-            tickets.assign(built, session, complaint, "staff", department=args.assign)
+            complaints.assign(built, session, complaint, "staff", department=args.assign)
         print(complaint.ticket_no)
 
 

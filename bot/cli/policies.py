@@ -4,7 +4,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bot import services
 from bot.cli.common import emit, progress
+from bot.policies import service as policies
+from storage import policies as store
 
 
 def _policy_dict(p) -> dict:
@@ -15,7 +18,6 @@ def _policy_dict(p) -> dict:
 
 
 def cmd_policies_import(args, settings):
-    from bot import policies, services
     built = services.build(settings)
     try:
         records = policies.read_file(Path(args.file))
@@ -28,8 +30,6 @@ def cmd_policies_import(args, settings):
 
 
 def cmd_policies_list(args, settings):
-    from bot import services
-    from storage import policies as store
     built = services.build(settings)
     with built.db.session() as session:
         rows = [_policy_dict(p) for p in store.all_policies(session)]
@@ -37,7 +37,6 @@ def cmd_policies_list(args, settings):
 
 
 def cmd_policies_search(args, settings):
-    from bot import policies, services
     built = services.build(settings)
     with built.db.session() as session:
         rows = [dict(_policy_dict(p), score=score) for p, score in policies.search(built, session, args.text, limit=5)]

@@ -3,16 +3,19 @@ In production (bot/production.py) serve, worker and migrate refuse to start unsa
 from __future__ import annotations
 
 import sys
+import time
 
-from bot import production
+from bot import demo, production, services, worker
 from bot.config import ConfigError
+from bot.push import fakeapi
+from bot.serve import run
+from storage.migrate import upgrade
 
 SEED_REFUSAL = ("seed-demo: 生产环境不能加载演示数据和演示账号 "
                 "(refused in production: demo data and the demo login must not exist here)")
 
 
 def cmd_migrate(args, settings):
-    from storage.migrate import upgrade
     try:
         production.require_safe_settings(settings)
     except ConfigError as exc:
@@ -23,7 +26,6 @@ def cmd_migrate(args, settings):
 
 
 def cmd_serve(args, settings):
-    from bot.serve import run
     try:
         production.require_safe_settings(settings)   # create_app checks Redis and the demo account
     except ConfigError as exc:
@@ -32,7 +34,6 @@ def cmd_serve(args, settings):
 
 
 def cmd_worker(args, settings):
-    from bot import services, worker
     try:
         production.require_safe_settings(settings)   # before connecting to anything
         built = services.build(settings)
@@ -43,7 +44,6 @@ def cmd_worker(args, settings):
 
 
 def cmd_seed_demo(args, settings):
-    from bot import demo, services
     if settings.production:
         print(SEED_REFUSAL, file=sys.stderr)
         return 2
@@ -54,8 +54,6 @@ def cmd_seed_demo(args, settings):
 
 
 def cmd_fake_api(args, settings):
-    import time
-    from bot import fakeapi
     server, _ = fakeapi.serve(args.host, args.port)
     print(f"fake WeChat/WeCom API on http://{args.host}:{server.server_address[1]}/cgi-bin/", flush=True)
     try:

@@ -12,10 +12,17 @@ import time
 from dataclasses import replace
 
 import pytest
+from payloads import (
+    group_json,
+    oa_encrypted,
+    oa_xml,
+    plain_query,
+    reply_content,
+    sign_group,
+    wecom_echostr_query,
+)
 from sqlalchemy import func, select
 
-from payloads import (group_json, oa_encrypted, oa_xml, plain_query, reply_content, sign_group,
-                      wecom_echostr_query)
 from storage import messages
 from storage.models import InboundMessage
 

@@ -14,10 +14,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import requests
+from helpers import console_login, csrf
 from openpyxl import load_workbook
 
-from bot import create_app, meetings, tickets
-from helpers import console_login, csrf
+from bot import clock, create_app
+from bot.complaints import service as tickets
+from bot.meetings import service as meetings
 from storage import broadcasts as broadcast_store
 from storage import enterprises, staff
 
@@ -89,10 +91,11 @@ def test_cli_export_with_a_bad_date_is_one_line_not_a_traceback(cli_env, account
 
 def test_meeting_roster_csv_neutralises_a_hostile_display_name(client, settings, accounts):
     from helpers import OfficialAccountUser
+
     from storage import users
     with accounts.db.session() as session:
         meeting_id = meetings.create(session, title="测试早茶会", venue="管委会", capacity=5,
-                                     starts_at=meetings.local_now() + timedelta(days=2)).id
+                                     starts_at=clock.now() + timedelta(days=2)).id
     OfficialAccountUser(client, settings, "hostile-1").say("报名早茶会")
     with accounts.db.session() as session:
         users.find(session, "wechat", "hostile-1").display_name = "@SUM(1+1)*cmd|' /C calc'!A0"
@@ -335,7 +338,7 @@ def _assert_no_inline_script(path: str, html: str) -> None:
 def test_console_pages_carry_security_headers_and_no_inline_script(client, accounts):
     with accounts.db.session() as session:
         meeting_id = meetings.create(session, title="测试早茶会", venue="管委会", capacity=5,
-                                     starts_at=meetings.local_now() + timedelta(days=2)).id
+                                     starts_at=clock.now() + timedelta(days=2)).id
         broadcast_id = broadcast_store.create(session, "通知", "正文", "https://gov.example/p", "all", "admin1", []).id
         ticket = tickets.file(accounts, session, description="西区停电", category="供电", source="电话")[0].ticket_no
     login = client.get("/admin/login")
@@ -363,7 +366,7 @@ def test_scoped_staff_see_only_their_departments_tickets_on_a_meeting_page(clien
     with accounts.db.session() as session:
         firm = enterprises.upsert(session, "滇池生物科技有限公司")[0]
         meeting = meetings.create(session, title="生物医药早茶会", venue="管委会", capacity=5,
-                                  starts_at=meetings.local_now() + timedelta(days=1))
+                                  starts_at=clock.now() + timedelta(days=1))
         power = meetings.raise_topic(accounts, session, meeting, firm, "厂区变压器老化经常跳闸", "供电")
         road = meetings.raise_topic(accounts, session, meeting, firm, "门口道路坑洼货车难以进出", "道路交通")
         assert (power.department, road.department) == ("经发局", "城建局")

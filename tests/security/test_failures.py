@@ -12,10 +12,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
-
 from helpers import OfficialAccountUser, console_login, csrf
 from payloads import oa_xml, plain_query, reply_content
+from sqlalchemy import func, select
+
+from handlers import general
 from storage import messages
 from storage.models import AuditEntry, Complaint, DeferredJob, InboundMessage
 
@@ -55,16 +56,14 @@ def _count(services, model, *where) -> int:
         return session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def _break_smalltalk(monkeypatch):
-    """Simulates a bug: the smalltalk handler (which answers "你好") raises. Monkeypatching this one
-    route's handler is the only stand-in used here: no other part of the app is replaced."""
-    import handlers
-    from handlers import general
-
+def _break_smalltalk(monkeypatch, services):
+    """Simulates a bug: the smalltalk handler (which answers "你好") raises. Replacing this one route's
+    handler in the app's dispatcher is the only stand-in used here: no other part of the app is replaced."""
     def smalltalk_with_a_bug(msg, ctx):
         raise KeyError("greeting")
-    monkeypatch.setattr(handlers, "ROUTES", [dataclasses.replace(r, handler=smalltalk_with_a_bug)
-                                             if r.handler is general.smalltalk else r for r in handlers.ROUTES])
+    dispatcher = services.dispatcher
+    monkeypatch.setattr(dispatcher, "routes", [dataclasses.replace(r, handler=smalltalk_with_a_bug)
+                                               if r.handler is general.smalltalk else r for r in dispatcher.routes])
 
 
 def _unhandled_id(services, text: str) -> int:
@@ -163,7 +162,7 @@ def test_database_down_is_still_503(settings):
 def test_a_handler_bug_gets_the_apology_and_appears_in_the_unhandled_queue(client, settings, services, accounts,
                                                                            monkeypatch):
     user = _linked_user(client, settings, services, "openid-bug-1234")
-    _break_smalltalk(monkeypatch)
+    _break_smalltalk(monkeypatch, services)
     assert APOLOGY_WORDS in user.say("你好")
     console_login(client, "admin1", "admin-pass-1")
     assert "未处理消息（1）" in client.get("/admin/").get_data(as_text=True)
@@ -176,7 +175,7 @@ def test_a_handler_bug_gets_the_apology_and_appears_in_the_unhandled_queue(clien
 def test_retry_from_the_page_answers_the_user_and_clears_the_queue(client, settings, services, accounts,
                                                                     monkeypatch, fake_api):
     user = _linked_user(client, settings, services)
-    _break_smalltalk(monkeypatch)
+    _break_smalltalk(monkeypatch, services)
     user.say("你好")
     message_id = _unhandled_id(services, "你好")
     monkeypatch.undo()                                 # the bug is fixed
@@ -193,7 +192,7 @@ def test_retry_from_the_page_answers_the_user_and_clears_the_queue(client, setti
 def test_after_three_failed_retries_only_marking_by_hand_is_offered(client, settings, services, accounts,
                                                                      monkeypatch, fake_api):
     user = OfficialAccountUser(client, settings, "openid-3")
-    _break_smalltalk(monkeypatch)
+    _break_smalltalk(monkeypatch, services)
     user.say("你好")
     message_id = _unhandled_id(services, "你好")
     console_login(client, "admin1", "admin-pass-1")
@@ -213,7 +212,7 @@ def test_after_three_failed_retries_only_marking_by_hand_is_offered(client, sett
 
 def test_a_viewer_sees_the_queue_but_cannot_retry_or_mark_it(client, settings, services, accounts, monkeypatch):
     user = OfficialAccountUser(client, settings, "openid-v")
-    _break_smalltalk(monkeypatch)
+    _break_smalltalk(monkeypatch, services)
     user.say("你好")
     message_id = _unhandled_id(services, "你好")
     monkeypatch.undo()
@@ -227,7 +226,7 @@ def test_a_viewer_sees_the_queue_but_cannot_retry_or_mark_it(client, settings, s
 
 def test_marking_handled_by_hand_needs_a_note_and_is_audited(client, settings, services, accounts, monkeypatch):
     user = OfficialAccountUser(client, settings, "openid-m")
-    _break_smalltalk(monkeypatch)
+    _break_smalltalk(monkeypatch, services)
     user.say("你好")
     message_id = _unhandled_id(services, "你好")
     console_login(client, "admin1", "admin-pass-1")
@@ -243,7 +242,7 @@ def test_marking_handled_by_hand_needs_a_note_and_is_audited(client, settings, s
 
 def test_a_message_stored_but_never_answered_appears_after_two_minutes(client, settings, services, accounts):
     """A process that died (or lost the database) between storing a message and answering it."""
-    from bot.message import Message
+    from bot.chat.message import Message
     from storage import users
     msg = Message(channel="wechat", user_id="openid-crash", msg_type="text", text="你好", dedupe_key="crash-1")
     with services.db.session() as session:

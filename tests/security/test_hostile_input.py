@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-
 from aibot_payloads import WeComRobotServer, text_message
-from bot import tickets
 from helpers import console_login, csrf
 from payloads import oa_xml, plain_query, sign_group, wecom_encrypted
+
+from bot.complaints import service as tickets
 from storage import policies as policy_store
 
 ROOT = Path(__file__).resolve().parent.parent.parent

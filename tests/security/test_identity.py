@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from helpers import GroupMember, OfficialAccountUser, console_login, csrf
 from sqlalchemy import create_engine, select, text
 
-from bot import demo, tickets
-from helpers import GroupMember, OfficialAccountUser, console_login, csrf
+from bot import demo
+from bot.complaints import service as tickets
 from storage import complaints as store
 from storage import enterprises, identity, messages, staff, users
 from storage.migrate import alembic_config

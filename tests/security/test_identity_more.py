@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 
-from bot import demo
 from helpers import OfficialAccountUser, console_login, csrf
+
+from bot import demo
 from storage import enterprises
 
 VICTIM = "武陵云科技有限公司"

@@ -29,9 +29,9 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from payloads import plain_query
 
 from bot import demo
-from payloads import plain_query
 from storage import enterprises, staff
 
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from bot import tickets
 from helpers import OfficialAccountUser, console_login, csrf
+
+from bot.complaints import service as tickets
 from storage import complaints, enterprises, messages, outbound, staff, users
 
 REAL = "oAbCdEfGhIjKlMnOpQrStUvWx01"    # a real follower's openid, as WeChat writes it

@@ -13,8 +13,8 @@ Revises: 0006
 """
 from datetime import datetime, timezone
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0007'
 down_revision = '0006'

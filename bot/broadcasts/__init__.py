@@ -1,0 +1,1 @@
+"""Policy notices to subscribers, topics, tags and groups."""

@@ -1,0 +1,1 @@
+"""The dialogue core: one Message type, the Dispatcher, routing, declared flows and replies."""

@@ -1,0 +1,286 @@
+"""Dispatcher.dispatch(msg): de-duplicate → persist → classify → pending flow or route → reply.
+
+The Dispatcher is handed its routes and flows by the composition root (bot/__init__.py); the chat core
+imports no handler. Handlers re-route with ctx.reroute(msg).
+
+Never acknowledge without acting: a message is stored before anything is answered; if the database
+is down the answer is 503 (WeChat retries); if Redis is down it is still handled (de-duplication by
+the database's unique key, no pending conversation, jobs kept in the database); if a handler fails
+the user gets an apology and the message waits for staff in 未处理消息 (retry_stored re-runs it).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import redis as redis_lib
+from sqlalchemy.exc import SQLAlchemyError
+
+import nlp
+from bot.chat import replies
+from bot.chat.context import Answer, Context
+from bot.chat.conversation import ConversationStore, Flow, by_name, is_cancel
+from bot.chat.message import Message, Reply
+from bot.chat.router import Route, first_match
+from bot.errors import ServiceUnavailable, UserError
+from bot.push import jobs
+from storage import identity, messages, users
+from storage.db import is_unavailable
+from storage.models import utcnow
+from storage.redis import lenient
+
+log = logging.getLogger(__name__)
+RETRY_WAIT_S = 4.0          # a retry waits this long for the first attempt's reply (WeChat waits 5 s)
+LEAVE_FLOW_CONFIDENCE = 0.8  # a pending question yields to a request this clear
+STALE_AFTER = timedelta(minutes=2)   # no handler runs this long: a message still pending was dropped
+MAX_RETRIES = 3             # staff retries of one message; after that only 标记已处理
+
+
+class Dispatcher:
+    """Handles inbound messages exactly once with the routes and flows it is given."""
+
+    def __init__(self, routes: list[Route], flows: list[Flow]):
+        self.routes = list(routes)
+        self.flows = by_name(flows)
+
+    def dispatch(self, services, msg: Message) -> Reply:
+        """Handle one inbound message exactly once; retries get the first answer again."""
+        if not _claim(services, msg):
+            return _await_first_reply(services, msg)
+        try:
+            reply = self._handle_fresh(services, msg)
+        except ServiceUnavailable:
+            _release(services, msg)
+            raise
+        except messages.DuplicateMessage:
+            return _await_first_reply(services, msg)
+        _cache_reply(services, msg, reply)
+        return reply
+
+    def _handle_fresh(self, services, msg: Message) -> Reply:
+        session = services.db.new_session()
+        try:
+            user_ref, message_id = _store(session, msg)
+            if msg.is_group and identity.burn_leaked_code(session, msg.channel, msg.dedupe_key, msg.text or ""):
+                session.commit()   # the code is dead even if the bot stays silent in this group
+            ctx = self.context(services, session, msg, user_ref, message_id)
+            reply, error = self._respond_safely(ctx)
+            _save_outcome(ctx, reply, messages.FAILED if error else None, error)
+            session.commit()   # the handler's work and the reply (or the failure), together
+            return reply
+        except SQLAlchemyError as exc:
+            session.rollback()
+            if is_unavailable(exc):   # stored, but the database went away: 503, and staff see it as dropped
+                raise ServiceUnavailable("database unavailable") from exc
+            raise
+        finally:
+            session.close()
+
+    def context(self, services, session, msg: Message, user_ref: int | None, message_id: int) -> Context:
+        view = services.for_messages()
+        store = ConversationStore(view.redis, msg, services.settings.conversation_timeout_s, flows=self.flows)
+        return Context(view, session, msg, user_ref, message_id=message_id, conversation=store, dispatcher=self)
+
+    def _respond_safely(self, ctx: Context) -> tuple[Reply, str]:
+        """(reply, error): UserError → its text; any other error → logged, rolled back, a short apology,
+        and the error's class, so the message is listed for staff (the apology promises they follow up)."""
+        try:
+            result = Reply.of(self.respond(ctx))
+        except UserError as exc:
+            ctx.session.rollback()
+            result = Reply(exc.text)
+        except Exception as exc:
+            log.exception("handler failed for %s message %s", ctx.msg.channel, ctx.msg.dedupe_key)
+            ctx.session.rollback()
+            return replies.finish(ctx, Reply(replies.APOLOGY)), error_name(exc)
+        return replies.finish(ctx, result), ""
+
+    def respond(self, ctx: Context) -> Answer:
+        """Classify, then either continue a pending conversation or route."""
+        msg = ctx.msg
+        if msg.text:
+            ctx.nlu = nlp.classify(msg.text, threshold=ctx.settings.intent_threshold)
+        if msg.is_group and not _speaks_in_group(ctx):
+            return None
+        state = ctx.conversation.get() if msg.msg_type != "event" else None
+        flow = self.flows.get(state.flow) if state is not None else None
+        if flow is not None:
+            if msg.text and is_cancel(msg.text):
+                if flow.on_cancel is not None:
+                    return flow.on_cancel(msg, ctx, state)
+                ctx.conversation.clear()
+                return replies.FLOW_CANCELLED.format(title=flow.title)
+            if not _leaves_flow(ctx, flow):
+                return flow.steps[state.step](msg, ctx, state)
+            ctx.conversation.clear()
+            ctx.notes.append(replies.FLOW_LEFT.format(title=flow.title))
+        return self.route(msg, ctx)
+
+    def route(self, msg: Message, ctx: Context) -> Answer:
+        """The first matching route's answer (handlers/__init__.py decides the order)."""
+        found = first_match(self.routes, msg, ctx)
+        return found.handler(msg, ctx) if found else None
+
+    def retry_stored(self, services, message_id: int) -> RetryOutcome:
+        """Run a stored message through the dispatcher again; when it is answered this time, push the
+        reply to the user and mark it handled; when it fails again, it stays listed with one more attempt."""
+        session = services.db.new_session()
+        try:
+            row = messages.get(session, message_id)
+            if row is None or not messages.claim_retry(session, message_id, row.handling_attempts,
+                                                       utcnow() - STALE_AFTER, MAX_RETRIES):
+                session.rollback()
+                return RetryOutcome(False, refused=True)
+            attempts = row.handling_attempts + 1
+            session.commit()   # the attempt counts even if this process dies during it
+            user = users.get(session, row.user_ref) if row.user_ref else None
+            msg = stored_message(row, user)
+            ctx = self.context(services, session, msg, row.user_ref, message_id)
+            reply, error = self._respond_safely(ctx)
+            if error:
+                messages.retry_failed(session, message_id, error)
+                session.commit()
+                return RetryOutcome(False, reply, error=error, attempts=attempts)
+            _save_outcome(ctx, reply, messages.RETRIED, row.handling_error)
+            pushed = _push_reply(services, session, msg, reply)
+            session.commit()
+            return RetryOutcome(True, reply, pushed, attempts=attempts)
+        finally:
+            session.close()
+
+
+def _store(session, msg: Message) -> tuple[int, int]:
+    """(user_ref, message id), committed before anything is acknowledged."""
+    try:
+        user_ref = users.seen(session, msg.channel, msg.user_id, msg.display_name)
+        message_id = messages.record(session, msg, user_ref)
+        session.commit()
+    except messages.DuplicateMessage:
+        session.rollback()
+        raise
+    except SQLAlchemyError as exc:
+        session.rollback()
+        if is_unavailable(exc):
+            raise ServiceUnavailable("database unavailable") from exc
+        raise
+    return user_ref, message_id
+
+
+def _save_outcome(ctx: Context, reply: Reply, state: str | None, error: str) -> None:
+    nlu = ctx.nlu
+    messages.save_outcome(ctx.session, ctx.message_id, nlu.intent if nlu else None,
+                          round(nlu.confidence, 3) if nlu else None,
+                          json.dumps({"text": reply.text, "followups": reply.followups}, ensure_ascii=False),
+                          state, error)
+
+
+def error_name(exc: BaseException) -> str:
+    """The exception's class as a dotted path ("redis.exceptions.ConnectionError"); never its text,
+    which may quote the user's message."""
+    return f"{type(exc).__module__}.{type(exc).__qualname__}"
+
+
+# --- staff's 处理/重试 from 未处理消息 ---
+
+@dataclass
+class RetryOutcome:
+    handled: bool
+    reply: Reply | None = None
+    pushed: bool = False        # the reply was queued to the user (groups cannot be pushed to)
+    error: str = ""             # the class of this attempt's error
+    refused: bool = False       # not retried: answered, resolved, retried by someone else, or out of retries
+    attempts: int = 0           # staff retries of this message so far, this one included
+
+
+def stored_message(row, user) -> Message:
+    """The Message a stored row was made from (a group message that failed was one the bot answers)."""
+    payload = dict(row.payload or {})
+    event, event_key = payload.pop("event", ""), payload.pop("event_key", "")
+    mentioned = payload.pop("mentioned", True)
+    return Message(channel=row.channel, user_id=user.user_id if user else "", msg_type=row.msg_type,
+                   text=row.text or "", dedupe_key=row.dedupe_key, chat_id=row.chat_id or "",
+                   display_name=(user.display_name if user else "") or "", mentioned=bool(mentioned),
+                   event=event or "", event_key=event_key or "", payload=payload,
+                   created_at=int(payload.get("CreateTime") or 0))
+
+
+def _push_reply(services, session, msg: Message, reply: Reply) -> bool:
+    """The passive reply's moment has passed: push it and its follow-ups (private chats only)."""
+    if msg.is_group or msg.channel == "group" or not msg.user_id or not (reply.text or reply.followups):
+        return False
+    for text in ([reply.text] if reply.text else []) + list(reply.followups):
+        jobs.queue_push(services, session, msg.channel, msg.user_id, text)
+    return True
+
+
+def _leaves_flow(ctx: Context, flow) -> bool:
+    nlu = ctx.nlu
+    return (nlu is not None and nlu.confidence >= LEAVE_FLOW_CONFIDENCE
+            and nlu.intent not in flow.answers and nlu.intent not in ("other", "smalltalk"))
+
+
+def _speaks_in_group(ctx: Context) -> bool:
+    """In groups: answer when mentioned, or unmentioned only for a confident request."""
+    if ctx.msg.mentioned:
+        return True
+    settings, nlu = ctx.settings, ctx.nlu
+    return (nlu is not None and nlu.intent in settings.group_unmentioned_intents
+            and nlu.confidence >= settings.group_unmentioned_confidence)
+
+
+# --- de-duplication: Redis SET NX is the fast path, the database's unique key the authority ---
+
+def _dedupe_key(msg: Message) -> str:
+    return f"dedupe:{msg.channel}:{msg.dedupe_key}"
+
+
+def _claim(services, msg: Message) -> bool:
+    try:
+        return bool(services.redis.set(_dedupe_key(msg), "1", nx=True, ex=services.settings.dedupe_ttl_s))
+    except redis_lib.RedisError:
+        log.warning("redis unavailable: de-duplicating through the database only")
+        return True
+
+
+def _release(services, msg: Message) -> None:
+    try:
+        services.redis.delete(_dedupe_key(msg))
+    except redis_lib.RedisError:
+        pass
+
+
+def _cache_reply(services, msg: Message, reply: Reply) -> None:
+    try:
+        services.redis.set(f"reply:{_dedupe_key(msg)}", json.dumps({"text": reply.text}, ensure_ascii=False),
+                           ex=services.settings.dedupe_ttl_s)
+    except redis_lib.RedisError:
+        pass
+
+
+def _await_first_reply(services, msg: Message) -> Reply:
+    """A retry: give back the first attempt's reply once it exists, else nothing ('success')."""
+    deadline = time.monotonic() + RETRY_WAIT_S
+    cache = lenient(services.redis)
+    while time.monotonic() < deadline:
+        cached = cache.get(f"reply:{_dedupe_key(msg)}")
+        if cached:
+            return Reply(json.loads(cached)["text"])
+        stored = _stored_reply(services, msg)
+        if stored is not None:
+            return stored
+        time.sleep(0.05)
+    return Reply(None)
+
+
+def _stored_reply(services, msg: Message) -> Reply | None:
+    try:
+        with services.db.session() as session:
+            row = messages.find(session, msg.channel, msg.dedupe_key)
+            if row is not None and row.reply:
+                return Reply(json.loads(row.reply)["text"])
+    except SQLAlchemyError:
+        pass
+    return None

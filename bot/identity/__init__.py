@@ -1,0 +1,1 @@
+"""Enterprise identity: invitation codes and claims that staff decide."""
