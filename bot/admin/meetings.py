@@ -48,12 +48,14 @@ def _fields() -> dict:
             "starts_at": moment("starts_at", "开始时间"),
             "signup_deadline": moment("signup_deadline", "报名截止时间", required=False),
             "capacity": _at_most(number("capacity", "座位数", minimum=1), MAX_SEATS, "座位数"),
-            "per_enterprise_limit": _at_most(number("per_enterprise_limit", "每家企业名额", minimum=1, default=2),
+            "per_enterprise_limit": _at_most(number("per_enterprise_limit", "每家企业名额", minimum=1,
+                                                    default=services().settings.meetings.per_enterprise_limit),
                                              MAX_SEATS, "每家企业名额")}
 
 
 def _form_page(meeting, form, status=200):
-    return render_template("admin/meeting_form.html", m=meeting, form=form, names=MEETING_NAMES), status
+    return render_template("admin/meeting_form.html", m=meeting, form=form, names=MEETING_NAMES,
+                           default_limit=services().settings.meetings.per_enterprise_limit), status
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])

@@ -35,7 +35,7 @@ def cmd_meetings_create(args, settings):
                                       venue=args.venue, capacity=args.capacity, theme=args.theme or "",
                                       host=args.host or "", sector=args.sector or "",
                                       signup_deadline=parse_time(args.signup_deadline) if args.signup_deadline else None,
-                                      per_enterprise_limit=args.per_enterprise_limit)
+                                      per_enterprise_limit=args.per_enterprise_limit or settings.meetings.per_enterprise_limit)
         except meetings.MeetingError as exc:
             raise SystemExit(f"not created: {exc}")
         print(meeting.id)
@@ -158,7 +158,8 @@ def register(sub) -> None:
     m_create.add_argument("--theme")
     m_create.add_argument("--host")
     m_create.add_argument("--sector", help="only enterprises whose industry contains this")
-    m_create.add_argument("--per-enterprise-limit", type=int, default=2)
+    m_create.add_argument("--per-enterprise-limit", type=int,
+                          help="seats one enterprise may take (default: meetings.per_enterprise_limit in config.yaml)")
     m_create.set_defaults(fn=cmd_meetings_create)
     m_edit = meet.add_parser("edit", help="change a meeting")
     m_edit.add_argument("id", type=int)
