@@ -34,20 +34,26 @@ async function loadUsers() {
   people.forEach((p, i) => pick.appendChild(new Option((p.name || p.user) + (p.enterprise ? '（' + p.enterprise + '）' : ''), String(i))));
   $('firms').replaceChildren(...data.enterprises.map(n => { const o = document.createElement('option'); o.value = n; return o; }));
 }
-async function useUser() {
+// On a phone the user picker folds to one line once someone is chosen, leaving the screen to the chat.
+const narrow = window.matchMedia('(max-width:700px)');
+narrow.addEventListener('change', () => { if (!narrow.matches) $('who-box').open = true; });
+async function useUser(chosen) {
   try {
     const data = await post('/simulator/user', {user: userId(), name: $('name').value, enterprise: $('firm').value});
     $('user').value = shown(data.user); after = data.after; log.replaceChildren();
-    note('现在以 ' + (data.name || data.user) + (data.enterprise ? '（' + data.enterprise + '）' : '') + ' 的身份对话');
+    const who = (data.name || data.user) + (data.enterprise ? '（' + data.enterprise + '）' : '');
+    note('现在以 ' + who + ' 的身份对话');
+    $('current').textContent = '当前：' + who;
     $('status').textContent = '';
-  } catch (e) { $('status').textContent = e.message; }
+    if (chosen === true && narrow.matches) $('who-box').open = false;
+  } catch (e) { $('status').textContent = e.message; $('who-box').open = true; }
 }
 $('pick').addEventListener('change', () => {
   const p = people[$('pick').value];
   if (!p) { $('user').value = Math.random().toString(36).slice(2, 8); $('name').value = ''; $('firm').value = ''; return; }
-  $('user').value = shown(p.user); $('name').value = p.name; $('firm').value = p.enterprise; useUser();
+  $('user').value = shown(p.user); $('name').value = p.name; $('firm').value = p.enterprise; useUser(true);
 });
-$('save').addEventListener('click', useUser);
+$('save').addEventListener('click', () => useUser(true));
 
 async function send(payload, mine) {
   if (mine) add(mine, 'me');
@@ -73,4 +79,4 @@ async function poll() {
   setTimeout(poll, 1500);
 }
 // Ready only once the first user is set up, so nothing typed meanwhile is overwritten.
-loadUsers().then(useUser).finally(() => { $('who').disabled = false; $('typing').disabled = false; poll(); });
+loadUsers().then(() => useUser(false)).finally(() => { $('who').disabled = false; $('typing').disabled = false; poll(); });
