@@ -1,4 +1,5 @@
-"""`make bench`: speed of nlp and of the webhook, each beside a baseline measured in the same run."""
+"""`make bench`: speed of nlp, the webhook and broadcasts, each beside a baseline measured in the same run;
+the console and the reports at 500 and at 50,000 tickets (scale)."""
 from __future__ import annotations
 
 import json
@@ -276,11 +277,181 @@ def bench_broadcast(recipients: int = 10_000, latency_ms: int = 20) -> None:
     server.shutdown()
 
 
+# ---- scale: the console and the reports at 500 and at 50,000 tickets -------------------------------------------
+
+SCALE_TEXTS = ("西区又停电了，生产线全停", "园区道路施工围挡一个多月，大货车进不来", "厂房漏雨，设备受潮",
+               "办理环评审批太慢，跑了三趟", "增值税留抵退税还没到账", "想申请贷款贴息，不知道找谁",
+               "招工难，希望园区组织招聘会", "食堂饭菜里有虫子", "=HYPERLINK(\"http://x\")", "燃气管道有异味",
+               "自来水水压不够，三楼没水", "消防通道被占用")
+
+
+def scale_tickets(first: int, count: int, now, rng, enterprises: int) -> tuple[list[dict], list[dict]]:
+    """`count` varied tickets (ids from `first`), filed over the year before `now`, and their events:
+    every status, source and category, ratings, reopenings, repeats, merges, overdue and on-time closings."""
+    from datetime import timedelta
+
+    from bot.complaints.rules import CATEGORIES
+    from bot.complaints.service import SOURCES
+    departments = ("经发局", "城建局", "生态环境分局", "政务服务中心", "税务分局", "金融办", "人社局", "应急管理局",
+                   "企业服务中心", "优化办")
+    statuses = ("closed",) * 14 + ("resolved",) * 2 + ("in_progress", "assigned", "received")
+    tickets, events = [], []
+    for cid in range(first, first + count):
+        created = now - timedelta(seconds=rng.randrange(365 * 86400))
+        status = rng.choice(statuses)
+        category = rng.choice(CATEGORIES)
+        due = (created + timedelta(days=rng.randrange(5, 25))).date()
+        closed = resolved = None
+        if status in ("resolved", "closed"):
+            resolved = min(created + timedelta(hours=rng.randrange(2, 40 * 24)), now)
+            closed = resolved + timedelta(hours=rng.randrange(0, 72)) if status == "closed" else None
+            if closed is not None and closed > now:
+                closed = now
+        rating = rng.choice((None, 5, 5, 5, 4, 4, 3, 2, 1)) if status == "closed" else None
+        merged = f"TS20990101{cid % 99999:05d}" if status == "closed" and rng.random() < 0.02 else None
+        tickets.append(dict(
+            id=cid, ticket_no=f"TS{created:%Y%m%d}{cid:07d}", kind=rng.choice(("诉求", "投诉", "咨询")),
+            category=category, department=rng.choice(departments), description=f"{rng.choice(SCALE_TEXTS)}（{cid}）",
+            location="", contact_phone=f"138{cid:08d}", source=rng.choice(SOURCES), status=status, tier="simple",
+            enterprise_id=rng.randrange(1, enterprises + 1) if rng.random() < 0.8 else None, user_ref=None,
+            assignee="", accept_due=(created + timedelta(days=1)).date(), due=due, extended=rng.random() < 0.05,
+            repeat_count=rng.choice((0, 0, 0, 0, 1, 2)), reopen_count=rng.choice((0,) * 9 + (1,)),
+            rating=rating, rating_comment="办得快" if rating else "", rating_reminded=False, warned=False,
+            escalated=False, meeting_id=None, created_at=created, resolved_at=resolved, closed_at=closed,
+            closed_on_time=(closed.date() <= due) if closed else None, merged_into=merged,
+            claimed_enterprise=None if rng.random() < 0.9 else f"待核实企业{cid % 50}"))
+        events.append(dict(complaint_id=cid, at=created, actor="user", kind="filed", public=True,
+                           text=tickets[-1]["description"], data={"source": tickets[-1]["source"]}))
+        if resolved is not None:
+            events.append(dict(complaint_id=cid, at=resolved, actor="staff", kind="status", public=True,
+                               text="已处理", data={"status": "resolved"}))
+    return tickets, events
+
+
+def _timed(action, rounds: int) -> float:
+    """The median wall time of `rounds` runs of action()."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_scale(small: int = 500, large: int = 50_000, only: tuple[str, ...] = ()) -> None:
+    """Times the console's dashboard (its figures computed, then cached), `stats`, the queue search, `complaints
+    list`, the xlsx and csv exports (console download and CLI) at `small` and at `large` tickets; `only` keeps the
+    operations whose name contains one of its words (BENCH_SCALE_ONLY=dashboard,csv)."""
+    import contextlib
+    import random
+    import re
+    from datetime import datetime
+
+    from sqlalchemy import insert
+
+    from bot import create_app
+    from bot.cli import main as cli
+    from bot.config import load_settings
+    from storage import staff
+    from storage.migrate import upgrade
+    from storage.models import Complaint, ComplaintEvent, Enterprise, utcnow
+    print(f"== scale: the console and the reports at {small} and at {large:,} tickets (SQLite + embedded Redis, in process)")
+    with tempfile.TemporaryDirectory() as tmp:
+        var = Path(tmp) / "var"
+        config = Path(tmp) / "config.yaml"
+        config.write_text((ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {var}"))
+        saved = dict(os.environ)
+        os.environ.update(BOT_CONFIG=str(config), BOT_VAR_DIR=str(var), BOT_ENV="test")
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.pop("REDIS_URL", None)
+        try:
+            settings = load_settings()
+            upgrade(settings.database_url)
+            app = create_app(settings=settings)
+            built = app.extensions["bot"]
+            with built.db.session() as session:
+                session.execute(insert(Enterprise), [dict(name=f"规模测试企业{i}有限公司", credit_code=f"91BENCH{i:011d}",
+                                                          industry="制造", tags=[], contacts=[], profile={},
+                                                          created_at=utcnow()) for i in range(1, 201)])
+                staff.add(session, "bench", "bench-pass-1", "admin")
+            client = app.test_client()
+            page = client.get("/admin/login").get_data(as_text=True)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+            client.post("/admin/login", data={"username": "bench", "password": "bench-pass-1", "csrf_token": token})
+            rng, now = random.Random(16), datetime.utcnow().replace(microsecond=0)
+
+            def load_tickets(first: int, count: int) -> float:
+                start = time.perf_counter()
+                for offset in range(0, count, 10_000):
+                    tickets, events = scale_tickets(first + offset, min(10_000, count - offset), now, rng, 200)
+                    with built.db.session() as session:
+                        session.execute(insert(Complaint.__table__), tickets)      # Core: no ORM bookkeeping
+                        session.execute(insert(ComplaintEvent.__table__), events)
+                return time.perf_counter() - start
+
+            def forget_cached_figures():
+                for key in built.redis.scan_iter("report:*"):
+                    built.redis.delete(key)
+
+            def get(path: str) -> int:
+                response = client.get(path)
+                assert response.status_code == 200, (path, response.status_code)
+                return len(response.get_data())
+
+            def run_cli(*args: str) -> None:
+                with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                    assert cli(list(args)) == 0, args
+
+            def dashboard_cold():
+                forget_cached_figures()
+                get("/admin/")
+
+            out = Path(tmp) / "export"
+            operations = {     # name: (action, is an export)
+                "dashboard": (dashboard_cold, False),
+                "dashboard (cached)": (lambda: get("/admin/"), False),
+                "stats": (lambda: run_cli("stats"), False),
+                "queue search": (lambda: get("/admin/complaints?q=%E5%81%9C%E7%94%B5"), False),
+                "list (CLI)": (lambda: run_cli("complaints", "list"), False),
+                "xlsx (console)": (lambda: get("/admin/complaints/export?format=xlsx"), True),
+                "csv (console)": (lambda: get("/admin/complaints/export?format=csv"), True),
+                "xlsx (CLI)": (lambda: run_cli("complaints", "export", "--format", "xlsx", "--out",
+                                               str(out.with_suffix(".xlsx"))), True),
+                "csv (CLI)": (lambda: run_cli("complaints", "export", "--format", "csv", "--out",
+                                              str(out.with_suffix(".csv"))), True),
+            }
+            figures = {}
+            for n, first in ((small, 1), (large, small + 1)):
+                count = n - (0 if first == 1 else small)
+                loaded = load_tickets(first, count)
+                rounds = 5 if n == small else 3
+                export_rounds = 3 if n == small else 1
+                get("/admin/")          # warm-up: templates, first queries
+                figures[n] = {name: _timed(action, export_rounds if export else rounds)
+                              for name, (action, export) in operations.items()
+                              if not only or any(word in name for word in only)}
+                print(f"  loaded {count:,} tickets in {loaded:.1f} s ({count / loaded:,.0f}/s); now {n:,}")
+            print(f"  {'':20} {small:>10,} {large:>10,}   ratio   rows/s at {large:,}")
+            for name in figures[small]:
+                a, b = figures[small][name], figures[large][name]
+                rate = f"{large / b:10,.0f}" if "xlsx" in name or "csv" in name else ""
+                print(f"  {name:20} {a * 1000:8.0f} ms {b * 1000:8.0f} ms {b / a:6.1f}×  {rate}")
+            built.redis.connection_pool.disconnect()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            from storage.redis import stop_embedded
+            stop_embedded(var)
+
+
 if __name__ == "__main__":
-    parts = sys.argv[1:] or ["nlp", "webhook", "broadcast"]
+    parts = sys.argv[1:] or ["nlp", "webhook", "broadcast", "scale"]
     if "nlp" in parts:
         bench_nlp()
     if "webhook" in parts:
         bench_webhook()
     if "broadcast" in parts:
         bench_broadcast()
+    if "scale" in parts:
+        sizes = [int(n) for n in os.environ.get("BENCH_SCALE_SIZES", "500,50000").split(",")]
+        bench_scale(*sizes, only=tuple(filter(None, os.environ.get("BENCH_SCALE_ONLY", "").split(","))))
