@@ -55,9 +55,43 @@ def to_simplified(text: str) -> str:
     return _converter("t2s.json").convert(text)
 
 
+# The product's own phrases (simplified<TAB>traditional, nlp/data/script_phrases.txt): the words of our
+# replies come out as written there, and OpenCC never segments across them (its longest match cuts
+# "2人参加" into 人参|加 → 人蔘加, and "可直接回复" into 接回|复 → 回復).
+SCRIPT_PHRASES = Path(__file__).resolve().parent / "data/script_phrases.txt"
+
+
+@lru_cache(maxsize=1)
+def _script_phrases() -> tuple[re.Pattern | None, dict[str, str]]:
+    table = {}
+    for line in SCRIPT_PHRASES.read_text(encoding="utf-8").splitlines():
+        simplified, _, traditional = line.partition("\t")
+        if simplified.strip() and not simplified.startswith("#") and traditional.strip():
+            table[simplified.strip()] = traditional.strip()
+    keys = sorted(table, key=len, reverse=True)   # longest first: 请回复 before 回复
+    return (re.compile("|".join(map(re.escape, keys))) if keys else None), table
+
+
+def to_traditional(text: str) -> str:
+    """Simplified → Traditional by phrase: the product's phrases first, everything between them with
+    OpenCC's s2tw (phrase segmentation by STPhrases, then Taiwan-standard characters: 為, 裡, 參…).
+    Not s2twp: its Taiwan vocabulary turns 支持标准 into 支援標準, 办理程序 into 辦理程式 and
+    政策文件 into 政策檔案."""
+    pattern, table = _script_phrases()
+    convert = _converter("s2tw.json").convert
+    if pattern is None:
+        return convert(text)
+    out, last = [], 0
+    for found in pattern.finditer(text):
+        out += [convert(text[last:found.start()]) if found.start() > last else "", table[found.group(0)]]
+        last = found.end()
+    out.append(convert(text[last:]) if last < len(text) else "")
+    return "".join(out)
+
+
 def to_script(text: str, script: str) -> str:
-    """Render a reply in the user's script (Traditional in → Traditional out)."""
-    return _converter("s2t.json").convert(text) if script == "traditional" else text
+    """Render a reply in the user's script (Traditional in → Traditional out), converted by phrase."""
+    return to_traditional(text) if script == "traditional" else text
 
 
 def detect_script(text: str, simplified: str | None = None) -> str:
