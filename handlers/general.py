@@ -29,6 +29,12 @@ def on_subscribe(msg: Message, ctx: Context) -> Answer:
     return texts.WELCOME
 
 
+@events.route(event("enter_chat"))
+def on_enter_chat(msg: Message, ctx: Context) -> Answer:
+    """The WeCom robot's one-to-one chat opened: how to use it there and in groups (nothing is followed)."""
+    return texts.WECOM_WELCOME
+
+
 @events.route(event("unsubscribe"))
 def on_unsubscribe(msg: Message, ctx: Context) -> Answer:
     users.set_followed(ctx.user, False)   # honoured by every later push

@@ -11,6 +11,13 @@ MENU = (
     "7. 找工作人员：发送“转人工”"
 )
 WELCOME = "欢迎关注园区联企助手！\n" + MENU
+# The WeCom intelligent robot's enter-chat event (first visit of the day to its one-to-one chat): nothing is
+# "followed" there, so it says how to reach the robot in groups (@ it) and here.
+WECOM_WELCOME = (
+    "您好！在企业微信里这样找我：\n"
+    "· 在企业微信群里：先@联企助手再说事，如“@联企助手 西区停电三天了”，没有@我的群消息我收不到；\n"
+    "· 在这里单聊：直接发消息就行，不用@。\n"
+) + MENU
 WELCOME_BACK = "欢迎回来！有什么可以帮您？发送“菜单”查看我能做的事。"
 THANKS = "不客气，有需要随时找我。"
 GREETING = "您好！有什么可以帮您？发送“菜单”查看我能做的事。"

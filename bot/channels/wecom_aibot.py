@@ -37,7 +37,7 @@ MENTIONS = re.compile(r"^(\s*@\S+)+\s*")
 # "@助手 这个问题帮我登记" quoting a colleague's message: file what was quoted.
 FILE_THE_QUOTE = re.compile(r"(登记|记录|反映|上报|提交|投诉|报修|记一下|跟进)")
 REFERRAL_MAX_CHARS = 20
-EVENTS = {"enter_chat": "subscribe",            # first visit of the day to the one-to-one chat: the welcome
+EVENTS = {"enter_chat": "enter_chat",           # first visit of the day to the one-to-one chat: its own welcome
           "template_card_event": "click",       # a card's button: answered like a menu click
           "feedback_event": "feedback"}
 _pool: ThreadPoolExecutor | None = None
@@ -94,7 +94,7 @@ def callback():
     reply = _reply_in_time(services, msg, response_url, budget)
     if reply is None or not reply.text:
         return _empty()
-    if msg.event == "subscribe":
+    if msg.event == "enter_chat":
         return _encrypted({"msgtype": "text", "text": {"content": reply.text}})
     if reply.followups:        # the rest of a long answer: once, through response_url
         _later(services, msg, response_url, Reply(None, reply.followups))
