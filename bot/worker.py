@@ -10,12 +10,13 @@ from rq.registry import ScheduledJobRegistry
 from bot.broadcasts import service as broadcasts
 from bot.complaints import service as complaints
 from bot.meetings import service as meetings
+from bot.outreach import surveys
 from bot.push import jobs, scheduler
 
 log = logging.getLogger(__name__)
 
 # Every periodic job of the fleet, in one explicit list (nothing registers itself on import).
-PERIODIC = [*jobs.PERIODIC, *complaints.PERIODIC, *meetings.PERIODIC, *broadcasts.PERIODIC]
+PERIODIC = [*jobs.PERIODIC, *complaints.PERIODIC, *meetings.PERIODIC, *broadcasts.PERIODIC, *surveys.PERIODIC]
 
 
 def run(services, burst: bool = False, horizon_s: float = 0) -> int:

@@ -8,9 +8,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage import outreach
 from storage.models import Enterprise
 
-CSV_FIELDS = ("name", "credit_code", "industry", "tags", "contact_name", "contact_phone")
+CSV_FIELDS = ("name", "credit_code", "industry", "tags", "contact_name", "contact_phone", "liaison", "leader")
 
 
 def names(session: Session) -> list[str]:
@@ -65,8 +66,9 @@ def import_text(session: Session, text: str, name: str = "roster", progress=None
         tags = [t.strip() for t in (row.get("tags") or "").replace("，", ",").split(",") if t.strip()]
         contacts = ([{"name": row.get("contact_name", ""), "phone": row.get("contact_phone", "")}]
                     if row.get("contact_name") or row.get("contact_phone") else None)
-        _, created = upsert(session, row["name"], (row.get("credit_code") or "").strip() or None,
-                            (row.get("industry") or "").strip(), tags, contacts)
+        enterprise, created = upsert(session, row["name"], (row.get("credit_code") or "").strip() or None,
+                                     (row.get("industry") or "").strip(), tags, contacts)
+        outreach.assign_from_roster(session, enterprise, row.get("liaison"), row.get("leader"), i)   # issue 17
         counts["created" if created else "updated"] += 1
         if progress:
             progress(i, len(rows))

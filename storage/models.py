@@ -381,3 +381,92 @@ class AibotReply(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# --- outreach (包联, 走访, 三问三促 surveys): issue 17 ---
+
+class StaffContact(Base):
+    """How an enterprise reaches a staff member (its liaison): the name, WeCom id and phone they give."""
+    __tablename__ = "staff_contacts"
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), default="")
+    wecom_id: Mapped[str] = mapped_column(String(64), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class EnterpriseLiaison(Base):
+    """An enterprise's one-to-one service (包联): its liaison officer and the leading cadre above them."""
+    __tablename__ = "enterprise_liaisons"
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), primary_key=True)
+    liaison_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"), index=True)
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"), index=True)
+    assigned_by: Mapped[str] = mapped_column(String(64), default="")
+    assigned_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+    liaison: Mapped[StaffAccount | None] = relationship(foreign_keys=[liaison_id], lazy="joined")
+    leader: Mapped[StaffAccount | None] = relationship(foreign_keys=[leader_id], lazy="joined")
+
+
+class Visit(Base):
+    """A visit, 座谈 or 调研 at an enterprise (走访记录): when, who went, what was said, tickets raised."""
+    __tablename__ = "visits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    visited_on: Mapped[date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(8), default="走访")        # 走访 | 座谈 | 调研
+    staff: Mapped[str] = mapped_column(String(200), default="")        # who went (park side)
+    met: Mapped[str] = mapped_column(String(200), default="")          # whom they met (enterprise side)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    tickets: Mapped[list] = mapped_column(JSON, default=list)          # ticket numbers of the problems raised
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+
+
+class PolicyApplication(Base):
+    """An enterprise has applied for a policy (noted by its liaison), so it is no longer suggested."""
+    __tablename__ = "policy_applications"
+    __table_args__ = (UniqueConstraint("enterprise_id", "policy_id", name="uq_policy_application"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id", ondelete="CASCADE"))
+    noted_by: Mapped[str] = mapped_column(String(64), default="")
+    noted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Survey(Base):
+    """A 三问三促 survey (问政 | 问需 | 问效): its questions, its target, and the broadcasts that carried it."""
+    __tablename__ = "surveys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(String(8))                    # 问政 | 问需 | 问效
+    intro: Mapped[str] = mapped_column(Text, default="")
+    questions: Mapped[list] = mapped_column(JSON, default=list)        # [{text, type, options}]
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)   # draft | sent | closed
+    target: Mapped[str] = mapped_column(String(120), default="")
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
+    reminder_broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
+    remind_after_days: Mapped[int] = mapped_column(Integer, default=3)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SurveyResponse(Base):
+    """One enterprise's answers to one survey (one per enterprise: a colleague sees it was answered)."""
+    __tablename__ = "survey_responses"
+    __table_args__ = (UniqueConstraint("survey_id", "enterprise_id", name="uq_survey_enterprise"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    user_ref: Mapped[int | None] = mapped_column(ForeignKey("channel_users.id"))
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)          # {"0": "选项" | ["a", "b"] | 4 | "text" | None}
+    tickets: Mapped[dict] = mapped_column(JSON, default=dict)          # {"3": "TS…"}: free text turned into a ticket
+    status: Mapped[str] = mapped_column(String(16), default="in_progress", index=True)   # in_progress | complete
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+    user: Mapped[ChannelUser | None] = relationship(lazy="joined")

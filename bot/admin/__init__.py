@@ -10,6 +10,7 @@ from bot.admin import (  # noqa: F401
     directory,
     groups,
     meetings,
+    outreach,
     policies,
     signin,
     unhandled,

@@ -13,6 +13,7 @@ from bot.cli import (
     directory,
     groups,
     meetings,
+    outreach,
     policies,
     system,
 )
@@ -23,7 +24,7 @@ from bot.errors import DomainError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="联企助手 command line")
     sub = parser.add_subparsers(dest="command", required=True)
-    for feature in (system, directory, complaints, meetings, policies, broadcasts, groups):
+    for feature in (system, directory, complaints, meetings, policies, broadcasts, groups, outreach):
         feature.register(sub)
     return parser
 

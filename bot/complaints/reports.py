@@ -11,6 +11,7 @@ from bot.complaints.texts import RATING_NAMES, STATUS_NAMES
 from storage import complaints as store
 from storage import meetings as meeting_store
 from storage import messages
+from storage import outreach as outreach_store
 
 # A cell starting with one of these is a formula to Excel, LibreOffice and Sheets (OWASP: CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -57,6 +58,7 @@ def stats(session, since: date | None = None, today: date | None = None, until: 
             "repeats": sum(c.repeat_count for c in tickets),
         },
         "until": until.isoformat() if until else None,
+        "outreach": outreach_store.period_figures(session, since, until, start, end),   # issue 17
         "policy_queries": messages.count_intent(session, "policy.query", start, end),
         "signups": meeting_store.count_signups(session, start, end),
     }
@@ -84,7 +86,19 @@ def summary_line(figures: dict) -> str:
     return (f"处理并报送诉求{c['handled']}件，办结{c['closed']}件，正在处理{c['in_progress']}件；"
             f"按时办结{c['closed_on_time']}件，超期{c['overdue']}件；"
             f"满意率{'—' if rate is None else f'{rate:.0%}'}（已评价{c['satisfaction']['rated']}件），"
-            f"重新办理{c['reopened']}件。政策咨询{figures['policy_queries']}次，早茶会报名{figures['signups']}人次。")
+            f"重新办理{c['reopened']}件。政策咨询{figures['policy_queries']}次，早茶会报名{figures['signups']}人次。"
+            + outreach_line(figures.get("outreach")))
+
+
+def outreach_line(o: dict | None) -> str:
+    """走访重点企业63家… (issue 17): visits, enterprises contacted, survey response, outreach tickets."""
+    if not o:
+        return ""
+    rate = o["survey_response_rate"]
+    sources = "，".join(f"{name}{n}件" for name, n in o["tickets_by_source"].items())
+    return (f"走访企业{o['enterprises_visited']}家（重点企业{o['key_enterprises_visited']}家）{o['visits']}次，"
+            f"联系企业{o['enterprises_contacted']}家；问卷回收{o['survey_answered']}/{o['survey_enterprises']}家"
+            f"（{'—' if rate is None else f'{rate:.0%}'}）；诉求来源：{sources}。")
 
 
 def export_rows(session, since: date | None) -> list[list]:

@@ -14,6 +14,7 @@ from bot.push import jobs
 from bot.push.scheduler import Periodic
 from storage import complaints as store
 from storage import identity, users
+from storage import outreach as outreach_store
 from storage.db import after_commit
 from storage.models import Complaint, utcnow
 
@@ -62,6 +63,7 @@ def file(services, session, *, description: str, category: str, source: str, kin
             store.add_event(session, candidate, actor, "merged", description, source=source, media=list(media))
             return candidate, True
     today = today or clock.today()
+    source = outreach_store.filing_source(session, user_ref, source)   # a monitor's filing: 监测员
     assignment = rules.assignment(category)
     # An unverified filer's claimed enterprise goes on the ticket as a name only (待核实), never as its id.
     claimed = identity.claimed_name(session, user_ref) if enterprise_id is None else None
@@ -78,6 +80,7 @@ def file(services, session, *, description: str, category: str, source: str, kin
     _tell_staff(services, session, rules.department_staff.get(assignment.department, ()),
                 texts.STAFF_NEW.format(ticket=complaint.ticket_no, category=category,
                                        enterprise=_enterprise_name(complaint), summary=description[:60]))
+    _tell_outreach(services, session, complaint, "new", description[:60])
     return complaint, False
 
 
@@ -260,6 +263,7 @@ def deadline_checks(services, today: date | None = None) -> dict:
             _tell_staff(services, session, rules.supervisor, texts.STAFF_ESCALATION.format(
                 ticket=complaint.ticket_no, category=complaint.category, department=complaint.department,
                 enterprise=_enterprise_name(complaint), due=complaint.due))
+            _tell_outreach(services, session, complaint, "overdue")
             counts["escalated"] += 1
     return counts
 
@@ -281,6 +285,19 @@ def rating_followups(services, today: date | None = None) -> dict:
                 _tell_owner(services, session, complaint, texts.RATING_REMINDER.format(ticket=complaint.ticket_no))
                 counts["reminded"] += 1
     return counts
+
+
+# --- outreach (issue 17): the enterprise's liaison hears of its new tickets, its leading cadre of overdue ones,
+# and the supervisor of what a monitor (监测员) files; who they are is storage.outreach's to say ---
+
+def _tell_outreach(services, session, complaint: Complaint, moment: str, summary: str = "") -> None:
+    ids = outreach_store.ticket_watchers(session, complaint, moment, services.complaint_rules.supervisor)
+    enterprise = _enterprise_name(complaint)
+    _tell_staff(services, session, ids, texts.STAFF_NEW.format(
+        ticket=complaint.ticket_no, category=complaint.category, enterprise=enterprise, summary=summary)
+        if moment == "new" else texts.STAFF_ESCALATION.format(
+        ticket=complaint.ticket_no, category=complaint.category, department=complaint.department,
+        enterprise=enterprise, due=complaint.due))
 
 
 # The worker runs these (bot/worker.py lists every feature's).
