@@ -88,10 +88,12 @@ class Classification:
                 "slots": self.slots, "script": self.script}
 
 
-def classify(text, today: date | None = None, threshold: float | None = None) -> Classification:
-    """Classify one message; never raises, whatever the input."""
+def classify(text, today: date | None = None, threshold: float | None = None,
+             using: str | None = None) -> Classification:
+    """Classify one message; never raises, whatever the input. `using` names the engine ("model" or
+    "rules") instead of NLP_ENGINE: the console asks the other one for a second opinion."""
     norm = normalize(text)
-    which = engine.current()
+    which = using if using in engine.ENGINES else engine.current()
     if _NO_LETTERS.fullmatch(norm.text):   # only punctuation, emoji, spaces (or nothing)
         if _ONLY_QUESTION.fullmatch(norm.text):   # a bare "？" asks what this is and how to use it
             return Classification("help", 0.6, {}, norm.script, norm.text, engine=which, decided_by="empty")

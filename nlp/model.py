@@ -1,8 +1,9 @@
 """The learned models at run time: a linear scorer over an exported file (numpy, no scikit-learn).
 
 Files are written by `python -m nlp train` (nlp/train.py). The committed defaults live in
-nlp/model/; a park's retrained model in <var>/nlp/ (BOT_VAR_DIR) is used instead when present.
-Nothing here ever trains: a process only reads a file.
+nlp/model/; a park's retrained model in <var>/nlp/ (BOT_VAR_DIR), installed by `python -m nlp train
+--from-db`, is used instead when present, and a running process switches to a newly installed one
+within RECHECK_S seconds (see load). Nothing here ever trains: a process only reads a file.
 
 File format (gzip, written deterministically): the magic line, one JSON header line (classes,
 vocabulary, temperature, threshold, the training-data SHA-256, validation scores, the
@@ -16,6 +17,7 @@ import json
 import logging
 import math
 import os
+import time
 from collections import Counter
 from dataclasses import dataclass
 from operator import itemgetter
@@ -167,23 +169,72 @@ def default_path(kind: str) -> Path:
     return MODEL_DIR / f"{kind}.model.gz"
 
 
-_loaded: dict[str, LinearModel] = {}
+# kind → (model, signature of the installed file it was chosen by, when that was last looked at)
+_loaded: dict[str, tuple[LinearModel, tuple | None, float]] = {}
+RECHECK_S = 2.0     # how often a process looks whether `python -m nlp train --from-db` installed a new model
+
+
+def _signature(path: Path) -> tuple | None:
+    """What identifies one installed file: a new install (written aside, then renamed over) changes it."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def load(kind: str) -> LinearModel:
-    """The park's retrained model when one is installed and readable, else the committed default."""
-    model = _loaded.get(kind)
+    """The park's retrained model when one is installed and readable, else the committed default.
+
+    Running processes pick up a newly installed model without a restart: at most every RECHECK_S
+    seconds the installed file's signature (inode, mtime, size) is compared with the one the loaded
+    model was chosen by, and the files are read again when it changed (installed, replaced, removed)."""
+    entry = _loaded.get(kind)
+    if entry is not None and time.monotonic() - entry[2] < RECHECK_S:
+        return entry[0]
+    installed = installed_path(kind)
+    signature = _signature(installed)
+    if entry is not None and entry[1] == signature:
+        _loaded[kind] = (entry[0], signature, time.monotonic())
+        return entry[0]
+    model = None
+    if signature is not None:
+        try:
+            model = read(installed)
+        except (ModelFileError, ValueError, KeyError) as exc:
+            log.error("ignoring the installed %s model: %s", kind, exc)
     if model is None:
-        installed = installed_path(kind)
-        if installed.exists():
-            try:
-                model = read(installed)
-            except (ModelFileError, ValueError, KeyError) as exc:
-                log.error("ignoring the installed %s model: %s", kind, exc)
-        if model is None:
-            model = read(default_path(kind))
-        _loaded[kind] = model
+        model = entry[0] if entry is not None and entry[0].path == default_path(kind) else read(default_path(kind))
+    elif entry is not None:
+        log.info("using the %s model installed at %s (trained on %s…)", kind, installed, model.sha256[:12])
+    _loaded[kind] = (model, signature, time.monotonic())
     return model
+
+
+def install(kind: str, data: bytes) -> Path:
+    """Install a retrained model: written beside its place, then renamed over it (atomic), so a
+    process reading it meanwhile sees the old file or the new one, never half of one."""
+    target = installed_path(kind)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        scratch.write_bytes(data)
+        read(scratch)   # refuse to install what could not be loaded
+        os.replace(scratch, target)
+    finally:
+        scratch.unlink(missing_ok=True)
+    return target
+
+
+def installed(kind: str) -> LinearModel | None:
+    """The park's installed model of this kind, if one is there and readable (not cached)."""
+    path = installed_path(kind)
+    if not path.exists():
+        return None
+    try:
+        return read(path)
+    except (ModelFileError, ValueError, KeyError):
+        return None
 
 
 def forget() -> None:

@@ -470,3 +470,22 @@ class SurveyResponse(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
     user: Mapped[ChannelUser | None] = relationship(lazy="joined")
+
+
+# --- the labelling loop (消息理解): issue 13 part 3 ---
+
+class MessageLabel(Base):
+    """What a message (or a ticket's description) meant, as staff labelled it on 消息理解: training
+    rows for `python -m nlp train --from-db`, which reads this table by name (nlp/train.py)."""
+    __tablename__ = "message_labels"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"), unique=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), unique=True)
+    text: Mapped[str] = mapped_column(Text)                          # what was labelled, as the user wrote it
+    intent: Mapped[str] = mapped_column(String(32))                  # one of the twelve intents
+    category: Mapped[str | None] = mapped_column(String(16))         # complaint.file only
+    # why it was listed: unsure | disagree | other | corrected | category
+    reason: Mapped[str] = mapped_column(String(16), default="")
+    predicted: Mapped[str] = mapped_column(String(64), default="")   # what the bot had understood
+    labelled_by: Mapped[str] = mapped_column(String(64))
+    labelled_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

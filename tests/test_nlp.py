@@ -241,10 +241,11 @@ def test_training_is_deterministic_and_reproduces_the_committed_files():
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_train_from_db_is_refused_clearly():
-    out = subprocess.run([sys.executable, "-m", "nlp", "train", "--from-db"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)
-    assert out.returncode == 2 and "not available yet" in out.stderr and "Traceback" not in out.stderr
+def test_train_from_db_without_the_labels_table_is_refused_clearly(tmp_path):
+    """The labelling loop itself is tested in tests/test_understanding.py."""
+    out = subprocess.run([sys.executable, "-m", "nlp", "train", "--from-db", "--database-url",
+                          f"sqlite:///{tmp_path / 'empty.db'}"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "cannot read the labels" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_classifying_never_imports_scikit_learn():
