@@ -13,6 +13,7 @@ from bot.admin import (  # noqa: F401
     outreach,
     policies,
     signin,
+    understanding,
     unhandled,
 )
 from bot.admin.common import bp, csrf
