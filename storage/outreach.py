@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -329,7 +329,7 @@ def claim_reminder(session: Session, survey_id: int, now: datetime) -> bool:
 # --- the period's figures ---
 
 def _in(column, start, end):
-    return and_(*([column >= start] if start is not None else []), *([column < end] if end is not None else []))
+    return and_(true(), *([column >= start] if start is not None else []), *([column < end] if end is not None else []))
 
 
 def contacted_enterprises(session: Session, since: date | None, until: date | None, start, end) -> set[int]:

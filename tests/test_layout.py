@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "nlp", "storage")
-FEATURES = ("bot.complaints", "bot.meetings", "bot.policies", "bot.broadcasts", "bot.identity")
+FEATURES = ("bot.complaints", "bot.meetings", "bot.policies", "bot.broadcasts", "bot.identity", "bot.outreach")
 
 # Third-party libraries a function may import late, and why: each is heavy or optional, and none is ours.
 LATE_LIBRARIES = {

@@ -60,6 +60,7 @@ def outreach_assign():
 
 @bp.post("/outreach/contact")
 @login_required
+@auth.can_change
 def outreach_contact():
     """My own name, WeCom id and phone (what my enterprises are told); admins may set anyone's."""
     session = auth.db()
