@@ -1,4 +1,5 @@
-"""Policies in the chat: answer questions, expand one, what suits us, payouts, subscriptions."""
+"""Policies in the chat: answer questions honestly (what fits, or that nothing does), ask which policy an
+unnamed payout question means, expand one, what suits us, payouts and 催办, subscriptions, staff broadcasts."""
 from __future__ import annotations
 
 import re
@@ -16,8 +17,12 @@ from nlp.slots import policy_topics
 from storage import policies as store
 
 router = Router("policies")
-PAYOUT = re.compile(r"到账|拨付|拨款|兑现|发放|什么时候发|哪个月|哪个环节|到哪一步|进度")
-ORDINALS = {"1": 0, "一": 0, "2": 1, "二": 1, "3": 2, "三": 2}
+ORDINALS = {"1": 0, "一": 0, "2": 1, "二": 1, "3": 2, "三": 2, "4": 3, "四": 3, "5": 4, "五": 4}
+ORDINAL = re.compile(r"^(就是|是)?第?([1-5一二三四五])(个|条|项|种|号)?(吧|啊|呀)?[!.。]*$")
+# "我订阅了哪些", "看看我的订阅", "我都订了些什么": what the user receives (never a new subscription).
+SUBSCRIPTIONS_ASKED = (r"(订阅|订|定阅)(了|过)(哪些|什么|啥|几个|些|哪几|没有?|吗|么)|都订了|"
+                       r"(我的|查看|查询|看看|看下|看一下)(政策)?(订阅|推送)(了|的)?(哪些|什么|啥|情况|列表|内容)?$|"
+                       r"订阅(情况|状态|列表|内容)|(收|接收)(哪些|什么)(政策)?推送")
 
 
 @router.route(regex(r"^(查看)?(第?[123一二三]条|详细|详情)[!.。]*$"))
@@ -31,7 +36,8 @@ def expand(msg: Message, ctx: Context) -> Answer:
     return policies.detail(policy) if policy else texts.NO_DETAIL
 
 
-@router.route(regex(r"(哪些|什么|有啥)政策.{0,8}(适合|符合|能享受|可以享受|能申请|可以申请)|适合我们的政策|我们能享受(哪些|什么)"))
+@router.route(regex(r"(哪些|什么|有啥)政策.{0,8}(适合|符合|能享受|可以享受|能申请|可以申请)|适合我们的政策|我们能享受(哪些|什么)|"
+                    r"(能|可以)享受(哪些|什么)政策"))
 def suitable(msg: Message, ctx: Context) -> Answer:
     enterprise = ctx.user.enterprise if ctx.user else None
     if enterprise is None:
@@ -40,41 +46,56 @@ def suitable(msg: Message, ctx: Context) -> Answer:
     if not found:
         return texts.FIT_NONE
     policies.remember_answer(ctx.services, ctx.msg, [p.id for p, _ in found[:5]], msg.text)
-    lines = [texts.FIT_HEAD.format(name=enterprise.name, profile="、".join(policies.profile_words(enterprise)))]
-    lines += [texts.FIT_ITEM.format(n=n, title=p.title, amount=p.amount or "见政策原文", why=why)
+    profile = "、".join(policies.profile_words(enterprise))
+    lines = [texts.FIT_HEAD.format(name=enterprise.name, profile=profile)]
+    lines += [texts.FIT_ITEM.format(n=n, title=policies.shown(p.title), amount=p.amount or "见政策原文", why=why)
               for n, (p, why) in enumerate(found[:5], 1)]
     return "\n".join(lines + [texts.HITS_TAIL])
 
 
-@router.route(regex(r"^(转咨询|转为咨询|提交咨询)"))
+@router.route(regex(r"^(那|那就|好的?|行|嗯)?[,，]?(帮我|请)?(转咨询|转为咨询|转成咨询|提交咨询)"))
 def consult(msg: Message, ctx: Context) -> Answer:
     """An unanswered policy question becomes a 咨询 ticket, answered by staff within 1 working day."""
     question = policies.last_answer(ctx.services, ctx.msg).get("question") or msg.text
     user = ctx.user
     complaint, _ = complaints.file(ctx.services, ctx.session, description=question, category="其他",
-                                source=msg.channel, kind="咨询", enterprise_id=user.enterprise_id if user else None,
-                                user_ref=ctx.user_ref)
+                                   source=msg.channel, kind="咨询", enterprise_id=user.enterprise_id if user else None,
+                                   user_ref=ctx.user_ref)
     complaint.due = complaint.accept_due
+    ctx.conversation.clear()
     return texts.CONSULT_FILED.format(ticket=complaint.ticket_no, due=complaint.due.isoformat())
 
 
-BROADCAST = re.compile(r"^广播\s*(?P<target>(all|topic:\S+|tag:\S+|group:\S+)\s+)?(?P<title>[^\n:：]+)[\n:：]+(?P<body>[\s\S]+)$")
+# --- staff broadcasts from the chat ---
+
+BROADCAST = re.compile(r"^广播\s*(?P<target>(all|全部|所有人|(topic|tag|group|主题|订阅|标签|群)[:：]\S+)\s+)?"
+                       r"(?P<title>[^\n:：]+)[\n:：]+(?P<body>[\s\S]+)$")
+TARGET_KINDS = {"all": "all", "全部": "all", "所有人": "all", "topic": "topic", "主题": "topic", "订阅": "topic",
+                "tag": "tag", "标签": "tag", "group": "group", "群": "group"}
+
+
+def _target(raw: str) -> tuple[str, str]:
+    """("topic:科技", "订阅“科技”政策的用户"): the target as the service reads it, and as staff read it."""
+    kind, _, name = raw.replace("：", ":").partition(":")
+    kind = TARGET_KINDS.get(kind.strip().lower(), "all")
+    target = "all" if kind == "all" else f"{kind}:{name.strip()}"
+    return target, texts.BROADCAST_TARGETS[kind].format(name=name.strip())
 
 
 @router.route(regex(r"^广播") & staff_only())
 def broadcast_preview(msg: Message, ctx: Context) -> Answer:
-    """Staff: "广播 [topic:科技] 标题：正文" → preview with the recipient count → "确认"."""
+    """Staff: "广播 [主题:科技] 标题：正文" → preview with the recipient count → "确认"."""
     match = BROADCAST.match(msg.text.strip())
     if not match:
         return texts.BROADCAST_USAGE
-    target = (match.group("target") or "all").strip()
+    target, described = _target(match.group("target") or "all")
     try:
         count = len(broadcasts.recipients(ctx.session, target))
     except broadcasts.TargetError:
         return texts.BROADCAST_USAGE
     ctx.conversation.start("broadcast_confirm", "confirm", {"target": target, "title": match.group("title").strip(),
                                                              "body": match.group("body").strip()})
-    return texts.BROADCAST_PREVIEW.format(title=match.group("title").strip(), target=target, count=count)
+    return texts.BROADCAST_PREVIEW.format(title=match.group("title").strip(), target=described, count=count)
 
 
 def broadcast_confirm(msg: Message, ctx: Context, state: State) -> Answer:
@@ -87,29 +108,129 @@ def broadcast_confirm(msg: Message, ctx: Context, state: State) -> Answer:
     return texts.BROADCAST_STARTED.format(id=created.id)
 
 
-@router.route(regex(r"^催办"))
+# --- payouts and 催办 ---
+
+@router.route(regex(r"^(帮我|麻烦)?催(办|一下|一催)"))
 def chase_payout(msg: Message, ctx: Context) -> Answer:
-    """A late payout the user wants the park to chase becomes a request (诉求)."""
-    question = policies.last_answer(ctx.services, ctx.msg).get("question")
-    if not question:
-        return None
+    """A late payout the user wants the park to chase becomes a request (诉求) — only right after a
+    payout was explained; anything else is asked about, never turned into a payout ticket."""
+    last = policies.last_answer(ctx.services, ctx.msg)
+    if last.get("kind") == "chased" and last.get("ticket"):
+        return texts.CHASED_ALREADY.format(ticket=last["ticket"])
+    if last.get("kind") != "payout" or not last.get("ids"):
+        return texts.CHASE_WHAT
+    policy = store.get(ctx.session, last["ids"][0])
+    title = policies.shown(policy.title) if policy else ""
     user = ctx.user
-    complaint, merged = complaints.file(ctx.services, ctx.session, description=f"政策兑现催办：{question}",
-                                     category="其他", source=msg.channel, enterprise_id=user.enterprise_id if user else None,
-                                     user_ref=ctx.user_ref)
+    complaint, _ = complaints.file(ctx.services, ctx.session, description=f"政策兑现催办：{title}（{last['question']}）",
+                                   category="其他", source=msg.channel,
+                                   enterprise_id=user.enterprise_id if user else None, user_ref=ctx.user_ref)
+    policies.remember_answer(ctx.services, ctx.msg, last["ids"], last["question"], kind="chased",
+                             ticket=complaint.ticket_no)
     return texts.CHASED.format(ticket=complaint.ticket_no, due=complaint.due.isoformat())
+
+
+def _payout(msg: Message, ctx: Context, reading: policies.Reading) -> Answer:
+    best = reading.clear_best()
+    if best is not None:
+        policies.remember_answer(ctx.services, ctx.msg, [best.id], msg.text, kind="payout")
+        return policies.payout(best)
+    if reading.hits:   # two policies fit about as well: which one?
+        return _ask_which(msg, ctx, [p for p, _ in reading.hits], payout=True)
+    if reading.named:   # a policy the base does not have: say so, never answer about another one
+        policies.remember_answer(ctx.services, ctx.msg, [], msg.text, kind="none")
+        return texts.NO_FIT_PAYOUT.format(what=reading.what)
+    last = policies.last_answer(ctx.services, ctx.msg)
+    seen = last.get("ids") or []
+    if len(seen) == 1 and last.get("kind") in ("answer", "payout", "chased"):   # "那钱什么时候到账" about it
+        policy = store.get(ctx.session, seen[0])
+        if policy is not None:
+            policies.remember_answer(ctx.services, ctx.msg, [policy.id], msg.text, kind="payout")
+            return policies.payout(policy)
+    enterprise = ctx.user.enterprise if ctx.user else None
+    candidates = policies.likely(ctx.services, ctx.session, msg.text, enterprise, seen)
+    if not candidates:
+        policies.remember_answer(ctx.services, ctx.msg, [], msg.text, kind="none")
+        return texts.ASK_WHICH_NONE
+    return _ask_which(msg, ctx, candidates, payout=True)
+
+
+def _ask_which(msg: Message, ctx: Context, candidates: list, payout: bool) -> Answer:
+    policies.remember_answer(ctx.services, ctx.msg, [], msg.text, kind="ask")
+    ctx.conversation.start("policy_which", "which", {"ids": [p.id for p in candidates], "question": msg.text,
+                                                     "payout": payout})
+    options = "\n".join(texts.WHICH_ITEM.format(n=n, title=policies.shown(p.title), payout_mode=p.payout_mode)
+                        for n, p in enumerate(candidates, 1))
+    return (texts.ASK_WHICH if payout else texts.ASK_WHICH_TOPIC).format(options=options)
+
+
+def which(msg: Message, ctx: Context, state: State) -> Answer:
+    """The answer to "which policy?": a number, or the policy's name (any policy of the base)."""
+    data, text = state.data, (ctx.nlu.text if ctx.nlu else msg.text).strip()
+    ids, policy = data["ids"], None
+    number = ORDINAL.match(text)
+    if number:
+        position = ORDINALS[number.group(2)]
+        if position >= len(ids):
+            return texts.WHICH_AGAIN.format(n=len(ids))
+        policy = store.get(ctx.session, ids[position])
+    else:
+        reading = policies.read(ctx.services, ctx.session, text)
+        if reading.hits:
+            policy = reading.clear_best() or reading.hits[0][0]
+        elif reading.named and ctx.nlu is not None and ctx.nlu.intent in ("policy.query", "other"):
+            ctx.conversation.clear()
+            policies.remember_answer(ctx.services, ctx.msg, [], f"{data['question']}（{msg.text}）", kind="none")
+            return (texts.NO_FIT_PAYOUT if data["payout"] else texts.NO_FIT).format(what=reading.what)
+    ctx.conversation.clear()
+    if policy is None:   # not an answer ("转人工", "谢谢", a new request): handled as what it is
+        return ctx.reroute(msg)
+    if data["payout"]:
+        policies.remember_answer(ctx.services, ctx.msg, [policy.id], data["question"], kind="payout")
+        return policies.payout(policy)
+    policies.remember_answer(ctx.services, ctx.msg, [policy.id], data["question"])
+    return policies.detail(policy)
+
+
+# --- questions ---
+
+@router.route(regex(SUBSCRIPTIONS_ASKED) & intent("policy.subscribe", "policy.unsubscribe", "policy.query", "other",
+                                                  "help", "smalltalk"))
+def subscriptions(msg: Message, ctx: Context) -> Answer:
+    """What the user receives: answered, nothing subscribed or unsubscribed."""
+    active = {topic for topic, on in store.subscriptions_of(ctx.session, ctx.user_ref).items() if on}
+    if "" in active:
+        return texts.SUBSCRIPTIONS_ALL
+    if not active:
+        return texts.SUBSCRIPTIONS_NONE
+    return texts.SUBSCRIPTIONS_TOPICS.format(what="、".join(sorted(active)))
 
 
 @router.route(intent("policy.query"))
 def query(msg: Message, ctx: Context) -> Answer:
-    hits = policies.search(ctx.services, ctx.session, ctx.nlu.text)
-    if not hits:
-        policies.remember_answer(ctx.services, ctx.msg, [], msg.text)
-        return texts.PAYOUT_GENERAL if PAYOUT.search(ctx.nlu.text) else texts.NO_HIT
-    policies.remember_answer(ctx.services, ctx.msg, [p.id for p, _ in hits], msg.text)
-    if PAYOUT.search(ctx.nlu.text):
-        return policies.payout(hits[0][0])
-    return policies.answer_hits([p for p, _ in hits])
+    reading = policies.read(ctx.services, ctx.session, ctx.nlu.text)
+    if reading.payout:
+        return _payout(msg, ctx, reading)
+    if reading.hits:
+        policies.remember_answer(ctx.services, ctx.msg, [p.id for p, _ in reading.hits], msg.text)
+        return policies.answer_hits([p for p, _ in reading.hits])
+    if reading.named:   # nothing in the base is about it: say so, never list unrelated policies
+        policies.remember_answer(ctx.services, ctx.msg, [], msg.text, kind="none")
+        return texts.NO_FIT.format(what=reading.what)
+    last = policies.last_answer(ctx.services, ctx.msg)
+    seen = last.get("ids") or []
+    if seen and last.get("kind") in ("answer", "payout", "chased"):   # "那要准备什么材料": about what was shown
+        if len(seen) == 1:
+            policy = store.get(ctx.session, seen[0])
+            if policy is not None:
+                return policies.detail(policy)
+        return _ask_which(msg, ctx, [p for p in (store.get(ctx.session, i) for i in seen[:3]) if p], payout=False)
+    enterprise = ctx.user.enterprise if ctx.user else None
+    candidates = policies.likely(ctx.services, ctx.session, msg.text, enterprise)
+    if candidates:
+        return _ask_which(msg, ctx, candidates, payout=False)
+    policies.remember_answer(ctx.services, ctx.msg, [], msg.text, kind="none")
+    return texts.NO_HIT
 
 
 @router.route(intent("policy.subscribe"))
@@ -117,8 +238,6 @@ def subscribe(msg: Message, ctx: Context) -> Answer:
     topics = policy_topics(ctx.nlu.text) or [""]
     for topic in topics:
         store.set_subscription(ctx.session, ctx.user_ref, topic, True)
-    if topics == [""]:
-        store.set_subscription(ctx.session, ctx.user_ref, "", True)
     return texts.SUBSCRIBED.format(what="、".join(t for t in topics if t) or texts.ALL_TOPICS)
 
 
@@ -135,4 +254,6 @@ def unsubscribe(msg: Message, ctx: Context) -> Answer:
 
 FLOWS = [
     Flow("broadcast_confirm", "广播", {"confirm": broadcast_confirm}, answers=INTENTS),
+    Flow("policy_which", "确认政策", {"which": which},
+         answers=INTENTS),   # the step itself sends what is not an answer on to its handler
 ]

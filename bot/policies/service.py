@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,7 +17,9 @@ import yaml
 from bot import clock
 from bot.errors import DomainError
 from bot.policies import texts
-from nlp.search import PolicyIndex
+from nlp.normalize import normalize
+from nlp.search import STOPWORDS, PolicyIndex, synonyms
+from nlp.tokenizer import tokenizer
 from storage import policies as store
 
 VERSION_KEY = "policies:version"
@@ -183,10 +186,20 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+# Markers for staff, not for owners: a demo record's "（演示）" and the like never reach the chat.
+DEMO_MARK = re.compile(r"\s*[（(](演示|演示引用|演示数据|测试|test|demo)[)）]", re.I)
+INTERNAL_TAGS = re.compile(r"演示|测试|test|demo", re.I)
+
+
+def shown(text: str) -> str:
+    """A title or field as an owner sees it: without the demo marker."""
+    return DEMO_MARK.sub("", text or "")
+
+
 def answer_hits(policies) -> str:
     lines = [texts.HITS_HEAD]
     for n, policy in enumerate(policies, 1):
-        lines.append(texts.HIT.format(n=n, title=policy.title, summary=_short(policy.summary, 70),
+        lines.append(texts.HIT.format(n=n, title=shown(policy.title), summary=_short(policy.summary, 70),
                                       amount=_short(policy.amount or "见政策原文", 40),
                                       deadline=policy.deadline.isoformat() if policy.deadline else "常年",
                                       how=_short(policy.how_to_apply, 50), contact=policy.contact or "园区企业服务中心"))
@@ -194,7 +207,7 @@ def answer_hits(policies) -> str:
 
 
 def detail(policy) -> str:
-    return texts.DETAIL.format(title=policy.title, doc_no=f"{policy.doc_no}　" if policy.doc_no else "",
+    return texts.DETAIL.format(title=shown(policy.title), doc_no=f"{shown(policy.doc_no)}　" if policy.doc_no else "",
                                issuer=policy.issuer or "—", level=policy.level, summary=policy.summary,
                                eligibility=policy.eligibility or "—", amount=policy.amount or "—",
                                payout_mode=policy.payout_mode, materials=policy.materials or "—",
@@ -204,20 +217,26 @@ def detail(policy) -> str:
 
 
 def payout(policy) -> str:
-    return texts.PAYOUT.format(title=policy.title, payout_mode=policy.payout_mode,
+    return texts.PAYOUT.format(title=shown(policy.title), payout_mode=policy.payout_mode,
                                explain=texts.PAYOUT_MODES.get(policy.payout_mode, ""), issuer=policy.issuer or "主管部门",
                                contact=policy.contact or "园区企业服务中心")
 
 
 def profile_words(enterprise) -> list[str]:
-    """What the rules look at: industry, tags, and size (小微 from tags or profile)."""
+    """What the rules look at: industry, tags, and size (小微 from tags or profile); each once, and
+    without internal tags (演示数据): this is also what the owner is shown."""
     words = [enterprise.industry or ""] + list(enterprise.tags or [])
     size = (enterprise.profile or {}).get("size", "")
     if size:
         words.append(size)
-    if any("小微" in w for w in words):
+    if any("小微" in w for w in words) and "小微" not in words:
         words.append("小微")
-    return [w for w in words if w]
+    found: list[str] = []
+    for word in words:
+        word = str(word).strip()
+        if word and not INTERNAL_TAGS.search(word) and word not in found and not any(word in w for w in found):
+            found.append(word)
+    return found
 
 
 def fits(policy, enterprise) -> str | None:
@@ -250,12 +269,178 @@ def _last_key(msg) -> str:
     return f"policy:last:{msg.channel}:{msg.chat_id or '-'}:{msg.user_id}"
 
 
-def remember_answer(services, msg, ids: list[int], question: str) -> None:
-    """What the user was last shown, so "第2条", "转咨询" and "催办" know what they refer to."""
-    services.redis.set(_last_key(msg), json.dumps({"ids": ids, "question": question}, ensure_ascii=False),
-                       ex=LAST_ANSWER_TTL_S)
+def remember_answer(services, msg, ids: list[int], question: str, kind: str = "answer", ticket: str = "") -> None:
+    """What the user was last shown, so "第2条", "转咨询" and "催办" know what they refer to. `kind`:
+    answer (policies listed), payout (one policy's payout explained: 催办 may follow), chased (催办 filed as
+    `ticket`), ask (which policy?), none (nothing fitted)."""
+    services.redis.set(_last_key(msg), json.dumps({"ids": ids, "question": question, "kind": kind, "ticket": ticket},
+                                                  ensure_ascii=False), ex=LAST_ANSWER_TTL_S)
 
 
 def last_answer(services, msg) -> dict:
     raw = services.redis.get(_last_key(msg))
     return json.loads(raw) if raw else {}
+
+
+# --- reading a question: what it is about, and which policies really fit it ---
+
+# Words that say what kind of help or what about it is asked (补贴, 什么时候, 到账, 怎么申请…), not what
+# for: a question made only of these names no policy ("补贴什么时候到账"); the other words must be
+# found in a policy for it to count as an answer.
+GENERIC_WORDS = frozenset("""
+补贴 补助 补助款 补贴款 奖补 奖补资金 资金 奖励 奖金 奖励资金 扶持 扶持资金 支持 优惠 优惠政策 资助 补偿 返还 政策 款 款项 钱
+到账 账上 到帐 打款 到位 兑现 发放 拨付 拨款 下来 下发 发下来 进度 催办
+什么 什么时候 时候 啥时候 啥 多久 怎么 怎么样 如何 怎样 咋 为什么 为啥 哪些 哪个 哪项 多少 几个 一个
+申请 申报 办理 领取 领 享受 符合 条件 材料 流程 手续 需要 准备 可以 能够 能不能 可不可以 是不是 还能
+我们 我们公司 我司 本公司 公司 企业 单位 园区 咱们 你们 有没有 没有 有冇 有无 请问 问下 问问 问一下 一下 想问 顺便
+就是 那个 这个 这些 那些 这项 那项 上次 之前 以前 去年 今年 明年 前年 现在 目前 最近 最新 新来 还有 还是 还没 没到 已经 一直
+情况 知道 了解 相关 方面 有关 关于 具体 详细 介绍 标准 金额 额度 比例 最高 截止 截止时间 时间 部门 电话 联系 找谁 哪里 在哪
+谢谢 你好 您好 老师 麻烦 帮忙 帮我 看看 查查 查询 查一下 咨询 不是 投诉 那要 还要 要求 规定 文件 通知 能否 是否 多长时间
+""".split())
+# The kind of help a question asks for; the words just before it name the thing ("电费补贴": 电费).
+BENEFIT_WORDS = frozenset("补贴 补助 补助款 补贴款 奖补 奖补资金 资金 奖励 奖金 奖励资金 扶持 扶持资金 优惠 资助 补偿 返还 "
+                          "政策 款".split())
+PAYOUT = re.compile(r"到账|到帐|账上|拨付|拨款|兑现|发放|下发|打款|打到|到位|发下来|下来了?没|哪个月|哪个环节|到哪一步|"
+                    r"(什么时候|啥时候|何时|多久|多长时间|几时|哪天)(能|才|会|可以|可)?(到|下来|发|拨|批|打|给)|"
+                    r"钱.{0,8}(什么时候|啥时候|何时|多久)|还没(到|发|下来|拨|打|给)")
+COVERED_SHARE = 0.5        # a policy fits when it covers more than this share of the question's words (by idf)…
+HEAD_COVERED_SHARE = 0.3   # …or the thing asked about (the words before 补贴/奖励…) and this share
+NEAR_BEST = 0.35           # fitting hits this far below the best one are not worth listing
+PARTICLES = frozenset("的 之 地 得 了 吗 呢 吧 啊 呀".split())
+# Single characters that belong to no name: the span of what was asked never grows over them.
+FUNCTION_CHARS = frozenset("给把被在有是我你他她它的了吗呢吧啊呀和与或跟对向从到就也都还能要想会可"
+                           "这那哪啥么没不很太又再才让请问搞弄办领拿交报")
+
+
+@dataclass
+class Reading:
+    """What a policy question is about and which current policies fit it."""
+    text: str
+    words: list[str] = field(default_factory=list)    # what it is specifically about, in order
+    what: str = ""                                    # those words as the question put them ("电费补贴")
+    hits: list = field(default_factory=list)          # (policy, score) that fit, best first
+    payout: bool = False                              # asks when money arrives (到账, 兑现, 拨付…)
+
+    @property
+    def named(self) -> bool:
+        return bool(self.words)
+
+    def clear_best(self, ratio: float = 1.6):
+        """The one policy the question is clearly about, or None when two are close."""
+        if len(self.hits) == 1 or (len(self.hits) > 1 and self.hits[0][1] >= ratio * self.hits[1][1]):
+            return self.hits[0][0]
+        return None
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in tokenizer().lcut(text) if t.strip() and any(ch.isalnum() for ch in t)]
+
+
+def _specific(tokens: list[str]) -> list[str]:
+    """The words that name something: no generic or stop words, and no chance pairs jieba's HMM glued
+    to a function character (能批, 建有, 没到); 光伏 or 能源 stay."""
+    known = tokenizer().FREQ
+    return [t for t in tokens if len(t) >= 2 and t not in GENERIC_WORDS and t not in STOPWORDS
+            and (known.get(t) or not (t[0] in FUNCTION_CHARS or t[-1] in FUNCTION_CHARS))]
+
+
+def _phrase(tokens: list[str], words: list[str]) -> str:
+    """The span of the question from its first to its last specific word, with a benefit word that
+    follows ("电费" + "补贴"): how the owner named the thing."""
+    if not words:
+        return ""
+    first = tokens.index(words[0])
+    last = max(i for i, t in enumerate(tokens) if t == words[-1])
+    while first > 0 and _bare_char(tokens[first - 1]):      # 买|新|能源|车: the whole name, not just 能源
+        first -= 1
+    while last + 1 < len(tokens) and _bare_char(tokens[last + 1]):
+        last += 1
+    end = last + 1
+    while end < len(tokens) and tokens[end] in PARTICLES:
+        end += 1
+    if end < len(tokens) and tokens[end] in BENEFIT_WORDS and tokens[end] != "政策":
+        last = end
+    return "".join(tokens[first:last + 1])
+
+
+def _bare_char(token: str) -> bool:
+    return len(token) == 1 and "\u4e00" <= token <= "\u9fff" and token not in FUNCTION_CHARS
+
+
+def _head(tokens: list[str], words: list[str]) -> str | None:
+    """The thing asked about: the last specific word before the first benefit word, else the last one."""
+    for i, token in enumerate(tokens):
+        if token in BENEFIT_WORDS:
+            before = [t for t in tokens[:i] if t in words]
+            if before:
+                return before[-1]
+            break
+    return words[-1] if words else None
+
+
+def policy_text(policy) -> str:
+    parts = [policy.title, policy.summary, policy.eligibility, policy.beneficiaries, policy.amount,
+             policy.how_to_apply, policy.materials, policy.category, " ".join(policy.topics or []), policy.body]
+    return normalize(" ".join(p or "" for p in parts)).text
+
+
+def covers(text: str, word: str) -> bool:
+    """The policy's text says the word: itself, a synonym, or (a long word) most of its character pairs."""
+    if word in text or any(s in text for s in synonyms().get(word, ())):
+        return True
+    if len(word) >= 3:
+        pairs = [word[i:i + 2] for i in range(len(word) - 1)]
+        return sum(p in text for p in pairs) / len(pairs) > 0.6
+    return False
+
+
+def read(services, session, text: str, limit: int = 3) -> Reading:
+    """Read a policy question: the words that say what it is about, and the policies that cover them.
+    A policy that merely shares 补贴 or 申报 with the question does not fit; with nothing specific asked
+    there is nothing to fit (the caller asks which policy is meant)."""
+    norm = normalize(text).text
+    tokens = _tokens(norm)
+    words = list(dict.fromkeys(_specific(tokens)))
+    reading = Reading(text=norm, words=words, what=_phrase(tokens, words), payout=bool(PAYOUT.search(norm)))
+    if not words:
+        return reading
+    built = index(services, session)
+    known = [v for v in built.idf.values()] or [1.0]
+    weight = {w: built.idf.get(w, max(known)) for w in words}
+    total = sum(weight.values())
+    head = _head(tokens, words)
+    fitting = []
+    for hit in built.search(norm, limit=10, min_score=MIN_SCORE):
+        policy = store.get(session, hit.doc_id)
+        if policy is None:
+            continue
+        body = policy_text(policy)
+        share = sum(weight[w] for w in words if covers(body, w)) / total
+        if share > COVERED_SHARE or (head is not None and covers(body, head) and share >= HEAD_COVERED_SHARE):
+            fitting.append((policy, hit.score, share))
+    if fitting:
+        fitting.sort(key=lambda f: (-round(f[2], 2), -f[1]))
+        best = fitting[0][1]
+        reading.hits = [(p, score) for p, score, _ in fitting if score >= NEAR_BEST * best][:limit]
+    return reading
+
+
+def likely(services, session, text: str, enterprise=None, seen: list[int] | None = None, limit: int = 3) -> list:
+    """The policies an unnamed question most likely means: those the user was just shown, those that
+    suit the enterprise, then those of the kind asked about (奖励 → the 奖励 policies)."""
+    found: list = []
+    for policy_id in seen or []:
+        policy = store.get(session, policy_id)
+        if policy is not None:
+            found.append(policy)
+    if enterprise is not None:
+        found += [p for p, _ in suitable(session, enterprise)]
+    found += [p for p, _ in search(services, session, text, limit=limit * 2)]
+    norm = normalize(text).text
+    applied = re.search(r"申报|申请|报的|报了|递交", norm)
+    kinds = [w for w in ("奖励", "补贴", "补助", "奖补", "返还", "贴息", "减免", "退税") if w in norm]
+    unique = list({p.id: p for p in found}.values())
+    unique.sort(key=lambda p: (p.id not in (seen or []),
+                               bool(kinds) and not any(k in p.title for k in kinds),   # 奖励 asked: 奖励 first
+                               bool(applied) and p.payout_mode == "免申即享"))         # nothing applied for there
+    return unique[:limit]
