@@ -1,4 +1,5 @@
-"""Breakfast meetings in the chat: what is on, sign up (one open meeting: at once), cancel."""
+"""Breakfast meetings in the chat: what is on, sign up (one open meeting: at once; too few seats: the seats
+left are offered), the party size and the topic to raise kept, "我报名了吗", cancel."""
 from __future__ import annotations
 
 import re
@@ -6,8 +7,8 @@ import re
 from bot import clock
 from bot.chat.context import Answer, Context
 from bot.chat.conversation import Flow, State
-from bot.chat.message import Message
-from bot.chat.router import Router, intent
+from bot.chat.message import Message, Reply
+from bot.chat.router import Router, intent, regex
 from bot.meetings import service as meetings
 from bot.meetings import texts
 from nlp.intents import INTENTS
@@ -15,14 +16,33 @@ from storage import meetings as store
 
 router = Router("meetings")
 DETAILS_TIMEOUT_S = 1800
+OFFER_TIMEOUT_S = 3600
 TRIVIAL_NOTE = re.compile(r"^[\W_]*$")
-MEETING_WORDS = re.compile(r"早茶|会上|当面|书记|领导|带(上)?")
+# "我报名了吗", "早茶会我报上了没", "我有没有报名": the user's signup status, never a signup.
+STATUS_ASKED = (r"(报名|报上名?|报了名)(早茶会|了|过|成功)*(吗|没|么|嘛|没有)|(有没有|是不是|是否|有无)(已经)?报(名|上)|"
+                r"我的(早茶会)?报名|报名(情况|状态|信息)")
+YES = re.compile(r"^(是的?|好的?|好吧|好啊|行吧?|行啊|可以的?|确认|确定|嗯+|对的?|ok|okay|没问题|就这样|那就这样|报吧|同意)"
+                 r"([!.。!,，\s~]|$)")
+NO = re.compile(r"不用|不要|不报|先不|不去|不了|那算了|拉倒|没必要")
+
+
+@router.route(regex(STATUS_ASKED) & intent("meeting.signup", "meeting.info", "meeting.cancel", "other", "smalltalk",
+                                           "help"))
+def status(msg: Message, ctx: Context) -> Answer:
+    return meetings.signup_status(ctx.session, ctx.user, clock.now())
 
 
 @router.route(intent("meeting.info"))
 def info(msg: Message, ctx: Context) -> Answer:
     now = clock.now()
     return meetings.describe(store.upcoming(ctx.session, now), now)
+
+
+def _wanted(ctx: Context) -> tuple[int | None, str]:
+    """(party size, topic to raise) said in the message."""
+    text = ctx.nlu.text if ctx.nlu else ""
+    seats = meetings.party_size(text) or (ctx.nlu.slots.get("head_count") if ctx.nlu else None)
+    return seats, meetings.topic_of(text)
 
 
 @router.route(intent("meeting.signup"))
@@ -33,14 +53,14 @@ def signup(msg: Message, ctx: Context) -> Answer:
         upcoming = store.upcoming(ctx.session, now)
         if upcoming:   # there is one, but signups are closed: say so plainly
             first = upcoming[0]
-            return texts.DEADLINE_PASSED.format(title=first.title, deadline=meetings.when(first.signup_deadline))
+            return texts.DEADLINE_PASSED.format(title=meetings.title(first), deadline=meetings.when(first.signup_deadline))
         return texts.NO_OPEN
-    seats = ctx.nlu.slots.get("head_count") or 1
+    seats, topic = _wanted(ctx)
     if len(choices) == 1:
-        return _sign_up(msg, ctx, choices[0], seats)
-    ctx.conversation.start("meeting_choose", "choose", {"ids": [m.id for m in choices], "seats": seats,
-                                                        "note": msg.text})
-    options = "\n".join(f"{n}. {m.title}{'（' + m.theme + '）' if m.theme else ''} {meetings.when(m.starts_at)}"
+        return _sign_up(msg, ctx, choices[0], seats or 1, topic)
+    ctx.conversation.start("meeting_choose", "choose", {"ids": [m.id for m in choices], "seats": seats or 1,
+                                                        "topic": topic})
+    options = "\n".join(f"{n}. {meetings.title(m)}{'（' + m.theme + '）' if m.theme else ''} {meetings.when(m.starts_at)}"
                         for n, m in enumerate(choices, 1))
     return texts.CHOOSE.format(options=options)
 
@@ -61,27 +81,111 @@ def choose(msg: Message, ctx: Context, state: State) -> Answer:
     if picked is None:
         return texts.CHOOSE_AGAIN.format(n=len(ids))
     ctx.conversation.clear()
-    return _sign_up(msg, ctx, picked, state.data["seats"], state.data.get("note", ""))
+    return _sign_up(msg, ctx, picked, state.data["seats"], state.data.get("topic") or state.data.get("note", ""))
 
 
-def _sign_up(msg, ctx, meeting, seats: int, note: str = "") -> str:
-    note = note or msg.text
+def _sign_up(msg: Message, ctx: Context, meeting, seats: int, topic: str = "") -> Answer:
+    """Sign up `seats` people; with fewer seats left (or the enterprise's allowance nearly used) the seats
+    that are left are offered first; an existing signup keeps its seats and gains the topic."""
+    user = ctx.user
+    existing = store.signup_of(ctx.session, meeting.id, user.id)
+    if existing is not None and existing.status in ("confirmed", "waitlisted", "attended"):
+        if topic:
+            existing.note = meetings.topic_note(existing.note, topic)
+            return texts.TOPIC_NOTED.format(topic=topic)
+        if seats > existing.seats:
+            return _more_seats(ctx, existing, seats)
+        return meetings.signup(ctx.services, ctx.session, meeting, user, seats)[1]   # says: already signed up
+    found = meetings.room(ctx.session, meeting, user.enterprise_id, held=0)
+    if seats > found.seats and (found.seats > 0 or found.limited_by == "enterprise"):
+        if found.seats <= 0:   # the enterprise's allowance is used up: say why
+            return texts.ENTERPRISE_LIMIT.format(title=meetings.title(meeting), limit=found.limit, taken=found.taken)
+        ctx.conversation.start("meeting_offer", "offer", {"meeting_id": meeting.id, "offer": found.seats,
+                                                          "asked": seats, "topic": topic})
+        return meetings.offer_text(meeting, found, seats)
+    return _confirm(msg, ctx, meeting, seats, topic)
+
+
+def _confirm(msg: Message, ctx: Context, meeting, seats: int, topic: str) -> Answer:
     record, reply = meetings.signup(ctx.services, ctx.session, meeting, ctx.user, seats,
-                                    "" if TRIVIAL_NOTE.match(note) else note)
-    if record is not None and record.status in ("confirmed", "waitlisted") and not msg.is_group:
+                                    meetings.topic_note("", topic) if topic else "")
+    if record is not None and record.status in ("confirmed", "waitlisted"):
         ctx.conversation.start("meeting_details", "details", {"signup_id": record.id})
+        if topic:
+            reply += "\n" + texts.TOPIC_NOTED.format(topic=topic)
     return reply
+
+
+def _more_seats(ctx: Context, record, seats: int) -> Answer:
+    reply, found = meetings.change_seats(ctx.session, record, seats)
+    if found is not None:   # fewer left than asked: offered, waiting for 是
+        ctx.conversation.start("meeting_offer", "offer", {"signup_id": record.id, "meeting_id": record.meeting_id,
+                                                          "offer": found.seats, "asked": seats - record.seats})
+    return reply
+
+
+def offer(msg: Message, ctx: Context, state: State) -> Answer:
+    """The answer to "还剩1个名额，先为您报1人？": 是/好/行, a number that fits, or 不用了; anything else is
+    answered as what it is and the offer stays open."""
+    data, nlu = state.data, ctx.nlu
+    text = (nlu.text if nlu else msg.text).strip()
+    meeting = store.get(ctx.session, data["meeting_id"])
+    wanted = meetings.party_size(text)
+    adding = bool(data.get("signup_id"))
+    if adding and wanted is not None and not re.search(r"一共|总共|我们|咱们", text):
+        wanted = wanted - 1 if re.search(r"带|加|同事", text) else wanted   # "那就带一个吧": one more
+    said_yes = bool(YES.match(text)) or (wanted is not None and bool(re.search(r"先|那就|就|报|可以|行|好", text)))
+    if NO.search(text) and wanted is None:
+        ctx.conversation.clear()
+        return texts.OFFER_DECLINED
+    if meeting is None or not (said_yes or (wanted is not None and nlu is not None
+                                            and nlu.intent in ("meeting.signup", "other", "smalltalk"))):
+        return _digression(msg, ctx, data)
+    seats = data["offer"] if wanted is None else wanted
+    if seats > data["offer"]:
+        return texts.OFFER_AGAIN.format(title=meetings.title(meeting), n=data["offer"])
+    ctx.conversation.clear()
+    if adding:
+        record = store.get_signup(ctx.session, data["signup_id"])
+        if record is None or record.status != "confirmed":
+            return texts.NOTHING_TO_CANCEL
+        reply, found = meetings.change_seats(ctx.session, record, record.seats + seats)
+        return texts.OFFER_GONE + reply if found is not None else reply
+    return _confirm(msg, ctx, meeting, seats, data.get("topic") or "")
+
+
+def _digression(msg: Message, ctx: Context, data: dict) -> Answer:
+    answer = ctx.reroute(msg)
+    pending = ctx.conversation.get()
+    if pending is None or pending.flow != "meeting_offer":   # the other request started its own question
+        return answer
+    remind = texts.OFFER_REMIND.format(n=data["offer"])
+    if isinstance(answer, Reply):
+        return Reply(f"{answer.text}\n{remind}" if answer.text else remind, answer.followups)
+    return f"{answer}\n{remind}" if answer else remind
+
+
+def decline_offer(msg: Message, ctx: Context, state: State) -> Answer:
+    ctx.conversation.clear()
+    return texts.OFFER_DECLINED
 
 
 def details(msg: Message, ctx: Context, state: State) -> Answer:
     """A message after signing up: more colleagues ("带两个同事") or the topic to raise."""
     record = store.get_signup(ctx.session, state.data["signup_id"])
     nlu = ctx.nlu
-    seats = nlu.slots.get("head_count") if nlu else None
-    if record is not None and seats:
-        return meetings.change_seats(ctx.session, record, seats)
-    is_detail = nlu is not None and (nlu.intent == "other" or (
-        nlu.intent == "complaint.file" and MEETING_WORDS.search(nlu.text)))
+    text = nlu.text if nlu else msg.text
+    seats = meetings.party_size(text) if nlu else None
+    if seats and re.search(r"再|还|另外", text) and not re.search(r"一共|总共|我们|咱们", text) and record is not None:
+        seats = record.seats + seats - 1   # "再加一个同事": one more than now
+    if record is not None and seats and seats > record.seats and nlu.intent in ("meeting.signup", "other", "smalltalk"):
+        return _more_seats(ctx, record, seats)
+    topic = meetings.topic_of(text, need_context=True) if nlu else ""
+    if record is not None and topic and nlu.intent in ("other", "complaint.file", "meeting.signup", "policy.query"):
+        record.note = meetings.topic_note(record.note, topic)
+        return texts.TOPIC_NOTED.format(topic=topic)
+    is_detail = nlu is not None and nlu.intent == "other" and not TRIVIAL_NOTE.match(msg.text) and \
+        meetings.MEETING_CONTEXT.search(text)
     if record is None or not is_detail:
         ctx.conversation.clear()   # a new request (or the same signup again), not a detail
         return ctx.reroute(msg)
@@ -110,6 +214,9 @@ def cancel_signup(msg: Message, ctx: Context, state: State) -> Answer:
 FLOWS = [
     Flow("meeting_choose", "选择早茶会", {"choose": choose},
          answers=("other", "smalltalk", "meeting.signup", "meeting.info")),
+    Flow("meeting_offer", "早茶会名额", {"offer": offer},
+         answers=INTENTS,   # the step answers digressions itself and keeps the offer open
+         timeout_s=OFFER_TIMEOUT_S, on_cancel=decline_offer),
     Flow("meeting_details", "补充报名信息", {"details": details},
          answers=INTENTS,   # the step itself sends new requests on to their handlers
          timeout_s=DETAILS_TIMEOUT_S, on_cancel=cancel_signup),

@@ -70,6 +70,13 @@ def active_signups_of_user(session: Session, user_ref: int, now: datetime) -> li
         .order_by(Meeting.starts_at)))
 
 
+def active_signups_of_enterprise(session: Session, enterprise_id: int, now: datetime) -> list[MeetingSignup]:
+    """The enterprise's signups (any colleague's) for meetings still to come, soonest first."""
+    return list(session.scalars(select(MeetingSignup).join(Meeting).where(
+        MeetingSignup.enterprise_id == enterprise_id, MeetingSignup.status.in_(ACTIVE), Meeting.starts_at > now)
+        .order_by(Meeting.starts_at, MeetingSignup.id)))
+
+
 def enterprise_seats(session: Session, meeting_id: int, enterprise_id: int) -> int:
     return session.scalar(select(func.coalesce(func.sum(MeetingSignup.seats), 0)).where(
         MeetingSignup.meeting_id == meeting_id, MeetingSignup.enterprise_id == enterprise_id,

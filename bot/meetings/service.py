@@ -2,6 +2,8 @@
 and the problems raised there filed as complaints. Used by the chat, the CLI and the worker."""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot import clock
@@ -10,7 +12,7 @@ from bot.errors import DomainError
 from bot.meetings import texts
 from bot.push import jobs
 from bot.push.scheduler import Periodic
-from nlp.slots import complaint_category
+from nlp.slots import chinese_number, complaint_category
 from storage import meetings as store
 from storage.models import Meeting, MeetingSignup, utcnow
 
@@ -21,6 +23,14 @@ class MeetingError(DomainError):
 
 def when(moment: datetime) -> str:
     return f"{moment:%m月%d日}（周{texts.WEEKDAYS[moment.weekday()]}）{moment:%H:%M}"
+
+
+DEMO_MARK = re.compile(r"\s*[（(](演示|测试|test|demo)[)）]", re.I)
+
+
+def title(meeting: Meeting) -> str:
+    """The meeting's title as attendees see it (a demo record's "（演示）" is for staff only)."""
+    return DEMO_MARK.sub("", meeting.title or "")
 
 
 def create(session, *, title: str, starts_at: datetime, venue: str, capacity: int,
@@ -68,7 +78,7 @@ def describe(meetings: list[Meeting], now: datetime) -> str:
         seats = (texts.SEATS_LEFT.format(left=max(m.capacity - m.seats_taken, 0), capacity=m.capacity,
                                          deadline=when(m.signup_deadline))
                  if m.status == "open" and m.signup_deadline > now else texts.SEATS_CLOSED)
-        lines.append(texts.MEETING_LINE.format(n=n, title=m.title, theme=f"（{m.theme}）" if m.theme else "",
+        lines.append(texts.MEETING_LINE.format(n=n, title=title(m), theme=f"（{m.theme}）" if m.theme else "",
                                                when=when(m.starts_at), venue=m.venue, seats=seats))
     return "\n".join(lines) + texts.INFO_TAIL
 
@@ -80,15 +90,15 @@ def signup(services, session, meeting: Meeting, user, seats: int = 1, note: str 
     seats = max(1, seats)
     existing = store.signup_of(session, meeting.id, user.id)
     if existing is not None and existing.status in ("confirmed", "waitlisted", "attended"):
-        return existing, texts.ALREADY.format(title=meeting.title, status=texts.STATUS_NAMES[existing.status])
+        return existing, texts.ALREADY.format(title=title(meeting), status=texts.STATUS_NAMES[existing.status])
     if meeting.status != "open" or meeting.signup_deadline <= now:
-        return None, texts.DEADLINE_PASSED.format(title=meeting.title, deadline=when(meeting.signup_deadline))
+        return None, texts.DEADLINE_PASSED.format(title=title(meeting), deadline=when(meeting.signup_deadline))
     enterprise = user.enterprise
     if meeting.sector and (enterprise is None or meeting.sector not in (enterprise.industry or "")):
-        return None, texts.WRONG_SECTOR.format(title=meeting.title, sector=meeting.sector)
+        return None, texts.WRONG_SECTOR.format(title=title(meeting), sector=meeting.sector)
     taken = store.enterprise_seats(session, meeting.id, enterprise.id) if enterprise else 0
     if taken + seats > meeting.per_enterprise_limit:
-        return None, texts.ENTERPRISE_LIMIT.format(title=meeting.title, limit=meeting.per_enterprise_limit,
+        return None, texts.ENTERPRISE_LIMIT.format(title=title(meeting), limit=meeting.per_enterprise_limit,
                                                    taken=taken)
     confirmed = store.take_seats(session, meeting.id, seats)
     fields = dict(meeting_id=meeting.id, user_ref=user.id, enterprise_id=enterprise.id if enterprise else None,
@@ -101,30 +111,166 @@ def signup(services, session, meeting: Meeting, user, seats: int = 1, note: str 
     else:
         record = store.add_signup(session, **fields)
     if confirmed:
-        return record, texts.CONFIRMED.format(title=meeting.title, seats=seats, when=when(meeting.starts_at),
+        return record, texts.CONFIRMED.format(title=title(meeting), seats=seats, when=when(meeting.starts_at),
                                               venue=meeting.venue)
-    return record, texts.WAITLISTED.format(title=meeting.title, position=waitlist_position(session, record))
+    return record, texts.WAITLISTED.format(title=title(meeting), position=waitlist_position(session, record))
 
 
 def waitlist_position(session, record: MeetingSignup) -> int:
     return next((i for i, s in enumerate(store.waitlist(session, record.meeting_id), 1) if s.id == record.id), 0)
 
 
-def change_seats(session, record: MeetingSignup, seats: int) -> str:
-    """A follow-up "带两个同事": take the extra seats if free, else keep what was confirmed."""
+def change_seats(session, record: MeetingSignup, seats: int) -> tuple[str, Room | None]:
+    """A follow-up "带两个同事": take the extra seats if free. (reply, room): when fewer are left than
+    asked, nothing changes and the reply offers what is left (room says how many), or says why none is."""
     meeting = store.get(session, record.meeting_id)
     extra = seats - record.seats
     if extra <= 0 or record.status != "confirmed":
         record.seats = seats if record.status == "waitlisted" else record.seats
-        return texts.SEATS_CHANGED.format(seats=record.seats)
-    if record.enterprise_id and store.enterprise_seats(session, meeting.id, record.enterprise_id) + extra \
-            > meeting.per_enterprise_limit:
-        return texts.ENTERPRISE_LIMIT.format(title=meeting.title, limit=meeting.per_enterprise_limit,
-                                             taken=record.seats)
+        return texts.SEATS_CHANGED.format(seats=record.seats), None
+    found = room(session, meeting, record.enterprise_id, held=record.seats)
+    if not record.enterprise_id:   # a signup for no enterprise: only the free seats count
+        found = Room(max(meeting.capacity - meeting.seats_taken, 0), "capacity", record.seats, found.limit)
+    if extra > found.seats:
+        if found.seats <= 0:
+            if found.limited_by == "enterprise":
+                return texts.ENTERPRISE_LIMIT.format(title=title(meeting), limit=meeting.per_enterprise_limit,
+                                                     taken=found.taken), None
+            return texts.SEATS_CHANGE_FULL.format(seats=seats, old=record.seats), None
+        return offer_text(meeting, found, extra, adding=True), found
     if not store.take_seats(session, meeting.id, extra):
-        return texts.SEATS_CHANGE_FULL.format(seats=seats, old=record.seats)
+        return texts.SEATS_CHANGE_FULL.format(seats=seats, old=record.seats), None
     record.seats = seats
-    return texts.SEATS_CHANGED.format(seats=seats)
+    return texts.SEATS_CHANGED.format(seats=seats), None
+
+
+# --- reading a signup message: how many people, and what they want to raise ---
+
+_N = r"(\d{1,2}|[一二两俩三四五六七八九十]{1,2})"
+_PERSON = r"(同事|员工|伙伴|朋友|领导|老板|经理|技术员|负责人|人|位)"
+# companions: "带两个同事", "再带个同事", "我和一个同事", "跟小王两个人" (their number, without the speaker)
+_COMPANIONS = re.compile(rf"(带上?|再带|加上?|再加|还有|和|跟|与|以及|外加)\s*{_N}?\s*(个|位|名)?\s*{_PERSON}")
+_TOTAL = re.compile(rf"(一共|总共|共计|合计|共|我们|咱们|我们公司|公司|总计)\s*(来|去|报|参加)?\s*{_N}\s*(个人|个|位|名|人)")
+_COUNT = re.compile(rf"(?<![第带加])(?:报|来|去|订|留|要|就|先报我?|报我|算我|我)?{_N}\s*(个人|位|名|人|个)"
+                    r"(?!同事|员工|朋友|伙伴|问题|事|工单|诉求|月|星期|小时|天)")
+_ME_ALONE = re.compile(r"(就|只有|只)?我(一个|自己|一人)(人)?|算我一个|报我一个|我本人")
+_PAIR = re.compile(r"我们俩|咱俩|我俩|两个人|俩人")
+
+
+def party_size(text: str) -> int | None:
+    """How many people a signup message means, speaker included: "带两个同事" → 3, "再带个同事" → 2,
+    "我和一个同事" → 2, "我们三个人" → 3, "一共来三个人" → 3, "那就两个人吧" → 2, "先报我一个" → 1;
+    None when it does not say."""
+    total = _TOTAL.search(text)
+    if total and re.search(r"一共|总共|共计|合计|总计", text):
+        return chinese_number(total.group(3))
+    companions = _COMPANIONS.search(text)
+    if companions and not re.search(r"(我们|咱们|一共|总共)\s*" + _N, text):
+        n = chinese_number(companions.group(2)) if companions.group(2) else 1
+        if companions.group(4) in ("人", "位") and companions.group(1) in ("和", "跟", "与") and companions.group(2):
+            return n   # "跟小王两个人": the number is everybody
+        return n + 1 if n else None
+    if total:
+        return chinese_number(total.group(3))
+    if _PAIR.search(text):
+        return 2
+    count = _COUNT.search(text)
+    if count:
+        return chinese_number(count.group(1))
+    if _ME_ALONE.search(text):
+        return 1
+    return None
+
+
+# What someone wants to raise at the meeting: "想在会上提一下园区货车进出难的问题" → 园区货车进出难的问题.
+_RAISE = re.compile(r"(提一?提|提一下|提下|提个|提出|提|说一?说|说一下|说下|聊一?聊|聊一下|聊下|谈一?谈|谈一下|谈下|"
+                    r"反映一?下?|反馈一?下?|问一?问|问一下|讲一?讲|讲一下|汇报一?下?|交流一?下?|讨论一?下?|建议)")
+_TALK = re.compile(r"聊|谈|提|说说|讨论|交流")          # cues that are about talking at a meeting anyway
+MEETING_CONTEXT = re.compile(r"会上|到时候?|当面|早茶会|书记|领导|面对面|现场|会议上|见面")
+_FILLER = re.compile(r"^(那|那我|就|我|我们|也|还|另外|顺便|到时候?|想|要|准备|打算|希望|在|会上|会议上|当面|跟|向|和|"
+                     r"书记|领导|一下|关于|就是)+")
+_TAIL = re.compile(r"(吧|哈|啊|呀|哦|呢|一下|的事情?吧?)$")
+
+
+def topic_of(text: str, need_context: bool = False) -> str:
+    """The matter someone wants to raise at the meeting, as they put it, or ""; with `need_context` a
+    bare "反映一下…" (a complaint as much as a topic) counts only when it speaks of the meeting."""
+    for clause in re.split(r"[，,。；;！!？?\n]+", text):
+        cue = _RAISE.search(clause)
+        if cue is None or re.search(r"报名|报个名|算我一个|参加|取消", clause[cue.start():]):
+            continue
+        if need_context and not (MEETING_CONTEXT.search(clause) or _TALK.search(cue.group(0))):
+            continue
+        topic = clause[cue.end():].strip(" ：:")
+        if len(topic) < 2:   # "冷库资源不足的问题想当面问问"
+            topic = _FILLER.sub("", clause[:cue.start()].strip())
+            topic = re.sub(r"(想|要|准备)?(在会上|会上|当面|跟.{1,3}|向.{1,3})?$", "", topic)
+        topic = _TAIL.sub("", topic.strip()).strip()
+        if len(topic) >= 2:
+            return topic[:200]
+    return ""
+
+
+def topic_note(note: str, topic: str) -> str:
+    """The signup's note with the topic added (the roster's 备注 shows it): "议题：…"."""
+    line = texts.TOPIC_LINE.format(topic=topic)
+    return note if line in note else (note + "\n" + line).strip()[:1000]
+
+
+def topics_in(note: str) -> list[str]:
+    return [line[len(texts.TOPIC_LINE.format(topic="")):] for line in (note or "").splitlines()
+            if line.startswith(texts.TOPIC_LINE.format(topic=""))]
+
+
+@dataclass
+class Room:
+    """Seats one signup may still take: the fewer of the free seats and the enterprise's allowance."""
+    seats: int
+    limited_by: str     # "capacity" or "enterprise"
+    taken: int          # seats the enterprise (or this signup) already holds
+    limit: int
+
+
+def room(session, meeting: Meeting, enterprise_id: int | None, held: int = 0) -> Room:
+    free = max(meeting.capacity - meeting.seats_taken, 0)
+    taken = store.enterprise_seats(session, meeting.id, enterprise_id) if enterprise_id else held
+    allowance = max(meeting.per_enterprise_limit - taken, 0)
+    if allowance < free:
+        return Room(allowance, "enterprise", taken, meeting.per_enterprise_limit)
+    return Room(free, "capacity", taken, meeting.per_enterprise_limit)
+
+
+def offer_text(meeting: Meeting, found: Room, asked: int, adding: bool = False) -> str:
+    """"还剩1个名额，先为您报1人？": the seats that are left, offered instead of a refusal."""
+    what = (texts.OFFER_ADD if adding else texts.OFFER_NEW).format(n=found.seats)
+    if found.limited_by == "enterprise":
+        return texts.OFFER_LIMIT.format(title=title(meeting), limit=found.limit, taken=found.taken, n=found.seats,
+                                        what=what)
+    return texts.OFFER_SEATS.format(title=title(meeting), n=found.seats, asked=asked, what=what)
+
+
+def signup_status(session, user, now: datetime | None = None) -> str:
+    """"我报名了吗": the user's upcoming signups (status, seats, topic), else the colleagues', else none."""
+    now = now or clock.now()
+    lines = []
+    for record in store.active_signups_of_user(session, user.id, now):
+        meeting = store.get(session, record.meeting_id)
+        lines.append(texts.STATUS_LINE.format(title=title(meeting), status=texts.STATUS_NAMES[record.status],
+                                              seats=record.seats, when=when(meeting.starts_at), venue=meeting.venue))
+        if record.status == "waitlisted":
+            lines.append(texts.STATUS_WAITING.format(position=waitlist_position(session, record)))
+        lines += [texts.STATUS_TOPIC.format(topic=topic) for topic in topics_in(record.note)]
+    if lines:
+        return "\n".join(lines + [texts.STATUS_TAIL])
+    colleagues = store.active_signups_of_enterprise(session, user.enterprise_id, now) if user.enterprise_id else []
+    if colleagues:
+        meeting = store.get(session, colleagues[0].meeting_id)
+        seats = sum(r.seats for r in colleagues if r.meeting_id == meeting.id)
+        return texts.STATUS_COLLEAGUES.format(title=title(meeting), seats=seats)
+    upcoming = open_for_signup(session, now)
+    if upcoming:
+        return texts.STATUS_NONE_OPEN.format(title=title(upcoming[0]), when=when(upcoming[0].starts_at))
+    return texts.STATUS_NONE
 
 
 def cancel(services, session, record: MeetingSignup) -> str:
@@ -135,7 +281,7 @@ def cancel(services, session, record: MeetingSignup) -> str:
     if was_confirmed:
         store.release_seats(session, meeting.id, record.seats)
         promote(services, session, meeting)
-    return texts.CANCELLED.format(title=meeting.title)
+    return texts.CANCELLED.format(title=title(meeting))
 
 
 def promote(services, session, meeting: Meeting) -> list[MeetingSignup]:
@@ -145,7 +291,7 @@ def promote(services, session, meeting: Meeting) -> list[MeetingSignup]:
             break   # first come, first served: nobody jumps the queue
         waiting.status, waiting.updated_at = "confirmed", utcnow()
         promoted.append(waiting)
-        _tell(services, session, waiting, texts.PROMOTED.format(title=meeting.title, when=when(meeting.starts_at),
+        _tell(services, session, waiting, texts.PROMOTED.format(title=title(meeting), when=when(meeting.starts_at),
                                                                 venue=meeting.venue))
     return promoted
 
@@ -190,7 +336,7 @@ def send_reminders(services, now: datetime | None = None) -> int:
             if store.claim_reminder(session, record.id):
                 meeting = store.get(session, record.meeting_id)
                 _tell(services, session, record, texts.REMINDER.format(
-                    title=meeting.title, when=when(meeting.starts_at), venue=meeting.venue))
+                    title=title(meeting), when=when(meeting.starts_at), venue=meeting.venue))
                 sent += 1
     return sent
 
