@@ -12,6 +12,7 @@ from bot.chat.router import Router, intent, regex
 from bot.meetings import service as meetings
 from bot.meetings import texts
 from nlp.intents import INTENTS
+from nlp.slots import chinese_number
 from storage import meetings as store
 
 router = Router("meetings")
@@ -131,10 +132,13 @@ def offer(msg: Message, ctx: Context, state: State) -> Answer:
     text = (nlu.text if nlu else msg.text).strip()
     meeting = store.get(ctx.session, data["meeting_id"])
     wanted = meetings.party_size(text)
+    bare = re.fullmatch(r"(\d{1,2}|[一二两三四五六七八九十])[个人位]?[!.。]*", text)
+    if wanted is None and bare:   # "2" to "先为您报2人？"
+        wanted = chinese_number(bare.group(1))
     adding = bool(data.get("signup_id"))
     if adding and wanted is not None and not re.search(r"一共|总共|我们|咱们", text):
         wanted = wanted - 1 if re.search(r"带|加|同事", text) else wanted   # "那就带一个吧": one more
-    said_yes = bool(YES.match(text)) or (wanted is not None and bool(re.search(r"先|那就|就|报|可以|行|好", text)))
+    said_yes = bool(YES.match(text)) or bool(bare) or (wanted is not None and bool(re.search(r"先|那就|就|报|可以|行|好", text)))
     if NO.search(text) and wanted is None:
         ctx.conversation.clear()
         return texts.OFFER_DECLINED

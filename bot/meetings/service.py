@@ -153,6 +153,9 @@ _COMPANIONS = re.compile(rf"(带上?|再带|加上?|再加|还有|和|跟|与|�
 _TOTAL = re.compile(rf"(一共|总共|共计|合计|共|我们|咱们|我们公司|公司|总计)\s*(来|去|报|参加)?\s*{_N}\s*(个人|个|位|名|人)")
 _COUNT = re.compile(rf"(?<![第带加])(?:报|来|去|订|留|要|就|先报我?|报我|算我|我)?{_N}\s*(个人|位|名|人|个)"
                     r"(?!同事|员工|朋友|伙伴|问题|事|工单|诉求|月|星期|小时|天)")
+# "我和财务经理一起去": one named companion
+_WITH_ONE = re.compile(r"我(和|跟|与|带着?)[^，,。\d一二两俩三四五六七八九十]{0,6}?"
+                       r"(同事|员工|伙伴|朋友|领导|老板|经理|总监|主管|会计|财务|技术员|负责人|厂长|主任|助理|秘书|老总|副总)")
 _ME_ALONE = re.compile(r"(就|只有|只)?我(一个|自己|一人)(人)?|算我一个|报我一个|我本人")
 _PAIR = re.compile(r"我们俩|咱俩|我俩|两个人|俩人")
 
@@ -172,7 +175,7 @@ def party_size(text: str) -> int | None:
         return n + 1 if n else None
     if total:
         return chinese_number(total.group(3))
-    if _PAIR.search(text):
+    if _PAIR.search(text) or _WITH_ONE.search(text):
         return 2
     count = _COUNT.search(text)
     if count:

@@ -294,7 +294,8 @@ GENERIC_WORDS = frozenset("""
 申请 申报 办理 领取 领 享受 符合 条件 材料 流程 手续 需要 准备 可以 能够 能不能 可不可以 是不是 还能
 我们 我们公司 我司 本公司 公司 企业 单位 园区 咱们 你们 有没有 没有 有冇 有无 请问 问下 问问 问一下 一下 想问 顺便
 就是 那个 这个 这些 那些 这项 那项 上次 之前 以前 去年 今年 明年 前年 现在 目前 最近 最新 新来 还有 还是 还没 没到 已经 一直
-情况 知道 了解 相关 方面 有关 关于 具体 详细 介绍 标准 金额 额度 比例 最高 截止 截止时间 时间 部门 电话 联系 找谁 哪里 在哪
+情况 一般 通常 大概 知道 了解 相关 方面 有关 关于 具体 详细 介绍 标准 金额 额度 比例 最高
+截止 截止时间 时间 部门 电话 联系 找谁 哪里 在哪
 谢谢 你好 您好 老师 麻烦 帮忙 帮我 看看 查查 查询 查一下 咨询 不是 投诉 那要 还要 要求 规定 文件 通知 能否 是否 多长时间
 """.split())
 # The kind of help a question asks for; the words just before it name the thing ("电费补贴": 电费).
@@ -303,8 +304,8 @@ BENEFIT_WORDS = frozenset("补贴 补助 补助款 补贴款 奖补 奖补资金
 PAYOUT = re.compile(r"到账|到帐|账上|拨付|拨款|兑现|发放|下发|打款|打到|到位|发下来|下来了?没|哪个月|哪个环节|到哪一步|"
                     r"(什么时候|啥时候|何时|多久|多长时间|几时|哪天)(能|才|会|可以|可)?(到|下来|发|拨|批|打|给)|"
                     r"钱.{0,8}(什么时候|啥时候|何时|多久)|还没(到|发|下来|拨|打|给)")
-COVERED_SHARE = 0.5        # a policy fits when it covers more than this share of the question's words (by idf)…
-HEAD_COVERED_SHARE = 0.3   # …or the thing asked about (the words before 补贴/奖励…) and this share
+COVERED_SHARE = 0.5        # a policy fits when it covers more than this share of the thing asked about (by idf)…
+ALL_COVERED_SHARE = 0.3    # …and at least this share of all the question's words
 NEAR_BEST = 0.35           # fitting hits this far below the best one are not worth listing
 PARTICLES = frozenset("的 之 地 得 了 吗 呢 吧 啊 呀".split())
 # Single characters that belong to no name: the span of what was asked never grows over them.
@@ -341,7 +342,8 @@ def _specific(tokens: list[str]) -> list[str]:
     to a function character (能批, 建有, 没到); 光伏 or 能源 stay."""
     known = tokenizer().FREQ
     return [t for t in tokens if len(t) >= 2 and t not in GENERIC_WORDS and t not in STOPWORDS
-            and (known.get(t) or not (t[0] in FUNCTION_CHARS or t[-1] in FUNCTION_CHARS))]
+            and (known.get(t) or not (t[0] in FUNCTION_CHARS or t[-1] in FUNCTION_CHARS
+                                      or any(g in t for g in GENERIC_WORDS)))]
 
 
 def _phrase(tokens: list[str], words: list[str]) -> str:
@@ -367,15 +369,21 @@ def _bare_char(token: str) -> bool:
     return len(token) == 1 and "\u4e00" <= token <= "\u9fff" and token not in FUNCTION_CHARS
 
 
-def _head(tokens: list[str], words: list[str]) -> str | None:
-    """The thing asked about: the last specific word before the first benefit word, else the last one."""
+def _thing(tokens: list[str], words: list[str]) -> list[str]:
+    """The thing asked about: the run of words just before the first benefit word ("停车场建设有补助":
+    停车场 建设; "我们食品厂想搞技术改造，有补贴吗": 技术改造), else every specific word."""
     for i, token in enumerate(tokens):
         if token in BENEFIT_WORDS:
-            before = [t for t in tokens[:i] if t in words]
-            if before:
-                return before[-1]
+            run, j = [], i - 1
+            while j >= 0 and (tokens[j] in words or _bare_char(tokens[j]) or tokens[j] in PARTICLES
+                              or tokens[j] in FUNCTION_CHARS and not run):
+                if tokens[j] in words:
+                    run.insert(0, tokens[j])
+                j -= 1
+            if run:
+                return run
             break
-    return words[-1] if words else None
+    return words
 
 
 def policy_text(policy) -> str:
@@ -408,15 +416,17 @@ def read(services, session, text: str, limit: int = 3) -> Reading:
     known = [v for v in built.idf.values()] or [1.0]
     weight = {w: built.idf.get(w, max(known)) for w in words}
     total = sum(weight.values())
-    head = _head(tokens, words)
+    thing = _thing(tokens, words)
+    thing_total = sum(weight[w] for w in thing)
     fitting = []
     for hit in built.search(norm, limit=10, min_score=MIN_SCORE):
         policy = store.get(session, hit.doc_id)
         if policy is None:
             continue
         body = policy_text(policy)
-        share = sum(weight[w] for w in words if covers(body, w)) / total
-        if share > COVERED_SHARE or (head is not None and covers(body, head) and share >= HEAD_COVERED_SHARE):
+        covered = {w for w in words if covers(body, w)}
+        share = sum(weight[w] for w in covered) / total
+        if sum(weight[w] for w in thing if w in covered) / thing_total > COVERED_SHARE and share >= ALL_COVERED_SHARE:
             fitting.append((policy, hit.score, share))
     if fitting:
         fitting.sort(key=lambda f: (-round(f[2], 2), -f[1]))
