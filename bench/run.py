@@ -292,8 +292,10 @@ def scale_tickets(first: int, count: int, now, rng, enterprises: int) -> tuple[l
 
     from bot.complaints.rules import CATEGORIES
     from bot.complaints.service import SOURCES
-    departments = ("经发局", "城建局", "生态环境分局", "政务服务中心", "税务分局", "金融办", "人社局", "应急管理局",
-                   "企业服务中心", "优化办")
+    # As config.yaml routes them; one ticket in ten handed to another department.
+    routed = dict(zip(CATEGORIES, ("经发局", "城建局", "城建局", "城建局", "生态环境分局", "政务服务中心", "税务分局", "金融办",
+                                   "人社局", "应急管理局", "企业服务中心", "优化办"), strict=True))
+    departments = sorted(set(routed.values()))
     statuses = ("closed",) * 14 + ("resolved",) * 2 + ("in_progress", "assigned", "received")
     tickets, events = [], []
     for cid in range(first, first + count):
@@ -311,7 +313,8 @@ def scale_tickets(first: int, count: int, now, rng, enterprises: int) -> tuple[l
         merged = f"TS20990101{cid % 99999:05d}" if status == "closed" and rng.random() < 0.02 else None
         tickets.append(dict(
             id=cid, ticket_no=f"TS{created:%Y%m%d}{cid:07d}", kind=rng.choice(("诉求", "投诉", "咨询")),
-            category=category, department=rng.choice(departments), description=f"{rng.choice(SCALE_TEXTS)}（{cid}）",
+            category=category, department=routed[category] if rng.random() < 0.9 else rng.choice(departments),
+            description=f"{rng.choice(SCALE_TEXTS)}（{cid}）",
             location="", contact_phone=f"138{cid:08d}", source=rng.choice(SOURCES), status=status, tier="simple",
             enterprise_id=rng.randrange(1, enterprises + 1) if rng.random() < 0.8 else None, user_ref=None,
             assignee="", accept_due=(created + timedelta(days=1)).date(), due=due, extended=rng.random() < 0.05,

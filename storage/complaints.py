@@ -1,10 +1,11 @@
 """Complaints (tickets) and their audited events: every SQL the complaint feature needs."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from functools import lru_cache
 
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -155,3 +156,92 @@ def in_period(session: Session, since: datetime | None) -> list[Complaint]:
 
 def count(session: Session) -> int:
     return session.scalar(select(func.count(Complaint.id)))
+
+
+# ---- figures and exports in SQL (issue 16): aggregates over indexed columns, rows streamed --------------------------
+
+def _not_merged():
+    """A duplicate merged into another ticket counts once, in the ticket it joined."""
+    return or_(Complaint.merged_into.is_(None), Complaint.merged_into == "")
+
+
+def _count_if(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+# What period_groups counts in each group, in its columns' order after (status, category, department, source, n, first_id).
+FIGURE_SUMS = ("closed_on_time", "overdue", "rated", "rating_5", "rating_4", "rating_3", "rating_2", "rating_1",
+               "satisfied", "reopened", "repeats")
+
+
+def period_groups(session: Session, start: datetime | None, end: datetime | None, today: date) -> list:
+    """The tickets filed in [start, end) (not merged), grouped by status, category, department and source:
+    one scan of the period, each group with its count, the first ticket's id (so breakdowns keep the order in
+    which the values first occur) and the FIGURE_SUMS. Migration 0014's covering indexes serve it without
+    reading the ticket rows."""
+    rated = and_(Complaint.rating.is_not(None), Complaint.rating != 0)
+    query = select(
+        Complaint.status, Complaint.category, Complaint.department, Complaint.source,
+        func.count().label("n"), func.min(Complaint.id).label("first_id"),
+        _count_if(and_(Complaint.status == "closed", Complaint.closed_on_time.is_(True))).label("closed_on_time"),
+        _count_if(and_(Complaint.status.in_(OPEN_STATUSES), Complaint.due < today)).label("overdue"),
+        _count_if(rated).label("rated"),
+        *(_count_if(Complaint.rating == level).label(f"rating_{level}") for level in (5, 4, 3, 2, 1)),
+        _count_if(and_(rated, Complaint.rating >= 4)).label("satisfied"),
+        _count_if(and_(Complaint.reopen_count.is_not(None), Complaint.reopen_count != 0)).label("reopened"),
+        func.coalesce(func.sum(Complaint.repeat_count), 0).label("repeats"),
+    ).where(_not_merged())
+    if start is not None:
+        query = query.where(Complaint.created_at >= start)
+    if end is not None:
+        query = query.where(Complaint.created_at < end)
+    query = query.group_by(Complaint.status, Complaint.category, Complaint.department, Complaint.source)
+    return list(session.execute(query))
+
+
+def counts_by_bucket(session: Session, column: str, bounds: list[datetime]) -> dict[int, int]:
+    """Tickets (not merged) whose `column` (created_at or closed_at) falls in [bounds[k], bounds[k+1]), by k:
+    a range over the column's index, bucketed in SQL."""
+    moment = getattr(Complaint, column)
+    bucket = case(*((moment < upper, k) for k, upper in enumerate(bounds[1:])))
+    query = (select(bucket.label("bucket"), func.count())
+             .where(moment >= bounds[0], moment < bounds[-1], _not_merged()).group_by(bucket))
+    return {k: n for k, n in session.execute(query)}
+
+
+def change_mark(session: Session) -> str:
+    """Changes whenever a ticket is filed or changed (every change is an event): the version of cached figures.
+    Two look-ups of a primary key's maximum, each one index probe."""
+    last_ticket = session.scalar(select(func.max(Complaint.id)))
+    last_event = session.scalar(select(func.max(ComplaintEvent.id)))
+    return f"{last_ticket or 0}.{last_event or 0}"
+
+
+def _export_filter(query, since: datetime | None, department: str | None):
+    if since is not None:
+        query = query.where(or_(Complaint.created_at >= since, Complaint.closed_at >= since))
+    if department:
+        query = query.where(Complaint.department == department)
+    return query
+
+
+def export_count(session: Session, since: datetime | None, department: str | None = None) -> int:
+    return session.scalar(_export_filter(select(func.count(Complaint.id)), since, department))
+
+
+def export_records(session: Session, since: datetime | None, department: str | None = None,
+                   batch: int = 2000) -> Iterator:
+    """The export's columns of every ticket filed or closed since `since` (of one department), oldest first, in
+    this order: ticket_no, kind, category, description, enterprise id, name and credit code, claimed_enterprise,
+    contact_phone, source, department, status, created_at, accept_due, due, extended, closed_at, closed_on_time,
+    rating, rating_comment, repeat_count, reopen_count; fetched `batch` rows at a time: no ticket objects, no events."""
+    query = (select(Complaint.ticket_no, Complaint.kind, Complaint.category, Complaint.description,
+                    Enterprise.id.label("enterprise_id"), Enterprise.name.label("enterprise_name"),
+                    Enterprise.credit_code, Complaint.claimed_enterprise, Complaint.contact_phone, Complaint.source,
+                    Complaint.department, Complaint.status, Complaint.created_at, Complaint.accept_due, Complaint.due,
+                    Complaint.extended, Complaint.closed_at, Complaint.closed_on_time, Complaint.rating,
+                    Complaint.rating_comment, Complaint.repeat_count, Complaint.reopen_count)
+             .outerjoin(Enterprise, Complaint.enterprise_id == Enterprise.id))
+    query = _export_filter(query, since, department).order_by(Complaint.id)
+    # Core, not the ORM's row processing: plain tuples, `batch` at a time from a server-side cursor.
+    yield from session.connection().execute(query.execution_options(yield_per=batch))

@@ -6,12 +6,15 @@ from datetime import date
 from pathlib import Path
 
 from bot import services
-from bot.cli.common import emit
+from bot.cli.common import emit, progress
 from bot.complaints import reports as complaint_reports
 from bot.complaints import service
 from nlp.slots import complaint_category
 from storage import complaints as store
 from storage import enterprises
+
+MAX_LIMIT = 10_000
+MAX_PAGE = 100_000
 
 
 def _ticket_dict(c, events: bool = False) -> dict:
@@ -38,12 +41,20 @@ def _with_ticket(settings, ref: str, action):
 
 
 def cmd_complaints_list(args, settings):
+    """One page of tickets, newest first, and a line with the total; --json prints the page's tickets only."""
+    if not 1 <= args.limit <= MAX_LIMIT:
+        raise SystemExit(f"错误：--limit 应为 1 到 {MAX_LIMIT} 之间的整数")
+    if not 1 <= args.page <= MAX_PAGE:
+        raise SystemExit(f"错误：--page 应为 1 到 {MAX_PAGE} 之间的整数")
     built = services.build(settings)
     with built.db.session() as session:
-        rows = [_ticket_dict(c) for c in store.listing(session, status=args.status,
-                                                             department=args.department)]
+        tickets, total = store.queue(session, status=args.status, department=args.department,
+                                     offset=(args.page - 1) * args.limit, limit=args.limit)
+        rows = [_ticket_dict(c) for c in tickets]
     emit(args, rows, lambda r: f"{r['ticket']}  {r['status']:<11} {r['category']:<5} {r['department']:<8} due {r['due']}  "
               f"{r['enterprise'] or '-'}  {r['description'][:30]}")
+    if not args.json:
+        print(f"共 {total} 件，第 {args.page}/{max((total + args.limit - 1) // args.limit, 1)} 页")
 
 
 def cmd_complaints_show(args, settings):
@@ -94,19 +105,23 @@ def cmd_complaints_file(args, settings):
 
 
 def cmd_complaints_export(args, settings):
-
-
+    """Streamed to the file: rows fetched a few thousand at a time and written as they come (reports.write_csv,
+    write_xlsx); a progress bar on stderr."""
     try:
         since = date.fromisoformat(args.since) if args.since else None
     except ValueError:
         raise SystemExit("--since takes an ISO date, e.g. 2026-07-01") from None
+    out = Path(args.out or f"complaints-{args.since or 'all'}.{args.format}")
     built = services.build(settings)
     with built.db.session() as session:
-        rows = complaint_reports.export_rows(session, since)
-    data = complaint_reports.export_csv(rows) if args.format == "csv" else complaint_reports.export_xlsx(rows)
-    out = Path(args.out or f"complaints-{args.since or 'all'}.{args.format}")
-    out.write_bytes(data)
-    print(f"wrote {len(rows)} tickets to {out}")
+        total = complaint_reports.export_count(session, since)
+        show = progress(f"导出 {out.name}")
+        rows = complaint_reports.iter_export_rows(session, since)
+        write = complaint_reports.write_csv if args.format == "csv" else complaint_reports.write_xlsx
+        with out.open("wb") as file:
+            written = write(rows, file, progress=lambda n: show(n, total) if n < total else None)
+        show(total, total)
+    print(f"wrote {written} tickets to {out}")
 
 
 def cmd_stats(args, settings):
@@ -133,7 +148,9 @@ def register(sub) -> None:
     c_list = comp.add_parser("list", help="list tickets, newest first")
     c_list.add_argument("--status", choices=("received", "assigned", "in_progress", "resolved", "closed"))
     c_list.add_argument("--department")
-    c_list.add_argument("--json", action="store_true")
+    c_list.add_argument("--limit", type=int, default=50, help="tickets per page (default 50)")
+    c_list.add_argument("--page", type=int, default=1, help="page number, 1 = the newest tickets")
+    c_list.add_argument("--json", action="store_true", help="the page's tickets as a JSON list (no total line)")
     c_list.set_defaults(fn=cmd_complaints_list)
     c_show = comp.add_parser("show", help="one ticket with its timeline")
     c_show.add_argument("id", help="ticket number (TS…) or id")
