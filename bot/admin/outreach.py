@@ -276,7 +276,7 @@ def survey_ticket(survey_id: int, response_id: int, question: int):
     survey = store.get_survey(session, survey_id) or abort(404)
     response = store.get_response(session, response_id) or abort(404)
     try:
-        complaint = surveys.to_ticket(services(), session, survey, response, question, current_user.username)
+        complaint, merged = surveys.to_ticket(services(), session, survey, response, question, current_user.username)
     except surveys.SurveyError as exc:
         session.rollback()
         flash(str(exc), "error")
@@ -284,5 +284,6 @@ def survey_ticket(survey_id: int, response_id: int, question: int):
     audit("survey.ticket", complaint.ticket_no, f"survey {survey_id} response {response_id} q{question + 1}",
           commit=False)
     session.commit()
-    flash(f"已转为诉求 {complaint.ticket_no}（来源：问需）", "ok")
+    flash(f"同一事项已在办理，已并入工单 {complaint.ticket_no}" if merged else
+          f"已转为诉求 {complaint.ticket_no}（来源：问需）", "ok")
     return redirect(url_for("admin.survey_results", survey_id=survey_id))

@@ -194,9 +194,9 @@ def cmd_surveys_ticket(args, settings):
         response = store.get_response(session, check_record_id(args.response, "答卷"))
         if response is None:
             raise SystemExit(f"错误：没有编号为 {args.response} 的答卷")
-        complaint = surveys.to_ticket(built, session, survey, response, args.question - 1, "cli")
+        complaint, merged = surveys.to_ticket(built, session, survey, response, args.question - 1, "cli")
         ticket = complaint.ticket_no
-    print(f"已转为诉求：{ticket}")
+    print(f"同一事项已在办理，已并入工单 {ticket}" if merged else f"已转为诉求（来源：问需），工单号 {ticket}")
 
 
 def cmd_surveys_close(args, settings):

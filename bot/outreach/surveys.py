@@ -328,7 +328,8 @@ def export_xlsx(header: list[str], rows: list[list]) -> bytes:
 
 
 def to_ticket(services, session, survey: Survey, response: SurveyResponse, index: int, actor: str):
-    """A free-text answer that states a problem becomes the enterprise's ticket (source 问需), once."""
+    """A free-text answer that states a problem becomes the enterprise's ticket (source 问需), once; the same
+    matter as one of its open tickets joins that one (并单). Returns (ticket, merged)."""
     if response.survey_id != survey.id or not 0 <= index < len(survey.questions):
         raise SurveyError("没有这道题的回答")
     question, answer = survey.questions[index], (response.answers or {}).get(str(index))
@@ -339,11 +340,11 @@ def to_ticket(services, session, survey: Survey, response: SurveyResponse, index
         raise SurveyError(f"这条回答已转为诉求 {existing}")
     description = texts.ANSWER_TICKET.format(title=survey.title, enterprise=response.enterprise.name,
                                              question=question["text"], answer=answer)
-    complaint, _ = complaints.file(services, session, description=description, category=complaint_category(answer),
-                                   source="问需", enterprise_id=response.enterprise_id, user_ref=response.user_ref,
-                                   actor=actor)
+    complaint, merged = complaints.file(services, session, description=description,
+                                        category=complaint_category(answer), source="问需",
+                                        enterprise_id=response.enterprise_id, user_ref=response.user_ref, actor=actor)
     response.tickets = dict(response.tickets or {}, **{str(index): complaint.ticket_no})
-    return complaint
+    return complaint, merged
 
 
 # The worker runs these (bot/worker.py lists every feature's).
