@@ -39,7 +39,9 @@ def my_liaison(msg: Message, ctx: Context) -> Answer:
 def take_survey(msg: Message, ctx: Context) -> Answer:
     """Start (or go on with) the newest survey this member's enterprise was sent and has not finished."""
     user = ctx.user
-    if user is None or user.enterprise_id is None or msg.is_group:
+    if msg.is_group:
+        return texts.SURVEY_PRIVATE
+    if user is None or user.enterprise_id is None:
         return texts.SURVEY_NOT_MEMBER
     sent = store.open_surveys_for(ctx.session, user.enterprise_id)
     if not sent:
@@ -72,6 +74,9 @@ def answer(msg: Message, ctx: Context, state: State) -> Answer:
     """The pending question's answer, 跳过, or a digression (answered, the question kept)."""
     survey = store.get_survey(ctx.session, state.data["survey"])
     response = store.get_response(ctx.session, state.data["response"])
+    if survey is not None and survey.status == "closed":
+        ctx.conversation.clear()
+        return texts.SURVEY_CLOSED.format(title=survey.title)
     if survey is None or response is None or response.status == "complete" or survey.status != "sent":
         ctx.conversation.clear()
         return ctx.reroute(msg)
@@ -82,7 +87,7 @@ def answer(msg: Message, ctx: Context, state: State) -> Answer:
             ctx.conversation.clear()
             return ctx.reroute(msg)
     question, text = survey.questions[index], (ctx.nlu.text if ctx.nlu else msg.text).strip()
-    if msg.msg_type != "text":
+    if not msg.text.strip():                            # a photo, a location…: not an answer
         return _digress(msg, ctx, state, survey, index)
     if re.match(SURVEY_COMMAND, text):                  # "问卷" again: where we are
         return surveys.question_text(survey, index)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers import OfficialAccountUser, console_login, csrf
+from helpers import GroupMember, OfficialAccountUser, console_login, csrf
 from openpyxl import load_workbook
 
 from bot import clock
@@ -148,6 +148,17 @@ def test_one_reminder_goes_to_those_who_have_not_answered(client, settings, park
     assert surveys.remind(park, later + timedelta(days=3)) == 0               # once
     with park.db.session() as session:
         assert store.get_survey(session, survey_id).reminder_broadcast_id is not None
+
+
+def test_a_closed_survey_takes_no_more_answers_and_a_group_is_asked_to_go_private(client, settings, park, fake_api):
+    survey_id = _survey(park)
+    owner = OfficialAccountUser(client, settings, "owner-b")
+    owner.say("问卷")
+    with park.db.session() as session:
+        surveys.close(store.get_survey(session, survey_id))
+    assert "已结束收集" in owner.say("1")
+    assert "没有需要贵企业填写的问卷" in owner.say("问卷")
+    assert "私聊" in GroupMember(client, settings, "老板", "wxid-b").say("问卷", mentioned=True)
 
 
 def test_a_liaison_target_reaches_only_their_enterprises(park, fake_api):

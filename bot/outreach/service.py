@@ -140,11 +140,19 @@ def my_enterprises(session, staff_id: int | None, today: date | None = None) -> 
                            ("走访", _as_moment(visits.get(e.id))), ("早茶会", attended[1])]
         known = [(kind, at) for kind, at in contact_moments if at is not None]
         out.append(EnterpriseRow(
-            e, "联络员" if row.liaison_id == staff_id or staff_id is None else "包联领导", store.KEY_TAG in (e.tags or []),
+            e, _role(row, staff_id), store.KEY_TAG in (e.tags or []),
             tickets.get(e.id, []), max(known, key=lambda k: k[1]) if known else None, attended[0],
             [(p, why) for p, why in policies.suitable(session, e, today) if p.id not in applied.get(e.id, set())],
             answers.get(e.id, [])))
     return out
+
+
+def _role(row: EnterpriseLiaison, staff_id: int | None) -> str:
+    """What the account is to the enterprise; on the all-enterprises view, who serves it."""
+    if staff_id is not None:
+        return "联络员" if row.liaison_id == staff_id else "包联领导"
+    leader = f"，包联领导 {row.leader.username}" if row.leader else ""
+    return f"联络员 {row.liaison.username if row.liaison else '—'}{leader}"
 
 
 def _last_visits(session, ids) -> dict[int, date]:

@@ -20,6 +20,7 @@ SURVEY_COLLEAGUE_STARTED = "贵企业的同事已答了 {done} 题，您可以�
 SURVEY_DONE = "「{title}」已填写完毕，感谢贵企业的宝贵意见！我们会认真研究，有进展会告诉您。"
 SURVEY_ALREADY = "贵企业已于 {day} 由{who}填写过「{title}」，每家企业填一份即可，感谢！"
 SURVEY_NONE = "目前没有需要贵企业填写的问卷。有问题可以直接描述，我们会登记跟进。"
+SURVEY_PRIVATE = "问卷请在与助手的私聊中填写：私聊发送“问卷”即可开始。"
 SURVEY_NOT_MEMBER = "问卷由已认证的企业成员代表企业填写。请先发送“绑定企业 邀请码”完成认证。"
 SURVEY_NOT_ANSWER = "没看明白这个回答。"
 SURVEY_PAUSED_BY_CANCEL = "好的，问卷先暂停，已答的 {done} 题已保存；7 天内回复“问卷”可接着填写。"
