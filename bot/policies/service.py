@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import threading
 import uuid
@@ -288,13 +289,14 @@ def last_answer(services, msg) -> dict:
 # for: a question made only of these names no policy ("补贴什么时候到账"); the other words must be
 # found in a policy for it to count as an answer.
 GENERIC_WORDS = frozenset("""
-补贴 补助 补助款 补贴款 奖补 奖补资金 资金 奖励 奖金 奖励资金 扶持 扶持资金 支持 优惠 优惠政策 资助 补偿 返还 政策 款 款项 钱
+补贴 补助 补助款 补贴款 奖补 奖补资金 资金 奖励 奖金 奖励资金 有奖 奖 扶持 扶持资金 支持 优惠 优惠政策 资助 补偿 返还
+政策 款 款项 钱
 到账 账上 到帐 打款 到位 兑现 发放 拨付 拨款 下来 下发 发下来 进度 催办
 什么 什么时候 时候 啥时候 啥 多久 怎么 怎么样 如何 怎样 咋 为什么 为啥 哪些 哪个 哪项 多少 几个 一个
 申请 申报 办理 领取 领 享受 符合 条件 材料 流程 手续 需要 准备 可以 能够 能不能 可不可以 是不是 还能
 我们 我们公司 我司 本公司 公司 企业 单位 园区 咱们 你们 有没有 没有 有冇 有无 请问 问下 问问 问一下 一下 想问 顺便
 就是 那个 这个 这些 那些 这项 那项 上次 之前 以前 去年 今年 明年 前年 现在 目前 最近 最新 新来 还有 还是 还没 没到 已经 一直
-情况 一般 通常 大概 知道 了解 相关 方面 有关 关于 具体 详细 介绍 标准 金额 额度 比例 最高
+情况 一般 通常 大概 知道 了解 相关 方面 有关 关于 针对 以上 以下 具体 详细 介绍 标准 金额 额度 比例 最高
 截止 截止时间 时间 部门 电话 联系 找谁 哪里 在哪
 谢谢 你好 您好 老师 麻烦 帮忙 帮我 看看 查查 查询 查一下 咨询 不是 投诉 那要 还要 要求 规定 文件 通知 能否 是否 多长时间
 """.split())
@@ -386,6 +388,19 @@ def _thing(tokens: list[str], words: list[str]) -> list[str]:
     return words
 
 
+RARE_WORD = 13.0     # what a word jieba does not know (稳岗, 光伏, or a pair its HMM glued) is worth at most
+FOREIGN_WORD = 4.0   # a Latin-letter word in a Chinese question (startup, app): the policy says it in Chinese
+
+
+def information(word: str) -> float:
+    """How much a word says about what is asked, from its frequency in jieba's general dictionary:
+    工作 or 建设 little, 宠物 or 电费 much. (The policy base is too small for its own idf to tell.)"""
+    if word.isascii():
+        return FOREIGN_WORD
+    tk = tokenizer()
+    return min(math.log(tk.total / ((tk.FREQ.get(word) or 0) + 1)), RARE_WORD)
+
+
 def policy_text(policy) -> str:
     parts = [policy.title, policy.summary, policy.eligibility, policy.beneficiaries, policy.amount,
              policy.how_to_apply, policy.materials, policy.category, " ".join(policy.topics or []), policy.body]
@@ -398,7 +413,7 @@ def covers(text: str, word: str) -> bool:
         return True
     if len(word) >= 3:
         pairs = [word[i:i + 2] for i in range(len(word) - 1)]
-        return sum(p in text for p in pairs) / len(pairs) > 0.6
+        return sum(p in text for p in pairs) / len(pairs) >= 0.5
     return False
 
 
@@ -413,8 +428,7 @@ def read(services, session, text: str, limit: int = 3) -> Reading:
     if not words:
         return reading
     built = index(services, session)
-    known = [v for v in built.idf.values()] or [1.0]
-    weight = {w: built.idf.get(w, max(known)) for w in words}
+    weight = {w: information(w) for w in words}
     total = sum(weight.values())
     thing = _thing(tokens, words)
     thing_total = sum(weight[w] for w in thing)
