@@ -173,7 +173,7 @@ def test_cli_send_status_and_failures(make_app, cli_env, fake_api):
                               text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         return done.stdout
-    broadcast_id = cli("broadcast", "send", "--title", "通知", "--body", "内容", "--to", "all").strip()
+    broadcast_id = cli("broadcast", "send", "--title", "通知", "--body", "内容", "--to", "all").split()[-1]
     assert _worker(env).wait(timeout=120) == 0
     assert json.loads(cli("broadcast", "status", broadcast_id, "--json")) == {
         "id": int(broadcast_id), "total": 4, "sent": 3, "failed": 1, "pending": 0}

@@ -8,7 +8,7 @@ from bot.admin import auth
 from bot.admin.common import FormError, bp, services
 from bot.broadcasts import service as broadcasts
 from storage import broadcasts as store
-from storage import staff
+from storage import groups as group_store
 
 FIELDS = ("title", "body", "url", "target")
 MAX_TITLE = 200           # the column's size
@@ -27,17 +27,38 @@ def _checked(form: dict) -> int:
     try:
         form["url"] = broadcasts.check_link(form["url"])
         return len(broadcasts.recipients(auth.db(), form["target"] or "all"))
-    except broadcasts.LinkError as exc:
+    except (broadcasts.LinkError, broadcasts.TargetError) as exc:
         raise FormError(str(exc)) from None
-    except broadcasts.TargetError:
-        raise FormError("发送对象应为 all、topic:主题、tag:标签 或 group:群") from None
+
+
+def target_label(target: str) -> str:
+    """A target as staff read it: topic:科技 → 订阅「科技」的用户."""
+    kind, _, name = (target or "all").partition(":")
+    return {"all": "全部关注用户", "topic": f"订阅「{name}」的用户", "tag": f"标签「{name}」的企业",
+            "group": f"企业微信群「{name}」"}.get(kind, target)
+
+
+def _choices(session) -> list[tuple[str, list[tuple[str, str, int]]]]:
+    """The targets to choose from, grouped, each (value, label, recipients)."""
+    def count(target: str) -> int:
+        return len(broadcasts.recipients(session, target))
+    groups = [("全部", [("all", "全部关注用户", count("all"))]),
+              ("政策主题（订阅该主题或全部政策的用户）", [(f"topic:{t}", t, count(f"topic:{t}"))
+                                                     for t in broadcasts.known_topics(session)]),
+              ("企业标签（该标签企业的已关联用户）", [(f"tag:{t}", t, count(f"tag:{t}"))
+                                                 for t in broadcasts.known_tags(session)]),
+              ("企业微信群（群机器人发到群里）", [(f"group:{g.name}", g.name, 1) for g in group_store.listing(session)])]
+    return [(name, options) for name, options in groups if options]
 
 
 def _page(form: dict, error: str = "", status: int = 200):
     """The list with the compose form, holding what was typed and the reason it was refused."""
     session = auth.db()
     recent = [(b, broadcasts.status(session, b.id)) for b in store.recent(session, 20)]
-    return render_template("admin/broadcasts.html", recent=recent, form=form, error=error), status
+    choices = _choices(session) if current_user.can_change else []
+    offered = {value for _, options in choices for value, _, _ in options}
+    return render_template("admin/broadcasts.html", recent=recent, form=form, error=error, choices=choices,
+                           offered=offered, target_label=target_label), status
 
 
 @bp.get("/broadcasts")
@@ -56,7 +77,7 @@ def broadcast_preview():
         count = _checked(form)
     except FormError as exc:
         return _page(form, str(exc), 400)
-    return render_template("admin/broadcast_preview.html", form=form, count=count)
+    return render_template("admin/broadcast_preview.html", form=form, count=count, target=target_label(form["target"]))
 
 
 @bp.post("/broadcasts")
@@ -72,8 +93,7 @@ def broadcast_send():
     except (FormError, broadcasts.TargetError, broadcasts.LinkError) as exc:
         session.rollback()
         return _page(form, str(exc), 400)
-    staff.audit(session, current_user.username, "broadcast.send", str(created.id), form["target"])
-    session.commit()
+    session.commit()                # the service wrote the audit entry (as for the CLI and the chat)
     return redirect(url_for("admin.broadcast_detail", broadcast_id=created.id))
 
 
@@ -83,7 +103,8 @@ def broadcast_detail(broadcast_id: int):
     session = auth.db()
     found = store.get(session, broadcast_id) or abort(404)
     return render_template("admin/broadcast.html", b=found, status=broadcasts.status(session, broadcast_id),
-                           failures=store.failures(session, broadcast_id), link=broadcasts.web_link(found.url))
+                           failures=store.failures(session, broadcast_id), link=broadcasts.web_link(found.url),
+                           target=target_label(found.target))
 
 
 @bp.get("/broadcasts/<int:broadcast_id>/status")

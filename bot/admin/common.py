@@ -9,13 +9,41 @@ from flask_wtf import CSRFProtect
 
 from bot import clock
 from bot.admin import auth
+from bot.complaints import labels
 from bot.complaints import reports as complaint_reports
+from bot.complaints import service as complaint_service
+from bot.complaints.texts import STATUS_NAMES
 from storage import staff
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 csrf = CSRFProtect()
 ROLE_NAMES = {"admin": "管理员", "staff": "工作人员", "viewer": "只读"}
-CHANNEL_NAMES = {"wechat": "公众号", "wecom": "企业微信", "group": "群"}
+CHANNEL_NAMES = {"wechat": "公众号", "wecom": "企业微信", "group": "群聊"}
+# A chat user's roles (ChannelUser.roles): what they may do in the chat.
+USER_ROLE_NAMES = {"staff": "工作人员", "admin": "管理员", "monitor": "监测员"}
+# The audit log's actions as staff read them (the code stays in the log and shows on hover).
+ACTION_NAMES = {
+    "login": "登录", "logout": "退出", "password.change": "修改密码",
+    "staff.add": "添加账号（命令行）", "staff.save": "新建账号/重设密码", "staff.update": "修改账号",
+    "staff.disable_demo": "停用演示账号",
+    "complaint.file": "代企业登记", "complaint.assign": "交办", "complaint.reply": "答复",
+    "complaint.note": "内部备注", "complaint.extend": "延期", "complaint.status": "改状态", "complaint.merge": "并单",
+    "complaint.update": "办理工单", "complaints.export": "导出工单",
+    "broadcast.send": "发送广播",
+    "meeting.create": "新建早茶会", "meeting.edit": "修改早茶会", "meeting.checkin": "早茶会签到",
+    "meeting.finish": "早茶会结束", "meeting.raise": "早茶会诉求登记",
+    "policy.create": "新建政策", "policy.edit": "修改政策", "policy.import": "导入政策", "policy.expire": "下架政策",
+    "enterprise.tags": "修改企业标签", "enterprises.import": "导入企业名录",
+    "invite.create": "生成邀请码", "invite.revoke": "撤销邀请码", "claim.file": "提交企业认领",
+    "claim.approve": "通过企业认领", "claim.reject": "驳回企业认领", "user.link": "关联企业", "user.unlink": "解除关联",
+    "group.add": "登记企业微信群", "group.remove": "删除企业微信群",
+    "simulator.user": "模拟器用户关联企业",
+    "unhandled.retry": "重试未处理消息", "unhandled.resolve": "标记消息已处理",
+    "understanding.label": "标注消息", "understanding.category": "标注工单类别",
+    "outreach.assign": "指定包联干部", "outreach.contact": "修改联系方式", "outreach.applied": "记录政策已申报",
+    "outreach.monitor": "设置监测员", "outreach.visit": "登记走访",
+    "survey.create": "新建问卷", "survey.send": "发送问卷", "survey.close": "结束问卷", "survey.ticket": "问卷转工单",
+}
 MAX_PAGE = 100_000        # far past any real listing, small enough for every database's OFFSET
 
 
@@ -33,6 +61,53 @@ def local_time(moment: datetime | None, pattern: str = "%m-%d %H:%M") -> str:
 def channel_label(code: str | None) -> str:
     """Where a user writes from, as staff call it (the code stays in the database and JSON)."""
     return CHANNEL_NAMES.get(code or "", code or "")
+
+
+@bp.app_template_filter("source")
+def source_label(code: str | None) -> str:
+    """A ticket's source in words: wechat → 公众号 (电话, 走访… are words already)."""
+    return labels.source_name(code)
+
+
+@bp.app_template_filter("actor")
+def actor_label(actor: str | None) -> str:
+    """Who made a change: user → 提交人, staff → 工作人员, cli:wang → 命令行（wang）."""
+    return labels.actor_name(actor)
+
+
+@bp.app_template_filter("audit_actor")
+def audit_actor_label(actor: str | None) -> str:
+    """An audit entry's actor: a console login as is; the chat, the command line and the system in words."""
+    actor = actor or ""
+    channel, _, user_id = actor.partition(":")
+    if channel in CHANNEL_NAMES and user_id:        # a staff member in the chat (a broadcast sent from chat)
+        return f"{CHANNEL_NAMES[channel]}对话（{user_id}）"
+    return {"user": "企业用户（对话）", "invite": "邀请码", "cli": "命令行", "-": "—"}.get(actor) or labels.actor_name(actor)
+
+
+@bp.app_template_filter("user_roles")
+def user_roles_label(roles) -> str:
+    return "、".join(USER_ROLE_NAMES.get(r, r) for r in roles or ()) or "—"
+
+
+@bp.app_template_filter("audit_action")
+def audit_action_label(action: str | None) -> str:
+    return ACTION_NAMES.get(action or "", action or "")
+
+
+@bp.app_template_filter("audit_detail")
+def audit_detail_label(entry) -> str:
+    """An audit entry's detail in words where it is a code: complaint.status resolved → 已办结待评价."""
+    detail = entry.detail or ""
+    if entry.action == "complaint.status":
+        return STATUS_NAMES.get(detail, detail)
+    if entry.action == "complaint.file":
+        return "并入已有工单" if detail == "merged" else labels.source_name(detail)
+    if entry.action == "complaints.export":
+        return {"csv": "CSV", "xlsx": "Excel"}.get(detail, detail)
+    if entry.action in ("login", "logout") and not detail:
+        return ""
+    return detail
 
 
 def services():
@@ -63,7 +138,8 @@ def page_number() -> int:
 
 
 def departments() -> list[str]:
-    return sorted(services().complaint_rules.department_staff)
+    """Every department a ticket may be handed to (the service refuses any other)."""
+    return complaint_service.departments(services())
 
 
 def text(name: str, limit: int = 4000, required: str | None = None) -> str:

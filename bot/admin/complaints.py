@@ -20,12 +20,12 @@ from bot.admin.common import (
     services,
     text,
 )
+from bot.complaints import labels, service
 from bot.complaints import reports as complaint_reports
-from bot.complaints import service
 from bot.complaints.rules import CATEGORIES
-from bot.complaints.texts import EVENT_NAMES, STATUS_NAMES
+from bot.complaints.texts import STATUS_NAMES
 from storage import complaints as store
-from storage import enterprises
+from storage import enterprises, users
 
 # Where staff-filed tickets come from; chat channels file their own.
 STAFF_SOURCES = ("电话", "走访", "监测员", "12345", "早茶会")
@@ -140,9 +140,16 @@ def _ticket_or_404(ticket: str):
 @login_required
 def complaint(ticket: str):
     found = _ticket_or_404(ticket)
+    submitter = users.get(auth.db(), found.user_ref) if found.user_ref else None
+    # The phone the ticket was filed with, else the one the submitter gave the bot (a one-message complaint has none).
+    phone, phone_known = found.contact_phone, ""
+    if not phone and submitter is not None and submitter.phone:
+        phone, phone_known = submitter.phone, "（用户资料）"
     return render_template("admin/complaint.html", c=found, statuses=STATUS_NAMES, departments=departments(),
-                           kinds=EVENT_NAMES,
-                           next_statuses=[] if found.merged_into else sorted(service.TRANSITIONS[found.status]))
+                           categories=CATEGORIES, timeline=labels.timeline(found.events), submitter=submitter,
+                           phone=phone, phone_known=phone_known,
+                           next_statuses=[s for s in service.STATUSES if s in service.TRANSITIONS[found.status]]
+                           if not found.merged_into else [])
 
 
 def _merge(session, found, actor):
@@ -164,8 +171,10 @@ def act_on_complaint(ticket: str):
     action, detail = form.get("action"), form.get("text", "")
     try:
         if action == "assign":
-            service.assign(services(), session, found, actor, department=form.get("department") or None)
-            detail = form.get("department", "")
+            before, category = found.category, form.get("category") or None
+            service.assign(services(), session, found, actor, department=form.get("department") or None,
+                           category=category)
+            detail = form.get("department", "") + (f"，类别 {before} → {category}" if category and category != before else "")
         elif action == "reply" and detail.strip():
             service.reply(services(), session, found, detail.strip()[:2000], actor)
         elif action == "note" and detail.strip():

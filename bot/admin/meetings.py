@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from bot import clock
 from bot.admin import auth
 from bot.admin.common import (
     FormError,
@@ -53,6 +54,14 @@ def _fields() -> dict:
                                              MAX_SEATS, "每家企业名额")}
 
 
+def capacity_problem(meeting, capacity: int) -> str:
+    """Why a meeting cannot have this many seats ("" if it can): never fewer than those already confirmed."""
+    if capacity < max(meeting.seats_taken, 1):
+        return (f"座位数不能改为 {capacity}：已有 {meeting.seats_taken} 个座位确认报名，座位数至少要 {meeting.seats_taken}"
+                if meeting.seats_taken else "座位数至少为 1")
+    return ""
+
+
 def _form_page(meeting, form, status=200):
     return render_template("admin/meeting_form.html", m=meeting, form=form, names=MEETING_NAMES,
                            default_limit=services().settings.meetings.per_enterprise_limit), status
@@ -66,7 +75,10 @@ def meeting_new():
         return _form_page(None, {})
     session = auth.db()
     try:
-        meeting = meetings.create(session, **_fields())
+        fields = _fields()
+        if fields["starts_at"] <= clock.now():
+            raise FormError(f"开始时间 {fields['starts_at']:%Y-%m-%d %H:%M} 已经过去，请填写以后的时间")
+        meeting = meetings.create(session, **fields)
     except (FormError, meetings.MeetingError) as exc:
         session.rollback()
         flash(str(exc), "error")
@@ -88,6 +100,9 @@ def meeting_edit(meeting_id: int):
     try:
         fields = _fields()
         fields["status"] = text("status") or None
+        problem = capacity_problem(meeting, fields["capacity"])
+        if problem:
+            raise FormError(problem)
         promoted = meetings.edit(services(), session, meeting, **fields)
     except (FormError, meetings.MeetingError) as exc:
         session.rollback()
@@ -174,7 +189,16 @@ def meeting_raise(meeting_id: int):
 def meeting_csv(meeting_id: int):
     session = auth.db()
     meeting = store.get(session, meeting_id) or abort(404)
-    rows = [[n, s.user.display_name or s.user.user_id, s.enterprise.name if s.enterprise else "",
-             SIGNUP_NAMES[s.status], s.seats, "是" if s.no_show else "", s.note]
+    rows = [[n, s.user.display_name or s.user.user_id, s.enterprise.name if s.enterprise else "", s.user.phone or "",
+             SIGNUP_NAMES[s.status], s.seats, "是" if s.no_show else "", meetings_topic(s)]
             for n, s in enumerate(store.roster(session, meeting_id), 1)]
-    return csv_download(f"meeting-{meeting.id}.csv", ["序号", "姓名", "企业", "状态", "人数", "未到场", "备注"], rows)
+    return csv_download(f"meeting-{meeting.id}.csv", ROSTER_COLUMNS, rows)
+
+
+ROSTER_COLUMNS = ["序号", "姓名", "企业", "电话", "状态", "人数", "未到场", "想反映的问题"]
+
+
+def meetings_topic(signup) -> str:
+    """What the owner wants to raise at the table: the signup's topic when it has one, else its note (which
+    carries it for signups made before the topic was its own field)."""
+    return getattr(signup, "topic", None) or signup.note or ""

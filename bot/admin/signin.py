@@ -19,13 +19,13 @@ def login():
     username = (request.form.get("username") or "").strip()[:64]
     try:
         if not auth.take_attempt(username):
-            return render_template("admin/login.html", error=TOO_MANY), 429
+            return render_template("admin/login.html", error=TOO_MANY, username=username), 429
         account = staff.check_password(auth.db(), username, request.form.get("password") or "")
         if account is None:
-            return render_template("admin/login.html", error="用户名或密码错误"), 401
+            return render_template("admin/login.html", error="用户名或密码错误", username=username), 401
         auth.attempt_succeeded(username)
     except auth.ThrottleUnavailable:
-        return render_template("admin/login.html", error=GUARD_DOWN), 503
+        return render_template("admin/login.html", error=GUARD_DOWN, username=username), 503
     auth.start_session(account)
     audit("login")                          # commits the token a first login may have created
     return redirect(auth.safe_next(request.args.get("next")))

@@ -8,6 +8,7 @@ messages also carry WeCom's enable_duplicate_check, which drops such repeats on 
 """
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
@@ -24,13 +25,20 @@ from bot.push import group_texts, outbound
 from bot.push.scheduler import Periodic
 from bot.services import current
 from storage import broadcasts as store
+from storage import enterprises as enterprise_store
 from storage import groups as group_store
 from storage import meetings as meeting_store
 from storage import policies as audience
+from storage import staff as staff_store
 from storage.db import after_commit
 from storage.models import utcnow
 
 TARGET_KINDS = ("all", "topic", "tag", "group")
+# The topics owners subscribe to in chat ("订阅科技政策"; nlp/data/slots.yaml policy_topics) and 其他.
+TOPICS = ("科技", "税收", "人才", "用工", "融资", "产业", "其他")
+# A WeCom app chat's id (appchat/create: ASCII letters and digits; - and _ allowed); any other unregistered group name
+# (a Chinese name, say) is unknown.
+APP_CHAT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 
 class TargetError(DomainError):
@@ -75,9 +83,41 @@ def parse_target(target: str) -> tuple[str, str]:
     return kind, name.strip()
 
 
-def recipients(session, target: str) -> list[tuple[str, str, str]]:
-    """(channel, recipient, kind) for everybody the target reaches, honouring every unsubscribe."""
+def known_topics(session) -> list[str]:
+    """The topics a broadcast may name: those owners subscribe to in chat and those the policy base uses."""
+    found = {t for p in audience.all_policies(session) for t in (p.topics or [])}
+    return list(TOPICS) + sorted(found - set(TOPICS))
+
+
+def known_tags(session) -> list[str]:
+    """The enterprise tags a broadcast may name (the roster's tags; an industry's name also matches)."""
+    return sorted({t for e in enterprise_store.all_enterprises(session) for t in (e.tags or [])})
+
+
+def _known_tag(session, tag: str) -> bool:
+    return any(tag in (e.tags or []) or tag in (e.industry or "") for e in enterprise_store.all_enterprises(session))
+
+
+def check_target(session, target: str) -> tuple[str, str]:
+    """A target that names something that exists; an unknown topic, tag or group is refused by name."""
     kind, name = parse_target(target)
+    if kind == "topic" and name not in known_topics(session):
+        raise TargetError(f"没有“{name}”这个政策主题，可选：{'、'.join(known_topics(session))}")
+    if kind == "tag" and not _known_tag(session, name):
+        tags = known_tags(session)
+        raise TargetError(f"企业名录中没有标签“{name}”"
+                          + (f"，可选：{'、'.join(tags)}" if tags else "（请先在企业名录中设置标签）"))
+    if kind == "group" and group_store.by_name(session, name) is None and not APP_CHAT_ID.fullmatch(name):
+        groups = [g.name for g in group_store.listing(session)]
+        raise TargetError(f"没有登记名为“{name}”的企业微信群" + (f"，已登记：{'、'.join(groups)}" if groups else
+                                                              "（请先用 python -m bot groups add 或在“企业微信群”页登记）"))
+    return kind, name
+
+
+def recipients(session, target: str) -> list[tuple[str, str, str]]:
+    """(channel, recipient, kind) for everybody the target reaches, honouring every unsubscribe; an unknown
+    topic, tag or group is a TargetError naming the ones there are."""
+    kind, name = check_target(session, target)
     if kind == "group":   # a registered group through its robot's webhook; any other id is a WeCom app chat
         registered = group_store.by_name(session, name)
         return [("wecom", registered.name, "webhook")] if registered else [("wecom", name, "appchat")]
@@ -87,10 +127,13 @@ def recipients(session, target: str) -> list[tuple[str, str, str]]:
 
 
 def create(services, session, title: str, body: str, target: str, url: str = "", created_by: str = "staff"):
-    """Record the broadcast and its deliveries; the worker starts once this commits."""
+    """Record the broadcast and its deliveries; the worker starts once this commits. Whoever sent it (a console
+    login, cli:<os user>, a staff member's chat id) is written to the audit log; the system's reminders are not."""
     url = check_link(url)
     found = recipients(session, target)
     broadcast = store.create(session, title, body, url, target, created_by, found)
+    if created_by != "system":
+        staff_store.audit(session, created_by, "broadcast.send", str(broadcast.id), f"{target}（{len(found)} 位接收人）")
     broadcast_id, workers = broadcast.id, max(1, min(4, len(found) // 500 + 1))
     after_commit(session, lambda: [services.queue.enqueue(deliver, broadcast_id) for _ in range(workers)])
     return broadcast

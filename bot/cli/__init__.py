@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 
 from bot.cli import (
     broadcasts,
@@ -17,12 +17,13 @@ from bot.cli import (
     policies,
     system,
 )
+from bot.cli.common import MIGRATE_FIRST, Parser, schema_missing
 from bot.config import ConfigError, load_settings
 from bot.errors import DomainError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="联企助手 command line")
+    parser = Parser(prog="python -m bot", description="联企助手 command line")
     sub = parser.add_subparsers(dest="command", required=True)
     for feature in (system, directory, complaints, meetings, policies, broadcasts, groups, outreach):
         feature.register(sub)
@@ -52,4 +53,7 @@ def main(argv=None) -> int:
         print(f"错误：无法读取 {exc.filename or ''}（{exc.strerror or exc}）", file=sys.stderr)
     except EOFError:           # a prompt (a password, a confirmation) with no terminal to answer it
         print("错误：需要在终端中输入，但没有可读的输入", file=sys.stderr)
-    return 2
+    except (OperationalError, ProgrammingError) as exc:   # before `migrate`, or the database is unreachable
+        detail = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
+        print(f"错误：{MIGRATE_FIRST}" if schema_missing(exc) else f"错误：数据库不可用（{detail}）", file=sys.stderr)
+    return 1

@@ -2,6 +2,7 @@
 In production (bot/production.py) serve, worker and migrate refuse to start unsafe, and seed-demo refuses."""
 from __future__ import annotations
 
+import re
 import sys
 import time
 
@@ -22,7 +23,7 @@ def cmd_migrate(args, settings):
         return production.report(exc)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
-    print("database is up to date")
+    print("数据库结构已是最新。")
 
 
 def cmd_serve(args, settings):
@@ -50,7 +51,19 @@ def cmd_seed_demo(args, settings):
     built = services.build(settings)
     with built.db.session() as session:
         result = demo.seed(session, force=args.force)
-    print(result)
+    print(_seed_sentence(result))
+
+
+def _seed_sentence(result: str) -> str:
+    """demo.seed's summary as a Chinese sentence."""
+    if "already" in result:
+        return "演示数据此前已加载，未重复加载（要重新加载：python -m bot seed-demo --force）。"
+    numbers = re.findall(r"\d+", result)
+    if len(numbers) != 4:
+        return result
+    firms, policies, meetings, staff = numbers
+    return (f"演示数据已加载：企业 {firms} 家、政策 {policies} 条、早茶会 {meetings} 场、演示工作人员 {staff} 位；"
+            f"控制台演示账号 {demo.DEMO_CONSOLE[0]} / {demo.DEMO_CONSOLE[1]}（仅限离线演示）。")
 
 
 def cmd_fake_api(args, settings):

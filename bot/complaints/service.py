@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from bot import clock
 from bot.chat.conversation import ConversationStore
 from bot.complaints import texts
+from bot.complaints.rules import CATEGORIES
 from bot.errors import DomainError
 from bot.push import jobs
 from bot.push.scheduler import Periodic
@@ -133,8 +134,25 @@ def change_status(services, session, complaint: Complaint, status: str, actor: s
     return complaint
 
 
+def departments(services) -> list[str]:
+    """The departments a ticket may be handed to: config.yaml's complaints.departments and every category's."""
+    rules = services.complaint_rules
+    return sorted(set(rules.department_staff) | {a.department for a in rules.assignments.values()})
+
+
 def assign(services, session, complaint: Complaint, actor: str, department: str | None = None,
-           assignee: str = "") -> Complaint:
+           assignee: str = "", category: str | None = None) -> Complaint:
+    """Hand a ticket to a department, correcting its category on the way if asked: the correction is its own
+    event ("category", data {"from", "to"}), which the labelling page (消息理解) can take as a label."""
+    if department and department not in departments(services):
+        raise ComplaintError(f"没有“{department}”这个承办部门，可选：{'、'.join(departments(services))}")
+    if category and category not in CATEGORIES:
+        raise ComplaintError(f"没有“{category}”这个类别，可选：{'、'.join(CATEGORIES)}")
+    if category and category != complaint.category:
+        store.add_event(session, complaint, actor, "category",
+                        texts.CATEGORY_CHANGED.format(before=complaint.category, after=category),
+                        **{"from": complaint.category, "to": category})
+        complaint.category = category
     if department:
         complaint.department = department
     if assignee:

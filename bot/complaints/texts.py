@@ -56,7 +56,8 @@ UNRATED_NOTE = "超过评价期限未评价，按未评价办结"
 
 EVENT_NAMES = {"filed": "登记", "status": "状态变更", "assigned": "交办", "reply": "答复", "note": "内部备注",
                "extend": "延期", "merged": "并单", "attachment": "附件", "rated": "评价", "reopened": "重新办理",
-               "warned": "预警", "escalated": "督办"}
+               "warned": "预警", "escalated": "督办", "category": "改类别"}
+CATEGORY_CHANGED = "{before} → {after}"
 
 # Status asked in a group chat: the details never go to the whole group.
 STATUS_PUSH_TITLE = "诉求办理进度"

@@ -317,11 +317,11 @@ def test_staff_make_and_revoke_codes_in_the_console(client, settings, accounts):
 def test_a_staff_link_from_the_command_line_is_verified_and_audited(client, settings, park, cli_env):
     own, staff_filed = _victim_with_tickets(client, settings, park)
     OfficialAccountUser(client, settings, "linked-1").say("你好")
-    assert "verified" in _cli(cli_env, "users", "link", "linked-1", VICTIM).stdout
+    assert "已核实" in _cli(cli_env, "users", "link", "linked-1", VICTIM).stdout
     assert _sees(OfficialAccountUser(client, settings, "linked-1"), own, staff_filed) == [True, True]
     with park.db.session() as session:
         entry = next(e for e in staff.audit_log(session) if e.action == "user.link")
-        assert entry.actor == "cli" and entry.target == "wechat:linked-1" and entry.detail == VICTIM
+        assert entry.actor.startswith("cli:") and entry.target == "wechat:linked-1" and entry.detail == VICTIM
     _cli(cli_env, "users", "unlink", "linked-1")
     assert _sees(OfficialAccountUser(client, settings, "linked-1"), own, staff_filed) == [False, False]
 
