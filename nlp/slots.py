@@ -23,6 +23,27 @@ COMPANION = re.compile(rf"带(上)?{_NUM}(个|位|名)(同事|人|员工|伙伴|
 SEATS = re.compile(rf"(来|报|去|订|book|留|要){_NUM}(个|位|名)(人|位子|座位|名额)?|{_NUM}(个|位)(位子|座位|名额|人参加)")
 COMPANY = re.compile(r"([一-鿿a-z0-9]{2,20}?(?:有限责任公司|股份有限公司|有限公司|公司|集团|厂|合作社))")
 
+# Places in a park (normalised text), each as (kind, value), so that two tellings can be compared kind
+# by kind: "东区" and "西区" are two zones; "8号厂房" and "东区" are compatible.
+_PNUM = r"(?:\d{1,3}|[一二三四五六七八九十]{1,3})"
+_FACILITY_WORDS = ("车间|厂房|冷库|粮库|仓库|库房|厨房|食堂|宿舍楼|宿舍|停车场|实验楼|孵化楼|电商楼|办公楼|综合楼|写字楼|"
+                   "配电房|配电室|机房|排洪渠|化粪池|搅拌站|前台|大厅|政务服务中心|政务中心|税务大厅|窗口|"
+                   "站台|厕所|卫生间|会议室|办公室|展厅|门卫室|锅炉房|污水处理站|污水站|水泵房|驿站|空地")
+_QUALIFIERS = ("灌装|榨油|热处理|中央|员工|职工|生产|包装|冲压|喷涂|装配|成品|原料|一楼|二楼|电镀|焊接|注塑|"
+               "机加工|组装|烘焙|屠宰|冷冻|发酵|酿造|纺纱|织布|印染|仓储")
+PLACE_PATTERNS = (
+    ("zone", re.compile(r"(?<![a-z])([东西南北中]|[a-z])区")),
+    ("side", re.compile(r"(?<![a-z往向朝])([东西南北](?:侧|头|边))(?!的人)")),
+    ("gate", re.compile(rf"([东西南北前后侧]|{_PNUM}号)大?门(?!票|诊|店)")),
+    ("road", re.compile(rf"((?:经|纬){_PNUM}路|{_PNUM}号路|[一-鿿]{{2}}(?:路|大道|大街|街)(?![灯面况费线人由子途]))")),
+    ("building", re.compile(rf"((?<![\d])(?:[a-z]?{_PNUM}|[a-z])(?:栋|幢|座|号楼|单元)|{_PNUM}号(?:厂房|仓库|仓|库|车间|宿舍))")),
+    ("floor", re.compile(rf"((?<![\d号落了]){_PNUM}(?:楼|层)(?![梯道下上顶房]))")),
+    ("estate", re.compile(r"((?:新材料|食品产业|[一-鿿]{2})园)(?!区|林|艺|丁)")),
+    ("facility", re.compile(rf"((?:{_QUALIFIERS})?(?:{_FACILITY_WORDS}))")),
+)
+_NOT_A_ROAD = set("那这条段个的烂坑修马道整一全上下走过进出小大公铁近远水线电网套销绕问思后前边旁在到")
+_NOT_AN_ESTATE = ("公园", "园区", "花园", "家园", "校园", "乐园", "儿园", "庄园", "果园", "菜园")
+
 
 def chinese_number(text: str) -> int | None:
     """'3' → 3, '两' → 2, '十二' → 12."""
@@ -87,6 +108,31 @@ def phones(text: str) -> list[str]:
     return MOBILE.findall(text) + [p for p in LANDLINE.findall(text)]
 
 
+def places(text: str) -> list[tuple[str, str]]:
+    """The places normalised text names, as (kind, value): zone 东区, gate 东门/2号门, road 纬二路/科技路,
+    building 6栋/8号厂房, floor 3楼, estate 食品园, facility 灌装车间/冷库/食堂."""
+    found: list[tuple[str, str]] = []
+    for kind, pattern in PLACE_PATTERNS:
+        for match in pattern.finditer(text):
+            value = _place_value(kind, match.group(0) if kind in ("zone", "gate", "side") else match.group(1))
+            if value and (kind, value) not in found:
+                found.append((kind, value))
+    return found
+
+
+def _place_value(kind: str, value: str) -> str:
+    if kind == "gate":
+        return value.replace("大门", "门")
+    if kind == "road" and not re.match(r"^(经|纬|\d|[一二三四五六七八九十]+号)", value):
+        if value[0] in _NOT_A_ROAD or value[1] in _NOT_A_ROAD:
+            return ""
+    if kind == "estate" and (value[-2:] in _NOT_AN_ESTATE or value[0] in _NOT_A_ROAD):
+        return ""
+    if kind == "facility":
+        value = value.replace("宿舍楼", "宿舍").replace("政务服务中心", "政务中心").replace("污水处理站", "污水站")
+    return value
+
+
 def mask_phone(phone: str) -> str:
     """For logs: 13812345678 → 138****5678."""
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
@@ -115,6 +161,9 @@ def extract(text: str, original: str, today: date | None = None, companies=()) -
     company = match_company(text, companies)
     if company:
         slots["company"] = company
+    found_places = places(text)
+    if found_places:
+        slots["places"] = [value for _, value in found_places]
     return slots
 
 
