@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import redis as redis_lib
@@ -22,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import nlp
 from bot.chat import replies
 from bot.chat.context import Answer, Context
-from bot.chat.conversation import ConversationStore, Flow, by_name, is_cancel
+from bot.chat.conversation import ConversationStore, Flow, State, by_name, is_cancel
 from bot.chat.message import Message, Reply
 from bot.chat.router import Route, first_match
 from bot.errors import ServiceUnavailable, UserError
@@ -35,6 +36,9 @@ from storage.redis import lenient
 log = logging.getLogger(__name__)
 RETRY_WAIT_S = 4.0          # a retry waits this long for the first attempt's reply (WeChat waits 5 s)
 LEAVE_FLOW_CONFIDENCE = 0.8  # a pending question yields to a request this clear
+# Asking for a person leaves any pending question ("转人工", "我要找工作人员"); asking about one does not
+# ("你们是真人吗").
+WANTS_A_PERSON = re.compile(r"人工|工作人员|找人|客服|领导|打电话给我|联系我")
 STALE_AFTER = timedelta(minutes=2)   # no handler runs this long: a message still pending was dropped
 MAX_RETRIES = 3             # staff retries of one message; after that only 标记已处理
 
@@ -81,6 +85,11 @@ class Dispatcher:
 
     def context(self, services, session, msg: Message, user_ref: int | None, message_id: int) -> Context:
         view = services.for_messages()
+        if msg.is_group and not msg.display_name and user_ref is not None:
+            # the WeCom robot's callback carries no name: address the sender by the name we know
+            known = users.get(session, user_ref)
+            if known is not None and known.display_name:
+                msg = replace(msg, display_name=known.display_name)
         store = ConversationStore(view.redis, msg, services.settings.conversation_timeout_s, flows=self.flows)
         return Context(view, session, msg, user_ref, message_id=message_id, conversation=store, dispatcher=self)
 
@@ -103,21 +112,53 @@ class Dispatcher:
         msg = ctx.msg
         if msg.text:
             ctx.nlu = nlp.classify(msg.text, threshold=ctx.settings.intent_threshold)
+            _keep_script(ctx)
         if msg.is_group and not _speaks_in_group(ctx):
             return None
         state = ctx.conversation.get() if msg.msg_type != "event" else None
         flow = self.flows.get(state.flow) if state is not None else None
-        if flow is not None:
-            if msg.text and is_cancel(msg.text):
-                if flow.on_cancel is not None:
-                    return flow.on_cancel(msg, ctx, state)
-                ctx.conversation.clear()
-                return replies.FLOW_CANCELLED.format(title=flow.title)
-            if not _leaves_flow(ctx, flow):
-                return flow.steps[state.step](msg, ctx, state)
+        if flow is None:
+            return self.then_waiting(ctx, self.route(msg, ctx))
+        if flow.accepts is not None and flow.accepts(msg, ctx, state):
+            return self.then_waiting(ctx, flow.steps[state.step](msg, ctx, state))
+        if msg.text and is_cancel(ctx.nlu.text if ctx.nlu else msg.text):
+            if flow.on_cancel is not None:
+                return self.then_waiting(ctx, flow.on_cancel(msg, ctx, state))
             ctx.conversation.clear()
-            ctx.notes.append(replies.FLOW_LEFT.format(title=flow.title))
-        return self.route(msg, ctx)
+            return self.then_waiting(ctx, replies.FLOW_CANCELLED.format(title=flow.title))
+        if flow.accepts is None:
+            if not _leaves_flow(ctx, flow):
+                return self.then_waiting(ctx, flow.steps[state.step](msg, ctx, state))
+        elif not _wants_a_person(ctx):
+            return self.digress(msg, ctx, flow, state)
+        ctx.conversation.clear()
+        ctx.notes.append(replies.FLOW_LEFT.format(title=flow.title))
+        return self.then_waiting(ctx, self.route(msg, ctx))
+
+    def digress(self, msg: Message, ctx: Context, flow: Flow, state: State) -> Answer:
+        """A message that is not the answer to the pending question: answered as what it is. The question
+        stays pending (a question the digression asks waits behind it) and is briefly asked again,
+        unless it is an optional follow-up or the digression itself moved it."""
+        store = ctx.conversation
+        store.hold(state)
+        try:
+            answer = self.route(msg, ctx)
+        finally:
+            queued = store.release()
+        if queued is not None:
+            store.set_question(queued, _last_question(Reply.of(answer).text))
+        if flow.optional or store.touched or flow.reask is None:
+            return answer
+        return _append(answer, flow.reask(ctx, state))
+
+    def then_waiting(self, ctx: Context, answer: Answer) -> Answer:
+        """The pending question was answered or dropped: a question that waited behind it is asked now."""
+        waiting = ctx.conversation.promoted
+        if waiting is None:
+            return answer
+        flow = self.flows.get(waiting.flow)
+        question = flow.reask(ctx, waiting) if flow is not None and flow.reask is not None else None
+        return _append(answer, question or waiting.data.get("_question"))
 
     def route(self, msg: Message, ctx: Context) -> Answer:
         """The first matching route's answer (handlers/__init__.py decides the order)."""
@@ -214,6 +255,46 @@ def _push_reply(services, session, msg: Message, reply: Reply) -> bool:
     for text in ([reply.text] if reply.text else []) + list(reply.followups):
         jobs.queue_push(services, session, msg.channel, msg.user_id, text)
     return True
+
+
+def _append(answer: Answer, more: str | None) -> Answer:
+    """The answer, then `more` on a new paragraph (an answer of None becomes `more` alone)."""
+    if not more:
+        return answer
+    reply = Reply.of(answer)
+    if reply.text is None:
+        return Reply(more, reply.followups)
+    return Reply(reply.text + "\n\n" + more, reply.followups)
+
+
+def _last_question(text: str | None) -> str:
+    """The words of a question a digression asked (its last line that asks something), to ask it again."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    asking = [line for line in lines if re.search(r"[?？]|回复|请", line)]
+    return (asking or lines or [""])[-1][:200]
+
+
+HAN = re.compile(r"[\u3400-\u9fff]")
+SCRIPT_TTL_S = 30 * 86400
+
+
+def _keep_script(ctx: Context) -> None:
+    """Answer in the user's script: a message with Chinese in it says which; one without ("5", "ok", "👍")
+    is answered in the script the user wrote last."""
+    key = f"script:{ctx.msg.channel}:{ctx.msg.user_id}"
+    store = lenient(ctx.services.redis)
+    if HAN.search(ctx.nlu.text or ""):
+        store.set(key, ctx.nlu.script, ex=SCRIPT_TTL_S)
+        return
+    known = store.get(key)
+    if known:
+        ctx.nlu.script = known.decode() if isinstance(known, bytes) else str(known)
+
+
+def _wants_a_person(ctx: Context) -> bool:
+    nlu = ctx.nlu
+    return (nlu is not None and nlu.intent == "human" and nlu.confidence >= LEAVE_FLOW_CONFIDENCE
+            and bool(WANTS_A_PERSON.search(nlu.text)) and not re.search(r"吗|[?？]$", nlu.text))
 
 
 def _leaves_flow(ctx: Context, flow) -> bool:
