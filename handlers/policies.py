@@ -17,6 +17,9 @@ from nlp.slots import policy_topics
 from storage import policies as store
 
 router = Router("policies")
+# A question about what was just shown, not a new one: "那要准备什么材料", "这个找谁办", "截止到什么时候".
+FOLLOW_UP = re.compile(r"^(那|这个|那个|它|这项|那项|要|需要|得|还要|请问这)|材料|流程|条件|截止|多少钱|金额|找谁|电话|"
+                       r"怎么(申请|办|领|报)|在哪(办|申请|报)|哪个部门")
 ORDINALS = {"1": 0, "一": 0, "2": 1, "二": 1, "3": 2, "三": 2, "4": 3, "四": 3, "5": 4, "五": 4}
 ORDINAL = re.compile(r"^(就是|是)?第?([1-5一二三四五])(个|条|项|种|号)?(吧|啊|呀)?[!.。]*$")
 # "我订阅了哪些", "看看我的订阅", "我都订了些什么": what the user receives (never a new subscription).
@@ -143,7 +146,8 @@ def _payout(msg: Message, ctx: Context, reading: policies.Reading) -> Answer:
         return texts.NO_FIT_PAYOUT.format(what=reading.what)
     last = policies.last_answer(ctx.services, ctx.msg)
     seen = last.get("ids") or []
-    if len(seen) == 1 and last.get("kind") in ("answer", "payout", "chased"):   # "那钱什么时候到账" about it
+    if len(seen) == 1 and last.get("kind") in ("answer", "payout", "chased") and FOLLOW_UP.search(ctx.nlu.text):
+        # "那这个钱什么时候到账": about the policy just shown
         policy = store.get(ctx.session, seen[0])
         if policy is not None:
             policies.remember_answer(ctx.services, ctx.msg, [policy.id], msg.text, kind="payout")
@@ -220,7 +224,8 @@ def query(msg: Message, ctx: Context) -> Answer:
         return texts.NO_FIT.format(what=reading.what)
     last = policies.last_answer(ctx.services, ctx.msg)
     seen = last.get("ids") or []
-    if seen and last.get("kind") in ("answer", "payout", "chased"):   # "那要准备什么材料": about what was shown
+    if seen and last.get("kind") in ("answer", "payout", "chased") and FOLLOW_UP.search(ctx.nlu.text):
+        # "那要准备什么材料": about what was just shown
         if len(seen) == 1:
             policy = store.get(ctx.session, seen[0])
             if policy is not None:
