@@ -1,30 +1,71 @@
-"""Complaints in the chat: file at once or step by step, ask status, rate the result."""
+"""Complaints in the chat: file at once or ask only for what is missing, status by number or by
+description, the rating after a resolution.
+
+Every question asked here is a Flow that declares what counts as its answer (`accepts`): a problem for
+"what happened?", a place for "where?", a phone number for the phone, an enterprise name for "which
+enterprise?", a number or a distinguishing word for "which one?", a rating for the rating. Anything else
+is a digression the Dispatcher answers as what it is, keeping the question (bot/chat/pipeline.py).
+"""
 from __future__ import annotations
 
 import re
 
 from bot import clock
 from bot.chat.context import Answer, Context
-from bot.chat.conversation import Flow, State
+from bot.chat.conversation import ConversationStore, Flow, State
 from bot.chat.message import Message
-from bot.chat.router import Router, intent, msg_type, regex
-from bot.complaints import service, texts
+from bot.chat.router import Matcher, Router, intent, msg_type, regex
+from bot.complaints import matter, service, texts
 from bot.identity import service as membership
 from bot.push import jobs, outbound
-from handlers.texts import MEDIA_RECEIVED
-from nlp.slots import complaint_category, match_company, phones
+from handlers.texts import MEDIA_RECEIVED, NO_HURRY
+from nlp.slots import category_by_cues, match_company, phones, places
 from storage import complaints as store
 from storage import enterprises, identity
+from storage.redis import lenient
 
 router = Router("complaints")
+# "我要投诉", "有个问题要反映", "我想反映点事情": a request to file with nothing yet to file.
+REQUEST_WORDS = re.compile(r"我们|我|要|想|需要|有|一个|个|一下|一点|点|一些|些|事情|事儿|事|问题|情况|诉求|投诉|投述|"
+                           r"反映|反应|举报|提|说说|说|讲讲|讲|下|可以吗|行吗|吗|麻烦|帮忙|请|一|件|的|了|啊|呀|吧|"
+                           r"complain|在|这里|这|里|给你们|你们|跟|找|园区", re.I)
 BARE_REQUEST = re.compile(r"^(我|我们)?(要|想|需要)?(投诉|反映|举报|提|complain)(一下|一个|个|些)?"
                           r"(问题|事情|情况|诉求|事)?(可以吗|行吗)?[!.?。！？~]*$")
-SKIP = re.compile(r"^(跳过|没有|无|不用|不方便|略|skip)[!.。！]*$")
-RATING_WORDS = (("非常不满意", 1), ("不满意", 2), ("基本满意", 3), ("非常满意", 5), ("满意", 4))
+WITHDRAW = re.compile(r"不投诉了|不反映了|不用了|不用登记|不登记了|算了|自己再看看|(自己|已经)解决了|没事了|不需要了|搞定了")
+# A question about a matter raised before, even when the model hears a new complaint in it.
+STATUS_CUE = re.compile(r"怎么样|咋样|怎样了|如何了?|进展|进度|处理得|处理到|处理了没|解决了没|弄好没|弄好了没|修好了?没|"
+                        r"好了没|有消息没|有没有消息|有结果|有下文|谁在管|什么状态|啥状态|到哪一步|到哪了|哪一步了|"
+                        r"登记(了|上了|好了)(吗|吧|没)|跟进|后来怎么|搞好了没|有人(来)?(看|管|处理)(过)?(了)?(没|吗)|"
+                        r"现在(什么|啥)情况|(那个|的)呢[?？]?$")
+ANAPHORA = re.compile(r"那个|这个|那件|这件|的事|这事|那事|上次|之前|刚才|刚刚|前几天|上周|反映的|报的")
+JUST_NOW = re.compile(r"刚才|刚刚|刚")
+SKIP = re.compile(r"^(跳过|没有|无|不用|不方便|略|skip|不知道|不清楚|不记得了|说不清)[!.。！]*$")
+DECLINE_PHONE = re.compile(r"^(跳过|没有|无|不用|不方便|略|skip|不留|不想留|不给|保密|算了)|不留了|不方便|不用留|不想给")
+DECLINE_ENTERPRISE = re.compile(r"^(跳过|不方便|不想说|个人|没有企业|不是企业|skip)|个人反映|不代表企业")
+RATING_WORDS = (("非常不满意", 1), ("很不满意", 1), ("特别不满意", 1), ("十分不满意", 1), ("太差", 1), ("差评", 1),
+                ("不太满意", 2), ("不怎么满意", 2), ("不满意", 2), ("基本满意", 3), ("还行", 3), ("一般", 3),
+                ("凑合", 3), ("马马虎虎", 3), ("非常满意", 5), ("很满意", 5), ("特别满意", 5), ("十分满意", 5),
+                ("超级满意", 5), ("太满意", 5), ("好评", 5), ("比较满意", 4), ("挺满意", 4), ("满意", 4),
+                ("还不错", 4), ("不错", 4), ("挺好", 4))
+RATING_NUMBER = re.compile(r"^(?:打|给|评)?\s*([1-5])(?![\d个位人号楼栋点月日天年层%.])\s*(?:分|星|颗星)?"
+                           r"\s*[,.，。、:：!！]?\s*(.*)$"
+                           r"|^(?:打|给|评)?\s*([一二三四五])\s*(?:分|星|颗星)\s*[,.，。、:：!！]?\s*(.*)$")
+CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CHOICE_NUMBER = re.compile(r"^(?:选|就|要|是)?第?([1-9]|[一二三四五六七八九])(?:个|号|条|件|项)?(?:吧|那个|那件|那条)?$")
 MIN_DESCRIPTION_CHARS = 4
+SHORT_PROBLEM_CHARS = 8       # "停电了", "路灯坏了好几盏": a problem this short, with no place, is asked where
 OFFER_MIN_CHARS = 10          # a message this long that nothing understood may be a problem worth filing
-YES_FILE = re.compile(r"^(登记|登记一下|帮我登记|是|是的|好|好的|可以|要|对|嗯|确认|yes|ok)[!。.~]*$", re.I)
-DESCRIBED_SIMILARITY = 0.25   # "我上周反映的停电问题" names a ticket when this much of it matches
+SURE_COMPLAINT = 0.8          # the model this sure of a complaint: a problem even in words no table knows
+YES_FILE = re.compile(r"^(登记|登记一下|登记吧|帮我登记|帮我登记一下|麻烦登记|是|是的|好|好的|可以|要|对|嗯|确认|行|yes|ok)"
+                      r"[!。.~]*$", re.I)
+NO_FILE = re.compile(r"^(不用|不用了|不要|不了|不是|算了|不需要|别|no|不登记)[!。.~]*$", re.I)
+# Categories whose problems happen somewhere: "停电了" alone is asked where; "留抵退税没到账" is not.
+PLACE_BOUND = ("供电", "供水", "燃气", "道路交通", "环境", "安全生产", "园区服务")
+PLACE_WORDS = re.compile(r"厂里|厂区|公司|门口|车间|仓库|宿舍|办公室|楼|栋|号|路|区|园|门|口|旁边|对面|附近|楼下|楼上|"
+                         r"这边|那边|隔壁|里面|外面|停车场|食堂|路边")
+SELF_INTRODUCED = re.compile(r"(我是|我们是|我们公司(是|叫)?|我司|本公司|我在|我们单位(是)?)")
+FOCUS_TTL_S = 6 * 3600        # "刚才那个…" refers to the ticket talked about last, for this long
+CHOICE_FLOW = "complaint_choose"
 
 
 def _kind(text: str) -> str:
@@ -37,78 +78,220 @@ def _owner(ctx) -> tuple[int | None, int | None]:
     return (user.enterprise_id if user else None), ctx.user_ref
 
 
+def _alnum(text: str) -> int:
+    return sum(ch.isalnum() for ch in text)
+
+
+# --- what a complaint.file message is ---
+
+def is_bare(text: str) -> bool:
+    """A request to file with nothing to file yet ("我要投诉", "有个问题要反映")."""
+    return bool(BARE_REQUEST.match(text)) or _alnum(REQUEST_WORDS.sub("", text)) < 2
+
+
+def asks_status(text: str) -> bool:
+    """"车间停水的事弄好没有啊", "刚才那个燃气的事登记了吧？": a question about a matter raised before."""
+    return bool(STATUS_CUE.search(text)) and (bool(ANAPHORA.search(text)) or _alnum(text) <= 14)
+
+
+def is_problem(text: str, nlu=None) -> bool:
+    """Does the text tell a problem (not only a request, a greeting, another request or a question to the bot)?"""
+    if nlu is not None and nlu.intent not in ("complaint.file", "other", "smalltalk") and nlu.confidence >= 0.7:
+        return False     # 订阅政策, 报名早茶会, 转人工…: a request of its own
+    if matter.read(text).has_problem:
+        return True
+    told_as_complaint = nlu is not None and nlu.intent == "complaint.file"
+    if told_as_complaint and category_by_cues(text) != "其他":
+        return True
+    return told_as_complaint and nlu.confidence >= SURE_COMPLAINT and _alnum(text) >= 6 and not is_bare(text)
+
+
+def _needs_place(text: str, category: str) -> bool:
+    return category in PLACE_BOUND and not places(text)
+
+
+# --- filing: at once when the problem is told, else only what is missing ---
+
+@router.route(regex(r"^(稍等|等一下|等等|等会儿?|我看看|我想想|让我想想|我查一下|我问问|我先看看)(?!.*(政策|补贴|早茶会))"))
+def wait_a_moment(msg: Message, ctx: Context) -> Answer:
+    """"稍等，我问问同事具体位置": nothing to do yet (whatever the model guesses; before any signup)."""
+    return NO_HURRY
+
+
+def _follows_up_on_a_matter(msg: Message, ctx: Context) -> bool:
+    """"好的，那食堂那个呢" after a status answer: a status question the model took for chat."""
+    nlu = ctx.nlu
+    return (nlu is not None and nlu.intent in ("smalltalk", "other") and asks_status(nlu.text)
+            and bool(ANAPHORA.search(nlu.text)) and matter.is_specific(matter.read(nlu.text)))
+
+
+@router.route(Matcher(_follows_up_on_a_matter, "follows_up_on_a_matter"))
+def follow_up_status(msg: Message, ctx: Context) -> Answer:
+    return status(msg, ctx)
+
+
 @router.route(intent("complaint.file") & ~msg_type("event"))
 def file_complaint(msg: Message, ctx: Context) -> Answer:
-    """A stated problem is filed at once; a bare "我要投诉" starts the guided flow."""
-    text = ctx.nlu.text
-    if BARE_REQUEST.match(text) or sum(ch.isalnum() for ch in text) < MIN_DESCRIPTION_CHARS:
+    """A stated problem is filed at once (with every slot it gives); a bare "我要投诉" asks what happened;
+    a short "停电了" asks only where; a question about an earlier matter is answered as one."""
+    nlu = ctx.nlu
+    text = nlu.text
+    if msg.is_group and not msg.mentioned and not _worth_filing_unasked(text, nlu):
+        return None
+    if asks_status(text):
+        return status(msg, ctx)
+    if is_bare(text):
         ctx.conversation.start("complaint_guided", "what", {"media": []})
         return texts.GUIDED_WHAT
-    return _file(msg, ctx, msg.text, phone=(ctx.nlu.slots.get("phones") or [""])[0])
+    if not is_problem(text, nlu):
+        if WITHDRAW.search(text):
+            return texts.NOTHING_FILED
+        offer = offer_filing(msg, ctx)
+        if offer:
+            return offer
+        ctx.conversation.start("complaint_guided", "what", {"media": []})   # a wish to complain, nothing told yet
+        return texts.GUIDED_WHAT
+    category = matter.category(text)
+    if _alnum(text) <= SHORT_PROBLEM_CHARS and _needs_place(text, category):
+        ctx.conversation.start("complaint_guided", "where", {"description": msg.text.strip(), "media": []})
+        return texts.GUIDED_WHERE
+    return _file(msg, ctx, msg.text)
+
+
+def _worth_filing_unasked(text: str, nlu) -> bool:
+    """Unmentioned in a group, only a complaint told in full is taken up ("是的是的，那边确实黑" is not)."""
+    if re.match(r"^(是的|是啊|对|对的|确实|没错|嗯|\+1|同意|同感|我们也是|附议)", text):
+        return False
+    return is_problem(text, nlu) and _alnum(text) >= 10 and not asks_status(text)
 
 
 def _file(msg, ctx, description: str, location: str = "", phone: str = "", media=()) -> str:
     enterprise_id, user_ref = _owner(ctx)
+    text = ctx.nlu.text if ctx.nlu else description
+    phone = phone or (phones(description.replace(" ", "")) or [""])[0]
+    known_phone = phone or (ctx.user.phone if ctx.user else "")
     complaint, merged = service.file(
-        ctx.services, ctx.session, description=description, category=complaint_category(description),
-        source=msg.channel, kind=_kind(description), enterprise_id=enterprise_id, user_ref=user_ref,
-        location=location, phone=phone or (ctx.user.phone if ctx.user else ""), media=media)
+        ctx.services, ctx.session, description=description, category=matter.category(f"{location} {description}"),
+        source=msg.channel, kind=_kind(text), enterprise_id=enterprise_id, user_ref=user_ref,
+        location=location, phone=known_phone, media=media)
+    if phone and ctx.user is not None and not ctx.user.phone:
+        ctx.user.phone = phone
+    _set_focus(ctx, complaint)
     if merged:
         return texts.MERGED.format(ticket=complaint.ticket_no, status=texts.STATUS_NAMES[complaint.status],
                                    times=complaint.repeat_count + 1)
     reply = texts.FILED.format(kind=complaint.kind, ticket=complaint.ticket_no, category=complaint.category,
                                department=complaint.department, accept_due=complaint.accept_due.isoformat(),
                                due=complaint.due.isoformat())
-    if complaint.enterprise_id is None and not complaint.claimed_enterprise and not msg.is_group:
+    if complaint.enterprise_id is None and not complaint.claimed_enterprise:
+        named = _self_named(ctx, text)
+        if named is not None:
+            return reply + _claim_enterprise(ctx, complaint, named, quiet=True) + _ask_phone(msg, ctx, complaint)
         ctx.conversation.start("complaint_enterprise", "name", {"complaint_id": complaint.id})
-        reply += texts.ASK_ENTERPRISE
-    return reply
+        return reply + (texts.ASK_ENTERPRISE_GROUP if msg.is_group else texts.ASK_ENTERPRISE)
+    return reply + _ask_phone(msg, ctx, complaint)
 
 
-# --- guided filing: what → where → phone → file ---
+def _ask_phone(msg, ctx, complaint) -> str:
+    """After filing, the phone is asked once when none is known (never in a group: it is personal)."""
+    if msg.is_group or complaint.contact_phone or (ctx.user is not None and ctx.user.phone):
+        return ""
+    ctx.conversation.start("complaint_phone", "phone", {"complaint_id": complaint.id})
+    return texts.ASK_PHONE
+
+
+# --- guided filing: what → where → phone → file, each asked only when missing ---
+
+def guided_accepts(msg: Message, ctx: Context, state: State) -> bool:
+    if msg.msg_type in ("image", "voice", "video", "file", "link"):
+        return True
+    if msg.msg_type == "location":
+        return state.step in ("where", "what")
+    text = ctx.nlu.text if ctx.nlu else msg.text
+    if state.step == "phone":
+        return bool(phones(text.replace(" ", ""))) or bool(DECLINE_PHONE.search(text))
+    if WITHDRAW.search(text) or asks_status(text):
+        return False
+    if state.step == "where":
+        return bool(SKIP.match(text.strip())) or _is_place_answer(text, state.data.get("description", ""))
+    return not is_bare(text) and (is_problem(text, ctx.nlu) or bool(places(text)))
+
+
+def _is_place_answer(text: str, description: str) -> bool:
+    """A place for "where?": one the place slot knows, or a short phrase of place words; not another problem."""
+    told = matter.read(text)
+    if told.strong and not told.strong & matter.read(description).strong:
+        return False    # a different problem, told while asked where: a new matter
+    if places(text):
+        return True
+    return _alnum(text) <= 20 and bool(PLACE_WORDS.search(text)) and not re.search(r"[?？吗呢]", text)
+
 
 def guided_what(msg: Message, ctx: Context, state: State) -> Answer:
     if _attach(msg, state):
         ctx.conversation.move(state)
         return texts.GUIDED_MEDIA.format(kind=MEDIA_RECEIVED.get(msg.msg_type, "附件"))
+    if msg.msg_type == "location":
+        state.data["location"] = _location_label(msg)
+        ctx.conversation.move(state)
+        return texts.GUIDED_WHAT_AFTER_PLACE
     text = msg.text.strip()
-    if sum(ch.isalnum() for ch in text) < MIN_DESCRIPTION_CHARS or BARE_REQUEST.match(ctx.nlu.text):
-        return texts.GUIDED_TOO_SHORT
-    state.data["description"], state.step = text, "where"
-    ctx.conversation.move(state)
-    return texts.GUIDED_WHERE
+    if not is_problem(ctx.nlu.text, ctx.nlu) and places(ctx.nlu.text):
+        state.data["location"] = text[:200]
+        ctx.conversation.move(state)
+        return texts.GUIDED_WHAT_AFTER_PLACE
+    state.data["description"] = text
+    return _guided_next(msg, ctx, state)
 
 
 def guided_where(msg: Message, ctx: Context, state: State) -> Answer:
     if msg.msg_type == "location":
-        state.data["location"] = msg.payload.get("Label") or f"{msg.payload.get('Location_X')},{msg.payload.get('Location_Y')}"
+        state.data["location"] = _location_label(msg)
     elif _attach(msg, state):
         ctx.conversation.move(state)
         return texts.GUIDED_MEDIA.format(kind=MEDIA_RECEIVED.get(msg.msg_type, "附件"))
     elif not SKIP.match(msg.text.strip()):
         state.data["location"] = msg.text.strip()[:200]
-    known_phone = (ctx.user.phone if ctx.user else "") or (phones(state.data["description"]) or [""])[0]
-    if known_phone:
-        return _finish_guided(msg, ctx, state, known_phone)
-    state.step = "phone"
-    ctx.conversation.move(state)
-    return texts.GUIDED_PHONE
+    state.data["where_asked"] = True
+    return _guided_next(msg, ctx, state)
 
 
 def guided_phone(msg: Message, ctx: Context, state: State) -> Answer:
-    text = msg.text.strip()
-    found = phones(text.replace(" ", ""))
-    if not found and not SKIP.match(text):
-        return texts.GUIDED_BAD_PHONE
+    if _attach(msg, state):
+        ctx.conversation.move(state)
+        return texts.GUIDED_MEDIA.format(kind=MEDIA_RECEIVED.get(msg.msg_type, "附件"))
+    found = phones(msg.text.replace(" ", ""))
     if found and ctx.user is not None:
         ctx.user.phone = found[0]
-    return _finish_guided(msg, ctx, state, found[0] if found else "")
+    state.data["phone"] = found[0] if found else ""
+    state.data["phone_asked"] = True
+    return _guided_next(msg, ctx, state)
 
 
-def _finish_guided(msg, ctx, state, phone: str) -> str:
+def _guided_next(msg, ctx, state) -> Answer:
+    """Ask the next thing still missing (each once), else file."""
+    data = state.data
+    description, location = data.get("description", ""), data.get("location", "")
+    told = f"{location} {description}"
+    if not location and not data.get("where_asked") and _needs_place(matter.read(told).text, matter.category(told)):
+        state.step = "where"
+        ctx.conversation.move(state)
+        return texts.GUIDED_WHERE
+    phone = data.get("phone") or (phones(told.replace(" ", "")) or [""])[0] or (ctx.user.phone if ctx.user else "")
+    if not phone and not data.get("phone_asked") and not msg.is_group:
+        state.step = "phone"
+        ctx.conversation.move(state)
+        return texts.GUIDED_PHONE
     ctx.conversation.clear()
-    return _file(msg, ctx, state.data["description"], state.data.get("location", ""), phone,
-                 state.data.get("media", []))
+    return _file(msg, ctx, description, location, phone, data.get("media", []))
+
+
+def guided_reask(ctx: Context, state: State) -> str:
+    return {"what": texts.REASK_WHAT, "where": texts.REASK_WHERE, "phone": texts.REASK_PHONE}[state.step]
+
+
+def _location_label(msg) -> str:
+    return msg.payload.get("Label") or f"{msg.payload.get('Location_X')},{msg.payload.get('Location_Y')}"
 
 
 def _attach(msg, state) -> bool:
@@ -122,72 +305,198 @@ def _attach(msg, state) -> bool:
     return True
 
 
+# --- the phone, asked once after filing (an optional follow-up) ---
+
+def phone_accepts(msg: Message, ctx: Context, state: State) -> bool:
+    text = ctx.nlu.text if ctx.nlu else msg.text
+    return bool(phones(text.replace(" ", ""))) or bool(DECLINE_PHONE.search(text))
+
+
+def phone_step(msg: Message, ctx: Context, state: State) -> Answer:
+    ctx.conversation.clear()
+    found = phones(msg.text.replace(" ", ""))
+    if not found:
+        return texts.PHONE_DECLINED
+    complaint = store.get(ctx.session, state.data["complaint_id"])
+    if complaint is not None and not complaint.contact_phone:
+        complaint.contact_phone = found[0]
+    if ctx.user is not None:
+        ctx.user.phone = found[0]
+    return texts.PHONE_SAVED
+
+
+def phone_cancelled(msg: Message, ctx: Context, state: State) -> Answer:
+    ctx.conversation.clear()
+    return texts.PHONE_DECLINED
+
+
 # --- the enterprise behind a ticket filed by an unverified user: a claim, never a link ---
+
+def enterprise_accepts(msg: Message, ctx: Context, state: State) -> bool:
+    text = ctx.nlu.text if ctx.nlu else msg.text
+    if identity.find_code(msg.text) or DECLINE_ENTERPRISE.search(text):
+        return True
+    if _enterprise_named(ctx, text) is not None or match_company(text, ()) is not None:
+        return True
+    nlu = ctx.nlu
+    return (nlu is not None and nlu.intent in ("other", "complaint.file") and nlu.confidence < 0.95
+            and _alnum(text) <= 16 and not re.search(r"[?？吗呢谢]|你|什么|怎么|哪", text))
+
 
 def enterprise_name(msg: Message, ctx: Context, state: State) -> Answer:
     complaint = store.get(ctx.session, state.data["complaint_id"])
     ctx.conversation.clear()
+    if complaint is None:
+        return ctx.reroute(msg)
     code = identity.find_code(msg.text)
     if code:
         reply = membership.redeem_code(ctx.services, ctx.session, msg, ctx.user, code)
         if ctx.user.enterprise_id is not None and complaint.enterprise_id is None:
             complaint.enterprise_id = ctx.user.enterprise_id
         return reply
-    name = match_company(ctx.nlu.text if ctx.nlu else msg.text, enterprises.names(ctx.session))
-    enterprise = enterprises.by_name(ctx.session, name) if name else None
+    text = ctx.nlu.text if ctx.nlu else msg.text
+    found = phones(msg.text.replace(" ", ""))
+    if found and not complaint.contact_phone:
+        complaint.contact_phone = found[0]
+        if ctx.user is not None and not ctx.user.phone:
+            ctx.user.phone = found[0]
+    if DECLINE_ENTERPRISE.search(text):
+        return texts.ENTERPRISE_SKIPPED.format(ticket=complaint.ticket_no)
+    enterprise = _enterprise_named(ctx, text)
     if enterprise is None:
-        service.add_note(ctx.session, complaint, f"用户自报企业：{msg.text[:60]}", "user")
-        return texts.ENTERPRISE_NOTED.format(text=msg.text[:40], ticket=complaint.ticket_no)
+        told = _mask(msg.text)[:40]
+        service.add_note(ctx.session, complaint, f"用户自报企业：{told}", "user")
+        return texts.ENTERPRISE_NOTED.format(text=told, ticket=complaint.ticket_no) + _ask_phone(msg, ctx, complaint)
+    return _claim_enterprise(ctx, complaint, enterprise).lstrip("\n") + _ask_phone(msg, ctx, complaint)
+
+
+def _enterprise_named(ctx, text: str):
+    """The roster enterprise the text names (exactly or nearly), or None."""
+    name = match_company(text, enterprises.names(ctx.session))
+    return enterprises.by_name(ctx.session, name) if name else None
+
+
+def _self_named(ctx, text: str):
+    """The roster enterprise the filer says they are from ("我是鼎盛物流的，…"), or None; an enterprise
+    the complaint is about ("隔壁宏图建材的货车…") is not the filer's."""
+    if not SELF_INTRODUCED.search(text):
+        return None
+    return _enterprise_named(ctx, text[:SELF_INTRODUCED.search(text).end() + 30])
+
+
+def _claim_enterprise(ctx, complaint, enterprise, quiet: bool = False) -> str:
     complaint.claimed_enterprise = enterprise.name
-    if ctx.user is not None and ctx.user.enterprise_id is None:
+    if ctx.user is not None and ctx.user.enterprise_id is None and identity.pending_claim(ctx.session, ctx.user.id) is None:
         identity.file_claim(ctx.session, ctx.user, enterprise, "complaint", complaint.ticket_no)
+    if quiet:
+        return texts.ENTERPRISE_FROM_MESSAGE.format(name=enterprise.name)
     return texts.ENTERPRISE_CLAIMED.format(ticket=complaint.ticket_no, name=enterprise.name)
 
 
-# --- status queries ---
+def _mask(text: str) -> str:
+    for phone in phones(text.replace(" ", "")):
+        text = text.replace(phone, phone[:3] + "****" + phone[-4:])
+    return text
+
+
+def enterprise_reask(ctx: Context, state: State) -> str:
+    return texts.REASK_ENTERPRISE
+
+
+# --- status queries: by number, by description, or the list ---
 
 @router.route(intent("complaint.status") | regex(r"^(查询|查)\s*ts\d{13}$"))
 def status(msg: Message, ctx: Context) -> Answer:
-    answer = _status_answer(msg, ctx)
-    return _privately(msg, ctx, answer) if msg.is_group else answer
+    answer, choice = _status_answer(msg, ctx)
+    if msg.is_group:
+        return _privately(msg, ctx, answer, choice)
+    if choice:
+        ctx.conversation.start(CHOICE_FLOW, "pick", {"ids": choice})
+    return answer
 
 
-def _privately(msg, ctx, answer: str) -> str:
+def _privately(msg, ctx, answer: str, choice=None) -> str:
     """A ticket's details are the enterprise's business, not the whole group's: they go to the asker
     alone (a WeCom member through the WeCom app), or, when nobody can be reached privately, nowhere."""
     if outbound.can_push_privately(ctx.services, msg.channel, msg.user_id):
         jobs.queue_push(ctx.services, ctx.session, msg.channel, msg.user_id, answer, title=texts.STATUS_PUSH_TITLE)
+        if choice:     # the answer ("2") comes in the private chat: the choice waits there
+            ConversationStore(ctx.services.redis, channel=msg.channel, user_id=msg.user_id,
+                              flows=ctx.conversation.flows).start(CHOICE_FLOW, "pick", {"ids": choice})
+            return texts.CHOICE_SENT_PRIVATELY
         return texts.STATUS_SENT_PRIVATELY
     return texts.STATUS_ASK_PRIVATELY
 
 
-def _status_answer(msg, ctx) -> str:
+def _status_answer(msg, ctx) -> tuple[str, list | None]:
+    """(the answer, the ids to choose among when the description fits several tickets)."""
     enterprise_id, user_ref = _owner(ctx)
+    text = ctx.nlu.text
     ticket_ids = ctx.nlu.slots.get("ticket_ids") or []
     if ticket_ids:
         complaint = store.by_ticket(ctx.session, ticket_ids[0])
         if complaint is None or not store.visible_to(complaint, enterprise_id, user_ref):
-            return texts.NOT_FOUND.format(ticket=ticket_ids[0])
-        return describe(complaint)
-    mine = store.of_owner(ctx.session, enterprise_id, user_ref)
+            return texts.NOT_FOUND.format(ticket=ticket_ids[0]), None
+        return _describe(ctx, complaint), None
+    mine = [c for c in store.of_owner(ctx.session, enterprise_id, user_ref, limit=50) if not c.merged_into]
     if not mine:
-        return texts.NONE_OPEN
-    best = max(mine, key=lambda c: service.similarity(c.description, ctx.nlu.text))
-    if service.similarity(best.description, ctx.nlu.text) >= DESCRIBED_SIMILARITY:
-        return describe(best)
+        return (texts.NONE_OPEN if enterprise_id is not None else texts.NONE_OPEN_OWN), None
+    question = matter.read(text)
+    focus = _focus(ctx, mine) if ANAPHORA.search(text) else None
+    if not matter.is_specific(question):
+        if focus is not None:
+            return _describe(ctx, focus), None
+        return _listing(ctx, mine, enterprise_id), None
+    found = matter.best_matches(question, mine, {c.id: _matter_of(c) for c in mine})
+    if len(found) > 1 and focus is not None and focus in found and JUST_NOW.search(text):
+        found = [focus]
+    if not found:
+        return texts.NO_MATCH, None
+    if len(found) == 1:
+        return _describe(ctx, found[0]), None
+    found = sorted(found, key=lambda c: c.id)      # in the order they were filed: "第一个" is the older
+    return _choice_text(found), [c.id for c in found]
+
+
+def _matter_of(complaint) -> matter.Matter:
+    return matter.read(" ".join(service.tellings(complaint)), complaint.category)
+
+
+def _listing(ctx, mine, enterprise_id) -> str:
     active = [c for c in mine if c.status in store.ACTIVE_STATUSES]
     if not active:
-        return describe(mine[0])
-    lines = [texts.MY_LIST_HEAD] + [texts.MY_LIST_ITEM.format(
+        return _describe(ctx, mine[0])
+    if len(active) == 1 and len(mine) == 1:
+        return _describe(ctx, active[0])
+    head = texts.MY_LIST_HEAD if enterprise_id is not None else texts.MY_LIST_HEAD_OWN
+    lines = [head] + [texts.MY_LIST_ITEM.format(
         ticket=c.ticket_no, status=texts.STATUS_NAMES[c.status], category=c.category,
-        summary=c.description[:20]) for c in active[:8]]
+        summary=_summary(c, 24)) for c in active[:8]]
     return "\n".join(lines) + texts.MY_LIST_TAIL
+
+
+def _choice_text(found) -> str:
+    lines = [texts.CHOOSE_HEAD.format(n=len(found))]
+    lines += [texts.CHOOSE_ITEM.format(n=n, summary=_summary(c, 30), status=texts.STATUS_NAMES[c.status],
+                                       day=clock.to_local(c.created_at).strftime("%m-%d"))
+              for n, c in enumerate(found, 1)]
+    return "\n".join(lines)
+
+
+def _summary(complaint, limit: int) -> str:
+    text = " ".join(f"{complaint.location} {complaint.description}".split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _describe(ctx, complaint) -> str:
+    _set_focus(ctx, complaint)
+    return describe(complaint)
 
 
 def describe(complaint) -> str:
     text = texts.STATUS_LINE.format(ticket=complaint.ticket_no, status=texts.STATUS_NAMES[complaint.status],
-                                    category=complaint.category, department=complaint.department,
-                                    due=complaint.due.isoformat())
+                                    summary=_summary(complaint, 40), category=complaint.category,
+                                    department=complaint.department, due=complaint.due.isoformat())
     if complaint.extended:
         text += texts.STATUS_EXTENDED
     public = [e for e in complaint.events if e.public and e.kind != "filed"]
@@ -202,29 +511,122 @@ def my_tickets(msg: Message, ctx: Context) -> Answer:
     return status(msg, ctx)
 
 
-# --- the return visit (回访): the next reply after "resolved" is the rating ---
+# --- "which one?" after a description that fits several tickets ---
+
+def choice_accepts(msg: Message, ctx: Context, state: State) -> bool:
+    return _picked(ctx, state) is not None
+
+
+def _picked(ctx, state):
+    text = (ctx.nlu.text if ctx.nlu else "").strip().rstrip("。.!！~")
+    ids = state.data.get("ids") or []
+    number = CHOICE_NUMBER.match(text)
+    if number:
+        n = number.group(1)
+        n = int(n) if n.isdigit() else CHINESE_DIGITS[n]
+        return ids[n - 1] if 1 <= n <= len(ids) else None
+    if re.match(r"^(最后|后面|下面)(那|一)?(个|件)", text):
+        return ids[-1] if ids else None
+    if re.match(r"^(前面|上面|第一)(那|一)?(个|件)", text):
+        return ids[0] if ids else None
+    tickets = [c for c in (store.get(ctx.session, i) for i in ids) if c is not None]
+    if not tickets:
+        return None
+    found = matter.best_matches(matter.read(text), tickets, {c.id: _matter_of(c) for c in tickets})
+    return found[0].id if len(found) == 1 else None
+
+
+def choice_step(msg: Message, ctx: Context, state: State) -> Answer:
+    ctx.conversation.clear()
+    complaint = store.get(ctx.session, _picked(ctx, state))
+    return _describe(ctx, complaint) if complaint is not None else ctx.reroute(msg)
+
+
+def choice_reask(ctx: Context, state: State) -> str:
+    return texts.REASK_CHOOSE.format(n=len(state.data.get("ids") or []))
+
+
+# --- the ticket talked about last ("刚才那个…") ---
+
+def _focus_key(msg) -> str:
+    return f"complaint-focus:{msg.channel}:{msg.chat_id or '-'}:{msg.user_id}"
+
+
+def _set_focus(ctx, complaint) -> None:
+    lenient(ctx.services.redis).set(_focus_key(ctx.msg), str(complaint.id), ex=FOCUS_TTL_S)
+
+
+def _focus(ctx, mine=None):
+    raw = lenient(ctx.services.redis).get(_focus_key(ctx.msg))
+    if not raw:
+        return None
+    try:
+        complaint = store.get(ctx.session, int(raw))
+    except (TypeError, ValueError):
+        return None
+    if complaint is None or (mine is not None and complaint not in mine):
+        return None
+    return complaint
+
+
+@router.route(regex(r"^(是|是的|对|对的|确认|确定|好的确认)$"))
+def confirm_nothing_pending(msg: Message, ctx: Context) -> Answer:
+    """是 / 确认 with no question pending: there is nothing to confirm (no signup, no link, no ticket)."""
+    return texts.NOTHING_TO_CONFIRM
+
+
+@router.route(regex(r"^(帮我|麻烦)?登记(一下)?(吧)?$"))
+def register_nothing_pending(msg: Message, ctx: Context) -> Answer:
+    """登记 with no question pending: nothing to file (and never a meeting signup)."""
+    recent = _focus(ctx)
+    if recent is not None and recent.user_ref == ctx.user_ref:
+        return texts.ALREADY_REGISTERED.format(ticket=recent.ticket_no, status=texts.STATUS_NAMES[recent.status])
+    return texts.NOTHING_TO_REGISTER
+
+
+# --- the return visit (回访): the rating after "resolved" ---
 
 def parse_rating(text: str) -> tuple[int, str] | None:
+    """"5", "4分吧", "五星", "非常满意，师傅很给力", "不太满意，灯又灭了" → (score, comment)."""
     text = text.strip()
-    match = re.match(r"^([1-5])(?!\d)\s*[分星,.，。、:：]?\s*(.*)$", text)
+    match = RATING_NUMBER.match(text)
     if match:
-        return int(match.group(1)), match.group(2).strip()
-    for word, score in RATING_WORDS:
-        if text.startswith(word):
-            return score, text[len(word):].strip(" ,，。.!！")
-    return None
+        digit, rest = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+        score = int(digit) if digit.isdigit() else CHINESE_DIGITS[digit]
+        return score, (rest or "").strip()
+    found = [(text.find(word), -len(word), word, score) for word, score in RATING_WORDS if word in text]
+    if not found:
+        return None
+    start, _, word, score = min(found)
+    comment = (text[:start] + text[start + len(word):]).strip(" ,，。.!！~")
+    return score, comment
+
+
+def rating_accepts(msg: Message, ctx: Context, state: State) -> bool:
+    complaint = store.get(ctx.session, state.data["complaint_id"])
+    if complaint is None or complaint.status != "resolved":
+        return True           # nothing to rate any more: the step lets the message through
+    return parse_rating(ctx.nlu.text if ctx.nlu else msg.text) is not None
 
 
 def rating_step(msg: Message, ctx: Context, state: State) -> Answer:
     complaint = store.get(ctx.session, state.data["complaint_id"])
-    parsed = parse_rating(msg.text)
     if complaint is None or complaint.status != "resolved":
         ctx.conversation.clear()          # nothing to rate any more: treat it as a new message
         return ctx.reroute(msg)
+    parsed = parse_rating(ctx.nlu.text if ctx.nlu else msg.text)
     if parsed is None:
         return texts.RATING_ASK_AGAIN.format(ticket=complaint.ticket_no)
     ctx.conversation.clear()
+    _set_focus(ctx, complaint)
     return service.rate(ctx.services, ctx.session, complaint, parsed[0], parsed[1])
+
+
+def rating_reask(ctx: Context, state: State) -> str | None:
+    complaint = store.get(ctx.session, state.data["complaint_id"])
+    if complaint is None or complaint.status != "resolved":
+        return None
+    return texts.REASK_RATING.format(ticket=complaint.ticket_no)
 
 
 # --- a long message nobody understood: offer to file it as told ---
@@ -232,27 +634,34 @@ def rating_step(msg: Message, ctx: Context, state: State) -> Answer:
 def offer_filing(msg, ctx) -> str | None:
     """Problems come in words no rule knows; rather than lose one, offer to file the message as it is
     (one reply: "登记"). Not in groups, not for short messages."""
-    if msg.is_group or msg.msg_type != "text" or sum(ch.isalnum() for ch in msg.text) < OFFER_MIN_CHARS:
+    if msg.is_group or msg.msg_type != "text" or _alnum(msg.text) < OFFER_MIN_CHARS:
         return None
     ctx.conversation.start("complaint_offer", "confirm", {"text": msg.text[:4000]})
     return texts.OFFER_FILING
 
 
 def offer_confirm(msg: Message, ctx: Context, state: State) -> Answer:
+    """The offer is answered by the next message only: 登记 files, 不用 declines, anything else lets it lapse."""
     ctx.conversation.clear()
-    if YES_FILE.match(ctx.nlu.text.strip()):
+    answer = (ctx.nlu.text if ctx.nlu else msg.text).strip()
+    if YES_FILE.match(answer):
         return _file(msg, ctx, state.data["text"])
-    return texts.OFFER_DECLINED
+    if NO_FILE.match(answer):
+        return texts.OFFER_DECLINED
+    return ctx.reroute(msg)
 
 
 FLOWS = [
-    Flow("complaint_offer", "登记诉求", {"confirm": offer_confirm}, answers=("other", "smalltalk")),
+    Flow("complaint_offer", "登记诉求", {"confirm": offer_confirm}, accepts=lambda msg, ctx, state: True,
+         optional=True),
     Flow("complaint_guided", "反映问题", {"what": guided_what, "where": guided_where, "phone": guided_phone},
-         answers=("complaint.file", "other", "smalltalk", "complaint.status")),
-    Flow("complaint_enterprise", "登记企业名称", {"name": enterprise_name},
-         answers=("other", "smalltalk", "complaint.file")),
+         accepts=guided_accepts, reask=guided_reask),
+    Flow("complaint_phone", "留联系电话", {"phone": phone_step}, accepts=phone_accepts, optional=True,
+         on_cancel=phone_cancelled),
+    Flow("complaint_enterprise", "登记企业名称", {"name": enterprise_name}, accepts=enterprise_accepts,
+         reask=enterprise_reask),
+    Flow(CHOICE_FLOW, "选择诉求", {"pick": choice_step}, accepts=choice_accepts, reask=choice_reask, optional=True),
     # Started by the complaints service when a ticket is resolved (from chat, console or CLI alike).
-    Flow(service.RATING_FLOW, "评价", {service.RATING_STEP: rating_step},
-         answers=("other", "smalltalk", "complaint.file", "complaint.status"),
-         timeout_s=service.RATING_FLOW_TIMEOUT_S),
+    Flow(service.RATING_FLOW, "评价", {service.RATING_STEP: rating_step}, accepts=rating_accepts,
+         reask=rating_reask, timeout_s=service.RATING_FLOW_TIMEOUT_S),
 ]

@@ -65,6 +65,17 @@ def more(msg: Message, ctx: Context) -> Answer:
     return replies.take_more(ctx) or texts.FALLBACK
 
 
+@general.route(regex(r"^(你好)?[,，]?(你是|您是|你们是)(谁|哪位|什么|啥|机器人|真人|人工|人还是机器|ai|智能)"))
+def who_am_i(msg: Message, ctx: Context) -> Answer:
+    """"你是机器人吗", "你是谁啊": who answers here."""
+    return texts.WHO_AM_I
+
+
+@general.route(regex(r"^(在吗|在不在|在么|在嘛|有人吗|有人在吗|hello\?*|喂)[?？!！。.~]*$"))
+def are_you_there(msg: Message, ctx: Context) -> Answer:
+    return texts.HERE
+
+
 @general.route(intent("help"))
 def help_menu(msg: Message, ctx: Context) -> Answer:
     return texts.MENU
@@ -97,6 +108,8 @@ def media(msg: Message, ctx: Context) -> Answer:
 def not_understood(msg: Message, ctx: Context) -> Answer:
     if msg.is_group and not msg.mentioned:
         return None
+    if ctx.conversation is not None and ctx.conversation.held is not None:
+        return texts.CANNOT_HELP    # a question is pending and is asked again right after: no menu, no offer
     guess = ctx.nlu.runner_up if ctx.nlu is not None else None
     # A long message with no better guess may be a problem told in unfamiliar words: offer to file it.
     offer = complaints.offer_filing(msg, ctx) if guess in (None, "complaint.file") else None

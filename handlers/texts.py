@@ -26,6 +26,11 @@ BYE = "再见，祝您工作顺利！"
 HUMAN = "已通知园区工作人员，他们会在工作时间尽快联系您。如方便，请留下联系电话和需要沟通的事项。"
 HUMAN_STAFF_NOTICE = "【转人工】{who}（{enterprise}）请求人工服务：{text}"
 FALLBACK = "抱歉，我没太明白您的意思。\n" + MENU
+CANNOT_HELP = "抱歉，这个我帮不上忙。"
+WHO_AM_I = ("我是园区联企助手，一个自动回复的智能助手，可以帮您反映问题、查诉求进度、问惠企政策、报名早茶会。"
+            "需要工作人员请发送“转人工”。")
+HERE = "在的，我是园区联企助手，请讲。"
+NO_HURRY = "好的，不着急。"
 DID_YOU_MEAN = "您是想{guess}吗？可以换个说法再说一次。"
 INTENT_NAMES = {
     "complaint.file": "反映问题", "complaint.status": "查询诉求进度", "policy.query": "咨询政策",

@@ -96,6 +96,16 @@ def open_in_category_since(session: Session, enterprise_id: int | None, user_ref
     return list(session.scalars(query))
 
 
+def open_of_owner_since(session: Session, enterprise_id: int | None, user_ref: int | None,
+                        since: datetime) -> list[Complaint]:
+    """Candidates for merging (并单) whatever their category: the owner's open tickets filed since, newest first."""
+    query = (select(Complaint).where(_owned_by(enterprise_id, user_ref), Complaint.status.in_(OPEN_STATUSES),
+                                     or_(Complaint.merged_into.is_(None), Complaint.merged_into == ""),
+                                     Complaint.created_at >= since)
+             .order_by(Complaint.id.desc()))
+    return list(session.scalars(query))
+
+
 def listing(session: Session, status: str | None = None, department: str | None = None,
             since: datetime | None = None, limit: int | None = None) -> list[Complaint]:
     query = select(Complaint)

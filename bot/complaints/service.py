@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from bot import clock
 from bot.chat.conversation import ConversationStore
-from bot.complaints import texts
+from bot.complaints import matter, texts
 from bot.complaints.rules import CATEGORIES
 from bot.errors import DomainError
 from bot.push import jobs
@@ -28,7 +28,6 @@ TRANSITIONS = {
     "closed": {"in_progress"},
 }
 SOURCES = ("wechat", "wecom", "group", "早茶会", "走访", "电话", "监测员", "12345")
-MERGE_SIMILARITY = 0.4
 MAX_EXTENSION_DAYS = 60    # the calendar walks day by day: a huge number would hang the caller
 RATING_FLOW = "complaint_rating"     # the pending question after a resolution: the owner's rating
 RATING_STEP = "rate"
@@ -39,17 +38,22 @@ class ComplaintError(DomainError):
     """A change the ticket's state does not allow; its text is shown to the person who asked."""
 
 
+def tellings(complaint: Complaint) -> list[str]:
+    """Every way the matter was told: the description (with its place) and each merged repeat."""
+    first = f"{complaint.location} {complaint.description}".strip()
+    return [first] + [e.text for e in complaint.events if e.kind == "merged" and e.text and not e.data.get("merged_into")]
 
 
-
-def similarity(a: str, b: str) -> float:
-    """Share of the shorter text's character bigrams found in the other (overlap coefficient):
-    the same matter told twice scores high even when one telling is longer."""
-    def grams(text):
-        text = "".join(ch for ch in text if ch.isalnum())
-        return {text[i:i + 2] for i in range(len(text) - 1)}
-    ga, gb = grams(a), grams(b)
-    return len(ga & gb) / min(len(ga), len(gb)) if ga and gb else 0.0
+def find_repeat(session, enterprise_id, user_ref, description: str, category: str, since) -> Complaint | None:
+    """The owner's open ticket on the same matter (bot/complaints/matter.py), filed since `since`: the
+    enterprise's when the filer is a verified member, else only the filer's own. None when there is none."""
+    told = matter.read(description, category)
+    best, best_score = None, 0.0
+    for candidate in store.open_of_owner_since(session, enterprise_id, user_ref, since):
+        score = max(matter.relation(matter.read(text, candidate.category), told) for text in tellings(candidate))
+        if score >= matter.SAME_MATTER and score > best_score:
+            best, best_score = candidate, score
+    return best
 
 
 def file(services, session, *, description: str, category: str, source: str, kind: str = "诉求",
@@ -58,11 +62,15 @@ def file(services, session, *, description: str, category: str, source: str, kin
     """File a ticket, or merge it into the owner's open ticket on the same matter (并单)."""
     rules = services.complaint_rules
     since = utcnow() - timedelta(days=rules.merge_window_days)
-    for candidate in store.open_in_category_since(session, enterprise_id, user_ref, category, since):
-        if similarity(candidate.description, description) >= MERGE_SIMILARITY:
-            candidate.repeat_count += 1
-            store.add_event(session, candidate, actor, "merged", description, source=source, media=list(media))
-            return candidate, True
+    if enterprise_id is not None or user_ref is not None:   # tickets of nobody known merge with nothing
+        told = f"{location} {description}".strip()
+        repeat = find_repeat(session, enterprise_id, user_ref, told, category, since)
+        if repeat is not None:
+            repeat.repeat_count += 1
+            store.add_event(session, repeat, actor, "merged", told, source=source, media=list(media))
+            if phone and not repeat.contact_phone:
+                repeat.contact_phone = phone[:32]
+            return repeat, True
     today = today or clock.today()
     source = outreach_store.filing_source(session, user_ref, source)   # a monitor's filing: 监测员
     assignment = rules.assignment(category)
@@ -205,8 +213,9 @@ def resolve(services, session, complaint: Complaint, text: str, actor: str) -> C
     store.add_event(session, complaint, actor, "status", text, public=True, status="resolved")
     owner = users.get(session, complaint.user_ref) if complaint.user_ref else None
     if owner is not None and owner.channel != "group":
+        # One question at a time: the rating waits behind a question the owner has not answered yet.
         ConversationStore(services.redis, channel=owner.channel, user_id=owner.user_id).start(
-            RATING_FLOW, RATING_STEP, {"complaint_id": complaint.id}, timeout_s=RATING_FLOW_TIMEOUT_S)
+            RATING_FLOW, RATING_STEP, {"complaint_id": complaint.id}, timeout_s=RATING_FLOW_TIMEOUT_S, wait=True)
     _tell_owner(services, session, complaint, texts.NOTIFY_RESOLVED.format(ticket=complaint.ticket_no, text=text))
     return complaint
 
