@@ -29,15 +29,13 @@ run: migrate
 	$(BIN)/python -m bot seed-demo
 	SIMULATOR=1 $(BIN)/python -m bot serve --host $(HOST) --port $(PORT)
 
-# Server, worker and the fake WeChat/WeCom API together, so pushes appear in the simulator; Ctrl-C stops all.
+# Server, worker and the fake WeChat/WeCom API together under honcho (Procfile.demo), so the worker's pushes
+# land in the fake API and appear in the simulator; Ctrl-C stops all three. Every process gets the same variables.
 demo: migrate
 	$(BIN)/python -m bot seed-demo
-	@export SIMULATOR=1 WECHAT_API_BASE=http://127.0.0.1:$(FAKE_API_PORT)/cgi-bin/ \
-	    WECOM_API_BASE=http://127.0.0.1:$(FAKE_API_PORT)/cgi-bin/; \
-	$(BIN)/python -m bot fake-api --port $(FAKE_API_PORT) & fake=$$!; \
-	$(BIN)/python -m bot worker & worker=$$!; \
-	trap 'kill $$fake $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/python -m bot serve --host $(HOST) --port $(PORT)
+	SIMULATOR=1 BOT_HOST=$(HOST) BOT_PORT=$(PORT) FAKE_API_PORT=$(FAKE_API_PORT) \
+	WECHAT_API_BASE=http://127.0.0.1:$(FAKE_API_PORT)/cgi-bin/ WECOM_API_BASE=http://127.0.0.1:$(FAKE_API_PORT)/cgi-bin/ \
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.demo
 
 lint: setup
 	$(BIN)/ruff check .

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import requests
 
 from bot import clock
 from bot.complaints import service as tickets
@@ -185,3 +190,52 @@ def test_empty_listings_say_so(cli_env):
     assert groups_list.stdout.startswith("还没有登记企业微信群")
     assert claims.stdout.strip() == "没有待审核的认领申请"
     assert json.loads(_run(cli_env, "meetings", "list", "--json").stdout) == []
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(check, what: str, seconds: float = 60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            found = check()
+            if found:
+                return found
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"{what}: not within {seconds} s")
+
+
+def test_make_demo_runs_server_worker_and_fake_api_under_honcho(cli_env, services):
+    """What `make demo` starts (Procfile.demo under honcho, with the Makefile's variables): the server answers,
+    and a reply staff give on the CLI is pushed by the worker through the fake API."""
+    honcho = Path(sys.executable).parent / "honcho"
+    assert honcho.exists(), "honcho is pinned in requirements.txt"
+    port, fake = _free_port(), _free_port()
+    api = f"http://127.0.0.1:{fake}/cgi-bin/"
+    env = dict(cli_env, BOT_HOST="127.0.0.1", BOT_PORT=str(port), FAKE_API_PORT=str(fake), SIMULATOR="1",
+               WECHAT_API_BASE=api, WECOM_API_BASE=api, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    with services.db.session() as session:
+        owner = users.get_or_create(session, "wechat", "sim-demo-owner", "赵总")
+        ticket = tickets.file(services, session, description="园区西门道路塌陷", category="道路交通", source="wechat",
+                              user_ref=owner.id)[0].ticket_no
+    demo = subprocess.Popen([str(honcho), "start", "-f", "Procfile.demo"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).json()["status"] == "ok", "server")
+        _wait_for(lambda: requests.get(f"http://127.0.0.1:{fake}/_calls", timeout=2).ok, "fake API")
+        assert _run(env, "complaints", "update", ticket, "--reply", "已派人到现场查看").returncode == 0
+
+        def pushed():
+            calls = requests.get(f"http://127.0.0.1:{fake}/_calls", timeout=2).json()["calls"]
+            return [c for c in calls if "已派人到现场查看" in json.dumps(c, ensure_ascii=False)]
+        [call] = _wait_for(pushed, "the worker's push through the fake API")
+        assert call["body"]["touser"] == "sim-demo-owner"
+    finally:
+        os.killpg(demo.pid, signal.SIGTERM)
+        assert demo.wait(timeout=30) is not None           # one signal stops the three
