@@ -214,8 +214,8 @@ def counts_by_bucket(session: Session, column: str, bounds: list[datetime]) -> d
     a range over the column's index, bucketed in SQL."""
     moment = getattr(Complaint, column)
     bucket = case(*((moment < upper, k) for k, upper in enumerate(bounds[1:])))
-    query = (select(bucket.label("bucket"), func.count())
-             .where(moment >= bounds[0], moment < bounds[-1], _not_merged()).group_by(bucket))
+    query = (select(bucket.label("bucket"), func.count())     # grouped by the label: the same expression on every database
+             .where(moment >= bounds[0], moment < bounds[-1], _not_merged()).group_by("bucket"))
     return {k: n for k, n in session.execute(query)}
 
 

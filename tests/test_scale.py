@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from helpers import console_login
 from openpyxl import load_workbook
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from bot import clock
 from bot.admin.dashboard import quarters
@@ -54,20 +54,21 @@ def seed(services, count: int = 400, today: date | None = None) -> date:
         session.execute(insert(Enterprise.__table__), [
             dict(name=f"规模测试企业{i}有限公司", credit_code=None if i % 3 == 0 else f"91SCALE{i:011d}", industry="",
                  tags=[], contacts=[], profile={}, created_at=utcnow()) for i in range(1, 11)])
+        enterprise_ids = list(session.scalars(select(Enterprise.id)))
         rows = []
         for n in range(count):
             created = now - timedelta(seconds=rng.randrange(300 * 86400))
-            rows.append(_ticket(rng, n, created, now))
+            rows.append(_ticket(rng, n, created, now, enterprise_ids))
         for n, moment in enumerate((clock.day_start_utc(quarter) - timedelta(seconds=1), clock.day_start_utc(quarter),
                                     clock.day_start_utc(monday) - timedelta(seconds=1), clock.day_start_utc(monday)),
                                    count):
-            rows.append(dict(_ticket(rng, n, moment, now), department=EDGE_DEPARTMENT, merged_into=None,
+            rows.append(dict(_ticket(rng, n, moment, now, enterprise_ids), department=EDGE_DEPARTMENT, merged_into=None,
                              status="closed", closed_at=moment + timedelta(hours=1)))
         session.execute(insert(Complaint.__table__), rows)
     return quarter
 
 
-def _ticket(rng, n: int, created: datetime, now: datetime) -> dict:
+def _ticket(rng, n: int, created: datetime, now: datetime, enterprise_ids: list[int]) -> dict:
     status = rng.choice(STATUSES)
     category = rng.choice(CATEGORIES)
     due = (created + timedelta(days=rng.randrange(3, 30))).date()
@@ -78,7 +79,7 @@ def _ticket(rng, n: int, created: datetime, now: datetime) -> dict:
             closed = min(resolved + timedelta(hours=rng.randrange(0, 96)), now)
     rating = rng.choice((None, 1, 2, 3, 4, 5, 5)) if status in ("resolved", "closed") else None
     merged = rng.choice((None,) * 12 + ("", "TS2026010100001")) if status == "closed" else None
-    enterprise = rng.randrange(1, 11) if rng.random() < 0.7 else None
+    enterprise = rng.choice(enterprise_ids) if rng.random() < 0.7 else None
     description = rng.choice(("西区停电，生产线全停", "道路施工围挡，货车进不来", "=1+2 公式", "食堂饭菜有虫子\n第二行",
                               "+8613800000000 打不通", "厂房漏雨 ", "#N/A"))
     return dict(ticket_no=f"TS{created:%Y%m%d}{n:05d}", kind=rng.choice(("诉求", "投诉", "咨询")), category=category,
