@@ -221,6 +221,15 @@ def test_the_export_rows_equal_the_tickets_column_by_column(services):
     assert len(rows) > 50 and any(r[4].endswith("（待核实）") for r in rows) and any(r[14] == "" for r in rows)
 
 
+def test_export_times_are_park_time_to_the_minute_also_when_the_park_had_summer_time():
+    minute, rng = reports.ParkMinutes(), random.Random(5)
+    moments = [datetime(1986, 5, 3, 17, 59, 59), datetime(1986, 5, 3, 18, 0), datetime(1991, 9, 14, 16, 59),
+               datetime(1991, 9, 14, 17, 0), datetime(2026, 9, 30, 15, 59, 59), datetime(2026, 9, 30, 16, 0)]
+    moments += [datetime(1985, 1, 1) + timedelta(seconds=rng.randrange(50 * 365 * 86400)) for _ in range(20_000)]
+    assert [minute(m) for m in moments] == [clock.to_local(m).strftime("%Y-%m-%d %H:%M") for m in moments]
+    assert minute(datetime(2026, 9, 30, 16, 0)) == "2026-10-01 00:00"
+
+
 def test_the_csv_export_streams_in_batches_with_every_ticket_and_chinese_headers(client, accounts):
     seed(accounts, count=1200)
     console_login(client, "admin1", "admin-pass-1")
