@@ -7,17 +7,16 @@ import re
 from bot import clock
 from bot.chat.context import Answer, Context
 from bot.chat.conversation import Flow, State
-from bot.chat.message import Message, Reply
+from bot.chat.message import Message
 from bot.chat.router import Router, intent, regex
 from bot.meetings import service as meetings
 from bot.meetings import texts
-from nlp.intents import INTENTS
 from nlp.slots import chinese_number
 from storage import meetings as store
 
 router = Router("meetings")
 DETAILS_TIMEOUT_S = 1800
-OFFER_TIMEOUT_S = 3600
+OFFER_TIMEOUT_S = 1800
 TRIVIAL_NOTE = re.compile(r"^[\W_]*$")
 # "我报名了吗", "早茶会我报上了没", "我有没有报名": the user's signup status, never a signup.
 STATUS_ASKED = (r"(报名|报上名?|报了名)(早茶会|了|过|成功)*(吗|没|么|嘛|没有)|(有没有|是不是|是否|有无)(已经)?报(名|上)|"
@@ -125,31 +124,47 @@ def _more_seats(ctx: Context, record, seats: int) -> Answer:
     return reply
 
 
-def offer(msg: Message, ctx: Context, state: State) -> Answer:
-    """The answer to "还剩1个名额，先为您报1人？": 是/好/行, a number that fits, or 不用了; anything else is
-    answered as what it is and the offer stays open."""
-    data, nlu = state.data, ctx.nlu
+def _offer_answer(msg: Message, ctx: Context, state: State) -> tuple[bool, int | None, bool]:
+    """(is it an answer, seats wanted or None for "as offered", declined) for "先为您报1人？"."""
+    nlu = ctx.nlu
     text = (nlu.text if nlu else msg.text).strip()
-    meeting = store.get(ctx.session, data["meeting_id"])
     wanted = meetings.party_size(text)
     bare = re.fullmatch(r"(\d{1,2}|[一二两三四五六七八九十])[个人位]?[!.。]*", text)
     if wanted is None and bare:   # "2" to "先为您报2人？"
         wanted = chinese_number(bare.group(1))
-    adding = bool(data.get("signup_id"))
-    if adding and wanted is not None and not re.search(r"一共|总共|我们|咱们", text):
+    if state.data.get("signup_id") and wanted is not None and not re.search(r"一共|总共|我们|咱们", text):
         wanted = wanted - 1 if re.search(r"带|加|同事", text) else wanted   # "那就带一个吧": one more
-    said_yes = bool(YES.match(text)) or bool(bare) or (wanted is not None and bool(re.search(r"先|那就|就|报|可以|行|好", text)))
     if NO.search(text) and wanted is None:
+        return True, None, True
+    said_yes = bool(YES.match(text)) or bool(bare) or (wanted is not None and bool(re.search(r"先|那就|就|报|可以|行|好", text)))
+    by_number = wanted is not None and nlu is not None and nlu.intent in ("meeting.signup", "other", "smalltalk")
+    return said_yes or by_number, wanted, False
+
+
+def offer_accepts(msg: Message, ctx: Context, state: State) -> bool:
+    return _offer_answer(msg, ctx, state)[0]
+
+
+def offer_reask(ctx: Context, state: State) -> str:
+    return texts.OFFER_REMIND.format(n=state.data["offer"])
+
+
+def offer(msg: Message, ctx: Context, state: State) -> Answer:
+    """The answer to "还剩1个名额，先为您报1人？": 是/好/行, a number that fits, or 不用了 (anything else is a
+    digression the Dispatcher answers, keeping the offer)."""
+    data = state.data
+    _, wanted, declined = _offer_answer(msg, ctx, state)
+    if declined:
         ctx.conversation.clear()
         return texts.OFFER_DECLINED
-    if meeting is None or not (said_yes or (wanted is not None and nlu is not None
-                                            and nlu.intent in ("meeting.signup", "other", "smalltalk"))):
-        return _digression(msg, ctx, data)
+    meeting = store.get(ctx.session, data["meeting_id"])
     seats = data["offer"] if wanted is None else wanted
-    if seats > data["offer"]:
+    if meeting is not None and seats > data["offer"]:
         return texts.OFFER_AGAIN.format(title=meetings.title(meeting), n=data["offer"])
     ctx.conversation.clear()
-    if adding:
+    if meeting is None:
+        return texts.NO_OPEN
+    if data.get("signup_id"):
         record = store.get_signup(ctx.session, data["signup_id"])
         if record is None or record.status != "confirmed":
             return texts.NOTHING_TO_CANCEL
@@ -158,43 +173,46 @@ def offer(msg: Message, ctx: Context, state: State) -> Answer:
     return _confirm(msg, ctx, meeting, seats, data.get("topic") or "")
 
 
-def _digression(msg: Message, ctx: Context, data: dict) -> Answer:
-    answer = ctx.reroute(msg)
-    pending = ctx.conversation.get()
-    if pending is None or pending.flow != "meeting_offer":   # the other request started its own question
-        return answer
-    remind = texts.OFFER_REMIND.format(n=data["offer"])
-    if isinstance(answer, Reply):
-        return Reply(f"{answer.text}\n{remind}" if answer.text else remind, answer.followups)
-    return f"{answer}\n{remind}" if answer else remind
-
-
 def decline_offer(msg: Message, ctx: Context, state: State) -> Answer:
     ctx.conversation.clear()
     return texts.OFFER_DECLINED
 
 
+def _detail(msg: Message, ctx: Context, state: State) -> tuple[str, object]:
+    """What a message after signing up adds: ("seats", n), ("topic", text), ("note", text) or ("", None)."""
+    record = store.get_signup(ctx.session, state.data["signup_id"])
+    nlu = ctx.nlu
+    if record is None or nlu is None:
+        return "", None
+    text = nlu.text
+    seats = meetings.party_size(text)
+    if seats and re.search(r"再|还|另外", text) and not re.search(r"一共|总共|我们|咱们", text):
+        seats = record.seats + seats - 1   # "再加一个同事": one more than now
+    if seats and seats > record.seats and nlu.intent in ("meeting.signup", "other", "smalltalk"):
+        return "seats", seats
+    topic = meetings.topic_of(text, need_context=True)
+    if topic and nlu.intent in ("other", "complaint.file", "meeting.signup", "policy.query"):
+        return "topic", topic
+    if nlu.intent == "other" and not TRIVIAL_NOTE.match(msg.text) and meetings.MEETING_CONTEXT.search(text):
+        return "note", msg.text
+    return "", None
+
+
+def details_accepts(msg: Message, ctx: Context, state: State) -> bool:
+    return bool(_detail(msg, ctx, state)[0])
+
+
 def details(msg: Message, ctx: Context, state: State) -> Answer:
     """A message after signing up: more colleagues ("带两个同事") or the topic to raise."""
     record = store.get_signup(ctx.session, state.data["signup_id"])
-    nlu = ctx.nlu
-    text = nlu.text if nlu else msg.text
-    seats = meetings.party_size(text) if nlu else None
-    if seats and re.search(r"再|还|另外", text) and not re.search(r"一共|总共|我们|咱们", text) and record is not None:
-        seats = record.seats + seats - 1   # "再加一个同事": one more than now
-    if record is not None and seats and seats > record.seats and nlu.intent in ("meeting.signup", "other", "smalltalk"):
-        return _more_seats(ctx, record, seats)
-    topic = meetings.topic_of(text, need_context=True) if nlu else ""
-    if record is not None and topic and nlu.intent in ("other", "complaint.file", "meeting.signup", "policy.query"):
-        record.note = meetings.topic_note(record.note, topic)
-        return texts.TOPIC_NOTED.format(topic=topic)
-    is_detail = nlu is not None and nlu.intent == "other" and not TRIVIAL_NOTE.match(msg.text) and \
-        meetings.MEETING_CONTEXT.search(text)
-    if record is None or not is_detail:
-        ctx.conversation.clear()   # a new request (or the same signup again), not a detail
-        return ctx.reroute(msg)
-    record.note = (record.note + "\n" + msg.text).strip()[:1000]
-    return texts.DETAILS_NOTED.format(text=msg.text[:60])
+    kind, value = _detail(msg, ctx, state)
+    if kind == "seats":
+        return _more_seats(ctx, record, value)
+    if kind == "topic":
+        record.note = meetings.topic_note(record.note, value)
+        return texts.TOPIC_NOTED.format(topic=value)
+    record.note = (record.note + "\n" + value).strip()[:1000]
+    return texts.DETAILS_NOTED.format(text=value[:60])
 
 
 @router.route(intent("meeting.cancel"))
@@ -207,9 +225,11 @@ def cancel(msg: Message, ctx: Context) -> Answer:
 
 
 def cancel_signup(msg: Message, ctx: Context, state: State) -> Answer:
-    """"取消" right after signing up means the signup."""
+    """"取消" right after signing up means the signup; "没事了" or "算了" only ends the follow-up."""
     record = store.get_signup(ctx.session, state.data["signup_id"])
     ctx.conversation.clear()
+    if not re.search(r"取消|不去|去不了|不参加|退出|撤销", ctx.nlu.text if ctx.nlu else msg.text):
+        return ctx.reroute(msg)
     if record is None or record.status not in ("confirmed", "waitlisted"):
         return texts.NOTHING_TO_CANCEL
     return meetings.cancel(ctx.services, ctx.session, record)
@@ -218,10 +238,8 @@ def cancel_signup(msg: Message, ctx: Context, state: State) -> Answer:
 FLOWS = [
     Flow("meeting_choose", "选择早茶会", {"choose": choose},
          answers=("other", "smalltalk", "meeting.signup", "meeting.info")),
-    Flow("meeting_offer", "早茶会名额", {"offer": offer},
-         answers=INTENTS,   # the step answers digressions itself and keeps the offer open
+    Flow("meeting_offer", "早茶会名额", {"offer": offer}, accepts=offer_accepts, reask=offer_reask,
          timeout_s=OFFER_TIMEOUT_S, on_cancel=decline_offer),
-    Flow("meeting_details", "补充报名信息", {"details": details},
-         answers=INTENTS,   # the step itself sends new requests on to their handlers
+    Flow("meeting_details", "补充报名信息", {"details": details}, accepts=details_accepts, optional=True,
          timeout_s=DETAILS_TIMEOUT_S, on_cancel=cancel_signup),
 ]

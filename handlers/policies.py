@@ -169,6 +169,16 @@ def _ask_which(msg: Message, ctx: Context, candidates: list, payout: bool) -> An
     return (texts.ASK_WHICH if payout else texts.ASK_WHICH_TOPIC).format(options=options)
 
 
+def which_accepts(msg: Message, ctx: Context, state: State) -> bool:
+    """A number, or words that name a policy (or name one the base does not have)."""
+    text = (ctx.nlu.text if ctx.nlu else msg.text).strip()
+    if ORDINAL.match(text):
+        return True
+    reading = policies.read(ctx.services, ctx.session, text)
+    return bool(reading.hits) or (reading.named and ctx.nlu is not None
+                                  and ctx.nlu.intent in ("policy.query", "other") and not reading.payout)
+
+
 def which(msg: Message, ctx: Context, state: State) -> Answer:
     """The answer to "which policy?": a number, or the policy's name (any policy of the base)."""
     data, text = state.data, (ctx.nlu.text if ctx.nlu else msg.text).strip()
@@ -260,6 +270,6 @@ def unsubscribe(msg: Message, ctx: Context) -> Answer:
 
 FLOWS = [
     Flow("broadcast_confirm", "广播", {"confirm": broadcast_confirm}, answers=INTENTS),
-    Flow("policy_which", "确认政策", {"which": which},
-         answers=INTENTS),   # the step itself sends what is not an answer on to its handler
+    Flow("policy_which", "确认政策", {"which": which}, accepts=which_accepts,
+         optional=True),   # a clarification: any new question replaces it
 ]
