@@ -276,3 +276,18 @@ def test_party_size(text, seats):
 ])
 def test_topic_of_a_signup(text, topic):
     assert meetings.topic_of(text) == topic
+
+
+def test_after_signing_up_only_cancel_words_cancel_and_more_seats_are_offered(client, settings, services):
+    meeting_id = _meeting(services, taken=7)
+    user = _owner(client, settings, services, "mc-1", "启航软件有限公司")
+    user.say("报名早茶会")
+    user.say("好的没事了")
+    assert _signup(services, meeting_id, "mc-1")[:2] == ("confirmed", 1)
+    offer = _clean(user.say("我们一共来三个人"))
+    assert "每家企业最多2人" in offer and "增加1人" in offer and _signup(services, meeting_id, "mc-1")[1] == 1
+    assert "已更新为2人" in _clean(user.say("好"))
+    other = _owner(client, settings, services, "mc-2", "鼎盛物流有限公司")
+    other.say("报名早茶会")
+    assert "已取消" in _clean(other.say("取消"))
+    assert _signup(services, meeting_id, "mc-2")[0] == "cancelled"
