@@ -64,6 +64,11 @@ PLACE_BOUND = ("供电", "供水", "燃气", "道路交通", "环境", "安全�
 PLACE_WORDS = re.compile(r"厂里|厂区|公司|门口|车间|仓库|宿舍|办公室|楼|栋|号|路|区|园|门|口|旁边|对面|附近|楼下|楼上|"
                          r"这边|那边|隔壁|里面|外面|停车场|食堂|路边")
 SELF_INTRODUCED = re.compile(r"(我是|我们是|我们公司(是|叫)?|我司|本公司|我在|我们单位(是)?)")
+# "公司门口", "我们厂里", "车间里面": where the teller is, a place enough not to be asked again.
+NEAR_US = re.compile(r"(公司|厂|厂区|单位|我们|园区|仓库|车间|宿舍|食堂|办公楼|办公室|大楼|楼)(的)?(大)?"
+                     r"(门口|里面|里头|里|内|外面|外|旁边|后面|前面|附近|楼下|楼上|对面|隔壁)")
+COMPANY_WORDS = re.compile(r"贸易|科技|实业|物流|建材|食品|制造|工业|机械|电子|医药|生物|纺织|包装|五金|能源|农业|酒业|茶业|商贸|"
+                           r"集团|股份|饮品|材料|装备|软件|汽车|零部件|储能|粮油|加工|厂$|公司$")
 FOCUS_TTL_S = 6 * 3600        # "刚才那个…" refers to the ticket talked about last, for this long
 CHOICE_FLOW = "complaint_choose"
 
@@ -107,7 +112,7 @@ def is_problem(text: str, nlu=None) -> bool:
 
 
 def _needs_place(text: str, category: str) -> bool:
-    return category in PLACE_BOUND and not places(text)
+    return category in PLACE_BOUND and not places(text) and not NEAR_US.search(text)
 
 
 # --- filing: at once when the problem is told, else only what is missing ---
@@ -170,8 +175,10 @@ def _file(msg, ctx, description: str, location: str = "", phone: str = "", media
     text = ctx.nlu.text if ctx.nlu else description
     phone = phone or (phones(description.replace(" ", "")) or [""])[0]
     known_phone = phone or (ctx.user.phone if ctx.user else "")
+    category = matter.category(f"{location} {description}".strip())
+    location = location or " ".join(value for _, value in places(matter.read(description).text))[:200]
     complaint, merged = service.file(
-        ctx.services, ctx.session, description=description, category=matter.category(f"{location} {description}"),
+        ctx.services, ctx.session, description=description, category=category,
         source=msg.channel, kind=_kind(text), enterprise_id=enterprise_id, user_ref=user_ref,
         location=location, phone=known_phone, media=media)
     if phone and ctx.user is not None and not ctx.user.phone:
@@ -339,8 +346,11 @@ def enterprise_accepts(msg: Message, ctx: Context, state: State) -> bool:
     if _enterprise_named(ctx, text) is not None or match_company(text, ()) is not None:
         return True
     nlu = ctx.nlu
-    return (nlu is not None and nlu.intent in ("other", "complaint.file") and nlu.confidence < 0.95
-            and _alnum(text) <= 16 and not re.search(r"[?？吗呢谢]|你|什么|怎么|哪", text))
+    if nlu is not None and nlu.intent not in ("other", "complaint.file") and nlu.confidence >= 0.7:
+        return False     # a request of its own (政策, 早茶会, 转人工, 谢谢…)
+    if re.search(r"[?？吗呢谢]|你|什么|怎么|哪", text) or not 2 <= _alnum(text) <= 20 or matter.read(text).has_problem:
+        return False
+    return bool(COMPANY_WORDS.search(text)) or (nlu is not None and nlu.confidence < 0.95)
 
 
 def enterprise_name(msg: Message, ctx: Context, state: State) -> Answer:
@@ -484,7 +494,7 @@ def _choice_text(found) -> str:
 
 
 def _summary(complaint, limit: int) -> str:
-    text = " ".join(f"{complaint.location} {complaint.description}".split())
+    text = " ".join(f"{service.place_not_told(complaint)} {complaint.description}".split())
     return text if len(text) <= limit else text[:limit] + "…"
 
 

@@ -40,8 +40,14 @@ class ComplaintError(DomainError):
 
 def tellings(complaint: Complaint) -> list[str]:
     """Every way the matter was told: the description (with its place) and each merged repeat."""
-    first = f"{complaint.location} {complaint.description}".strip()
+    first = f"{place_not_told(complaint)} {complaint.description}".strip()
     return [first] + [e.text for e in complaint.events if e.kind == "merged" and e.text and not e.data.get("merged_into")]
+
+
+def place_not_told(complaint: Complaint) -> str:
+    """The ticket's location when the description does not already say it (a place asked for separately)."""
+    location = (complaint.location or "").strip()
+    return "" if all(part in complaint.description for part in location.split()) else location
 
 
 def find_repeat(session, enterprise_id, user_ref, description: str, category: str, since) -> Complaint | None:
