@@ -2,8 +2,11 @@
 the console and the reports at 500 and at 50,000 tickets (scale)."""
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
+import re
 import resource
 import socket
 import statistics
@@ -331,121 +334,140 @@ def scale_tickets(first: int, count: int, now, rng, enterprises: int) -> tuple[l
     return tickets, events
 
 
-def _timed(action, rounds: int) -> float:
-    """The median wall time of `rounds` runs of action()."""
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+class ScaleSite:
+    """One throw-away installation (its own var/: SQLite, embedded Redis, config) with `count` tickets, a console
+    client logged in, and the CLI pointed at it."""
 
+    def __init__(self, tmp: Path, count: int, now):
+        import random
 
-def bench_scale(small: int = 500, large: int = 50_000, only: tuple[str, ...] = ()) -> None:
-    """Times the console's dashboard (its figures computed, then cached), `stats`, the queue search, `complaints
-    list`, the xlsx and csv exports (console download and CLI) at `small` and at `large` tickets; `only` keeps the
-    operations whose name contains one of its words (BENCH_SCALE_ONLY=dashboard,csv)."""
-    import contextlib
-    import random
-    import re
-    from datetime import datetime
-
-    from sqlalchemy import insert
-
-    from bot import create_app
-    from bot.cli import main as cli
-    from bot.config import load_settings
-    from storage import staff
-    from storage.migrate import upgrade
-    from storage.models import Complaint, ComplaintEvent, Enterprise, utcnow
-    print(f"== scale: the console and the reports at {small} and at {large:,} tickets (SQLite + embedded Redis, in process)")
-    with tempfile.TemporaryDirectory() as tmp:
-        var = Path(tmp) / "var"
-        config = Path(tmp) / "config.yaml"
-        config.write_text((ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {var}"))
-        saved = dict(os.environ)
-        os.environ.update(BOT_CONFIG=str(config), BOT_VAR_DIR=str(var), BOT_ENV="test")
-        os.environ.pop("DATABASE_URL", None)
-        os.environ.pop("REDIS_URL", None)
-        try:
+        from bot import create_app
+        from bot.config import load_settings
+        from storage import staff
+        from storage.migrate import upgrade
+        self.var = tmp / "var"
+        config = tmp / "config.yaml"
+        config.write_text((ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {self.var}"))
+        self.env = dict(os.environ, BOT_CONFIG=str(config), BOT_VAR_DIR=str(self.var), BOT_ENV="test")
+        self.env.pop("DATABASE_URL", None)
+        self.env.pop("REDIS_URL", None)
+        with self.environment():
             settings = load_settings()
-            upgrade(settings.database_url)
-            app = create_app(settings=settings)
-            built = app.extensions["bot"]
-            with built.db.session() as session:
-                session.execute(insert(Enterprise), [dict(name=f"规模测试企业{i}有限公司", credit_code=f"91BENCH{i:011d}",
-                                                          industry="制造", tags=[], contacts=[], profile={},
-                                                          created_at=utcnow()) for i in range(1, 201)])
-                staff.add(session, "bench", "bench-pass-1", "admin")
-            client = app.test_client()
-            page = client.get("/admin/login").get_data(as_text=True)
-            token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-            client.post("/admin/login", data={"username": "bench", "password": "bench-pass-1", "csrf_token": token})
-            rng, now = random.Random(16), datetime.utcnow().replace(microsecond=0)
+        logging.getLogger("alembic").setLevel(logging.WARNING)     # the second site's app has set up logging
+        upgrade(settings.database_url)
+        self.app = create_app(settings=settings)
+        self.built = self.app.extensions["bot"]
+        from sqlalchemy import insert
 
-            def load_tickets(first: int, count: int) -> float:
-                start = time.perf_counter()
-                for offset in range(0, count, 10_000):
-                    tickets, events = scale_tickets(first + offset, min(10_000, count - offset), now, rng, 200)
-                    with built.db.session() as session:
-                        session.execute(insert(Complaint.__table__), tickets)      # Core: no ORM bookkeeping
-                        session.execute(insert(ComplaintEvent.__table__), events)
-                return time.perf_counter() - start
+        from storage.models import Complaint, ComplaintEvent, Enterprise, utcnow
+        with self.built.db.session() as session:
+            session.execute(insert(Enterprise.__table__), [
+                dict(name=f"规模测试企业{i}有限公司", credit_code=f"91BENCH{i:011d}", industry="制造", tags=[], contacts=[],
+                     profile={}, created_at=utcnow()) for i in range(1, 201)])
+            staff.add(session, "bench", "bench-pass-1", "admin")
+        rng, start = random.Random(16), time.perf_counter()     # the same tickets in the same order at every size
+        for first in range(1, count + 1, 10_000):
+            tickets, events = scale_tickets(first, min(10_000, count + 1 - first), now, rng, 200)
+            with self.built.db.session() as session:
+                session.execute(insert(Complaint.__table__), tickets)      # Core: no ORM bookkeeping
+                session.execute(insert(ComplaintEvent.__table__), events)
+        self.load_rate = count / (time.perf_counter() - start)
+        self.client = self.app.test_client()
+        page = self.client.get("/admin/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        self.client.post("/admin/login", data={"username": "bench", "password": "bench-pass-1", "csrf_token": token})
+        self.out = tmp / "export"
 
-            def forget_cached_figures():
-                for key in built.redis.scan_iter("report:*"):
-                    built.redis.delete(key)
-
-            def get(path: str) -> int:
-                response = client.get(path)
-                assert response.status_code == 200, (path, response.status_code)
-                return len(response.get_data())
-
-            def run_cli(*args: str) -> None:
-                with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                    assert cli(list(args)) == 0, args
-
-            def dashboard_cold():
-                forget_cached_figures()
-                get("/admin/")
-
-            out = Path(tmp) / "export"
-            operations = {     # name: (action, is an export)
-                "dashboard": (dashboard_cold, False),
-                "dashboard (cached)": (lambda: get("/admin/"), False),
-                "stats": (lambda: run_cli("stats"), False),
-                "queue search": (lambda: get("/admin/complaints?q=%E5%81%9C%E7%94%B5"), False),
-                "list (CLI)": (lambda: run_cli("complaints", "list"), False),
-                "xlsx (console)": (lambda: get("/admin/complaints/export?format=xlsx"), True),
-                "csv (console)": (lambda: get("/admin/complaints/export?format=csv"), True),
-                "xlsx (CLI)": (lambda: run_cli("complaints", "export", "--format", "xlsx", "--out",
-                                               str(out.with_suffix(".xlsx"))), True),
-                "csv (CLI)": (lambda: run_cli("complaints", "export", "--format", "csv", "--out",
-                                              str(out.with_suffix(".csv"))), True),
-            }
-            figures = {}
-            for n, first in ((small, 1), (large, small + 1)):
-                count = n - (0 if first == 1 else small)
-                loaded = load_tickets(first, count)
-                rounds = 5 if n == small else 3
-                export_rounds = 3 if n == small else 1
-                get("/admin/")          # warm-up: templates, first queries
-                figures[n] = {name: _timed(action, export_rounds if export else rounds)
-                              for name, (action, export) in operations.items()
-                              if not only or any(word in name for word in only)}
-                print(f"  loaded {count:,} tickets in {loaded:.1f} s ({count / loaded:,.0f}/s); now {n:,}")
-            print(f"  {'':20} {small:>10,} {large:>10,}   ratio   rows/s at {large:,}")
-            for name in figures[small]:
-                a, b = figures[small][name], figures[large][name]
-                rate = f"{large / b:10,.0f}" if "xlsx" in name or "csv" in name else ""
-                print(f"  {name:20} {a * 1000:8.0f} ms {b * 1000:8.0f} ms {b / a:6.1f}×  {rate}")
-            built.redis.connection_pool.disconnect()
+    @contextlib.contextmanager
+    def environment(self):
+        saved = dict(os.environ)
+        os.environ.clear()
+        os.environ.update(self.env)
+        try:
+            yield
         finally:
             os.environ.clear()
             os.environ.update(saved)
-            from storage.redis import stop_embedded
-            stop_embedded(var)
 
+    def get(self, path: str) -> int:
+        response = self.client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        return len(response.get_data())
+
+    def cli(self, *args: str) -> None:
+        from bot.cli import main
+        with (self.environment(), open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink),
+              contextlib.redirect_stderr(sink)):
+            assert main(list(args)) == 0, args
+
+    def dashboard_cold(self) -> None:
+        """The figures computed: the cached copy dropped first."""
+        for key in self.built.redis.scan_iter("report:*"):
+            self.built.redis.delete(key)
+        self.get("/admin/")
+
+    def operations(self) -> dict:
+        """name: (action, is an export)"""
+        return {
+            "dashboard": (self.dashboard_cold, False),
+            "dashboard (cached)": (lambda: self.get("/admin/"), False),
+            "stats": (lambda: self.cli("stats"), False),
+            "queue search": (lambda: self.get("/admin/complaints?q=%E5%81%9C%E7%94%B5"), False),
+            "list (CLI)": (lambda: self.cli("complaints", "list"), False),
+            "xlsx (console)": (lambda: self.get("/admin/complaints/export?format=xlsx"), True),
+            "csv (console)": (lambda: self.get("/admin/complaints/export?format=csv"), True),
+            "xlsx (CLI)": (lambda: self.cli("complaints", "export", "--format", "xlsx", "--out",
+                                            str(self.out.with_suffix(".xlsx"))), True),
+            "csv (CLI)": (lambda: self.cli("complaints", "export", "--format", "csv", "--out",
+                                           str(self.out.with_suffix(".csv"))), True),
+        }
+
+    def close(self) -> None:
+        from storage.redis import stop_embedded
+        self.built.redis.connection_pool.disconnect()
+        stop_embedded(self.var)
+
+
+def bench_scale(small: int = 500, large: int = 50_000, only: tuple[str, ...] = (), rounds: int = 5,
+                export_rounds: int = 3) -> None:
+    """Times the console's dashboard (its figures computed, then cached), `stats`, the queue search, `complaints
+    list`, the xlsx and csv exports (console download and CLI) on two installations, `small` and `large` tickets,
+    in interleaved rounds (each operation at one size, then at the other), so that a busy minute weighs on both
+    alike; prints the medians and their ratio. `only` keeps the operations whose name contains one of its words
+    (BENCH_SCALE_ONLY=dashboard,csv)."""
+    from datetime import datetime
+    print(f"== scale: the console and the reports at {small:,} and at {large:,} tickets (SQLite + embedded Redis,"
+          f" in process; medians of {rounds} interleaved rounds, exports {export_rounds})")
+    now = datetime.utcnow().replace(microsecond=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        sites = {}
+        try:
+            for n in (small, large):
+                (Path(tmp) / str(n)).mkdir()
+                sites[n] = ScaleSite(Path(tmp) / str(n), n, now)
+                print(f"  {n:,} tickets bulk-loaded at {sites[n].load_rate:,.0f}/s")
+            chosen = {name: export for name, (_action, export) in sites[small].operations().items()
+                      if not only or any(word in name for word in only)}
+            for site in sites.values():
+                site.get("/admin/")          # warm-up: templates, first queries
+            times = {n: {name: [] for name in chosen} for n in sites}
+            for round_ in range(rounds):
+                for name, export in chosen.items():
+                    if export and round_ >= export_rounds:
+                        continue
+                    for n, site in sites.items():
+                        action = site.operations()[name][0]
+                        start = time.perf_counter()
+                        action()
+                        times[n][name].append(time.perf_counter() - start)
+            print(f"  {'':20} {small:>10,} {large:>10,}   ratio   rows/s at {large:,}")
+            for name, export in chosen.items():
+                a, b = (statistics.median(times[n][name]) for n in (small, large))
+                rate = f"{large / b:10,.0f}" if export else ""
+                print(f"  {name:20} {a * 1000:8.0f} ms {b * 1000:8.0f} ms {b / a:6.1f}×  {rate}")
+        finally:
+            for site in sites.values():
+                site.close()
 
 if __name__ == "__main__":
     parts = sys.argv[1:] or ["nlp", "webhook", "broadcast", "scale"]

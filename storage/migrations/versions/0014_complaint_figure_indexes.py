@@ -1,5 +1,7 @@
-"""Covering indexes for the office's figures (issue 16): the dashboard, `stats` and the weekly chart are SQL
-aggregates that read only these indexes, never the wide ticket rows (descriptions)
+"""Covering indexes for the office's figures (issue 16)
+
+The dashboard, `stats` and the weekly chart are SQL aggregates that read only these indexes, never the wide
+ticket rows (descriptions):
 
 - ix_complaints_period_figures: a period (created_at range) with every column the figures count;
 - ix_complaints_grouped_figures: the same columns led by the four breakdowns, so figures over all time
