@@ -32,6 +32,7 @@ REQUEST_WORDS = re.compile(r"我们|我|要|想|需要|有|一个|个|一下|一
 BARE_REQUEST = re.compile(r"^(我|我们)?(要|想|需要)?(投诉|反映|举报|提|complain)(一下|一个|个|些)?"
                           r"(问题|事情|情况|诉求|事)?(可以吗|行吗)?[!.?。！？~]*$")
 WITHDRAW = re.compile(r"不投诉了|不反映了|不用了|不用登记|不登记了|算了|自己再看看|(自己|已经)解决了|没事了|不需要了|搞定了")
+NOT_COMPLAINING = re.compile(r"不是要?(投诉|反映)|不(投诉|反映)了|不想(投诉|反映)|没(什么|啥)要(投诉|反映)")
 # A question about a matter raised before, even when the model hears a new complaint in it.
 STATUS_CUE = re.compile(r"怎么样|咋样|怎样了|如何了?|进展|进度|处理得|处理到|处理了没|解决了没|弄好没|弄好了没|修好了?没|"
                         r"好了没|有消息没|有没有消息|有结果|有下文|谁在管|什么状态|啥状态|到哪一步|到哪了|哪一步了|"
@@ -43,10 +44,11 @@ SKIP = re.compile(r"^(跳过|没有|无|不用|不方便|略|skip|不知道|不�
 DECLINE_PHONE = re.compile(r"^(跳过|没有|无|不用|不方便|略|skip|不留|不想留|不给|保密|算了)|不留了|不方便|不用留|不想给")
 DECLINE_ENTERPRISE = re.compile(r"^(跳过|不方便|不想说|个人|没有企业|不是企业|skip)|个人反映|不代表企业")
 RATING_WORDS = (("非常不满意", 1), ("很不满意", 1), ("特别不满意", 1), ("十分不满意", 1), ("太差", 1), ("差评", 1),
-                ("不太满意", 2), ("不怎么满意", 2), ("不满意", 2), ("基本满意", 3), ("还行", 3), ("一般", 3),
+                ("不太满意", 2), ("不怎么满意", 2), ("不满意", 2), ("基本满意", 3), ("还行", 3), ("一般般", 3),
                 ("凑合", 3), ("马马虎虎", 3), ("非常满意", 5), ("很满意", 5), ("特别满意", 5), ("十分满意", 5),
                 ("超级满意", 5), ("太满意", 5), ("好评", 5), ("比较满意", 4), ("挺满意", 4), ("满意", 4),
-                ("还不错", 4), ("不错", 4), ("挺好", 4))
+                ("还不错", 4), ("不错", 4), ("挺好", 4), ("很好", 5), ("非常好", 5), ("太棒", 5), ("很棒", 5),
+                ("还可以", 3), ("很差", 1), ("太烂", 1), ("不好", 2), ("没解决", 2), ("没修好", 2))
 RATING_NUMBER = re.compile(r"^(?:打|给|评)?\s*([1-5])(?![\d个位人号楼栋点月日天年层%.])\s*(?:分|星|颗星)?"
                            r"\s*[,.，。、:：!！]?\s*(.*)$"
                            r"|^(?:打|给|评)?\s*([一二三四五])\s*(?:分|星|颗星)\s*[,.，。、:：!！]?\s*(.*)$")
@@ -144,7 +146,9 @@ def file_complaint(msg: Message, ctx: Context) -> Answer:
     if msg.is_group and not msg.mentioned and not _worth_filing_unasked(text, nlu):
         return None
     if asks_status(text):
-        return status(msg, ctx)
+        if not is_problem(text, nlu) or _matching_tickets(ctx, text):
+            return status(msg, ctx)
+        # "路灯坏了三天了，有人管吗？" with no such ticket yet: a complaint, not a status question
     if is_bare(text):
         ctx.conversation.start("complaint_guided", "what", {"media": []})
         return texts.GUIDED_WHAT
@@ -194,7 +198,10 @@ def _file(msg, ctx, description: str, location: str = "", phone: str = "", media
         named = _self_named(ctx, text)
         if named is not None:
             return reply + _claim_enterprise(ctx, complaint, named, quiet=True) + _ask_phone(msg, ctx, complaint)
-        ctx.conversation.start("complaint_enterprise", "name", {"complaint_id": complaint.id})
+        pending = ctx.conversation.get()
+        earlier = pending.data.get("complaint_ids", []) if pending and pending.flow == "complaint_enterprise" else []
+        ctx.conversation.start("complaint_enterprise", "name",
+                               {"complaint_id": complaint.id, "complaint_ids": [*earlier, complaint.id]})
         return reply + (texts.ASK_ENTERPRISE_GROUP if msg.is_group else texts.ASK_ENTERPRISE)
     return reply + _ask_phone(msg, ctx, complaint)
 
@@ -216,7 +223,7 @@ def guided_accepts(msg: Message, ctx: Context, state: State) -> bool:
         return state.step in ("where", "what")
     text = ctx.nlu.text if ctx.nlu else msg.text
     if state.step == "phone":
-        return bool(phones(text.replace(" ", ""))) or bool(DECLINE_PHONE.search(text))
+        return phone_accepts(msg, ctx, state)
     if WITHDRAW.search(text) or asks_status(text):
         return False
     if state.step == "where":
@@ -293,7 +300,10 @@ def _guided_next(msg, ctx, state) -> Answer:
     return _file(msg, ctx, description, location, phone, data.get("media", []))
 
 
-def guided_reask(ctx: Context, state: State) -> str:
+def guided_reask(ctx: Context, state: State) -> str | None:
+    if ctx.nlu is not None and NOT_COMPLAINING.search(ctx.nlu.text):
+        ctx.conversation.clear()     # "我不是要投诉，就想问问补贴": answered, and the filing is dropped
+        return None
     return {"what": texts.REASK_WHAT, "where": texts.REASK_WHERE, "phone": texts.REASK_PHONE}[state.step]
 
 
@@ -315,8 +325,11 @@ def _attach(msg, state) -> bool:
 # --- the phone, asked once after filing (an optional follow-up) ---
 
 def phone_accepts(msg: Message, ctx: Context, state: State) -> bool:
+    """A number (not inside a new problem told with its phone) or 不留."""
     text = ctx.nlu.text if ctx.nlu else msg.text
-    return bool(phones(text.replace(" ", ""))) or bool(DECLINE_PHONE.search(text))
+    if DECLINE_PHONE.search(text):
+        return True
+    return bool(phones(text.replace(" ", ""))) and not is_problem(text, ctx.nlu)
 
 
 def phone_step(msg: Message, ctx: Context, state: State) -> Answer:
@@ -373,10 +386,15 @@ def enterprise_name(msg: Message, ctx: Context, state: State) -> Answer:
     if DECLINE_ENTERPRISE.search(text):
         return texts.ENTERPRISE_SKIPPED.format(ticket=complaint.ticket_no)
     enterprise = _enterprise_named(ctx, text)
+    also = [c for c in (store.get(ctx.session, i) for i in state.data.get("complaint_ids", []))
+            if c is not None and c.id != complaint.id and c.enterprise_id is None and not c.claimed_enterprise]
     if enterprise is None:
         told = _mask(msg.text)[:40]
-        service.add_note(ctx.session, complaint, f"用户自报企业：{told}", "user")
+        for each in [complaint, *also]:
+            service.add_note(ctx.session, each, f"用户自报企业：{told}", "user")
         return texts.ENTERPRISE_NOTED.format(text=told, ticket=complaint.ticket_no) + _ask_phone(msg, ctx, complaint)
+    for each in also:
+        each.claimed_enterprise = enterprise.name
     return _claim_enterprise(ctx, complaint, enterprise).lstrip("\n") + _ask_phone(msg, ctx, complaint)
 
 
@@ -468,6 +486,16 @@ def _status_answer(msg, ctx) -> tuple[str, list | None]:
     return _choice_text(found), [c.id for c in found]
 
 
+def _matching_tickets(ctx, text: str) -> list:
+    """The owner's tickets a description fits (none when it names none)."""
+    enterprise_id, user_ref = _owner(ctx)
+    mine = [c for c in store.of_owner(ctx.session, enterprise_id, user_ref, limit=50) if not c.merged_into]
+    question = matter.read(text)
+    if not mine or not matter.is_specific(question):
+        return mine if ANAPHORA.search(text) else []
+    return matter.best_matches(question, mine, {c.id: _matter_of(c) for c in mine})
+
+
 def _matter_of(complaint) -> matter.Matter:
     return matter.read(" ".join(service.tellings(complaint)), complaint.category)
 
@@ -523,8 +551,11 @@ def my_tickets(msg: Message, ctx: Context) -> Answer:
 
 # --- "which one?" after a description that fits several tickets ---
 
+BOTH = re.compile(r"^(都要|都看看|都看|全部|两个都|两件都|都是|都查|都说说|全都)")
+
+
 def choice_accepts(msg: Message, ctx: Context, state: State) -> bool:
-    return _picked(ctx, state) is not None
+    return bool(BOTH.match(ctx.nlu.text if ctx.nlu else "")) or _picked(ctx, state) is not None
 
 
 def _picked(ctx, state):
@@ -548,6 +579,9 @@ def _picked(ctx, state):
 
 def choice_step(msg: Message, ctx: Context, state: State) -> Answer:
     ctx.conversation.clear()
+    if BOTH.match(ctx.nlu.text if ctx.nlu else ""):
+        found = [c for c in (store.get(ctx.session, i) for i in state.data.get("ids") or []) if c is not None]
+        return "\n\n".join(_describe(ctx, c) for c in found) or ctx.reroute(msg)
     complaint = store.get(ctx.session, _picked(ctx, state))
     return _describe(ctx, complaint) if complaint is not None else ctx.reroute(msg)
 
@@ -603,13 +637,19 @@ def parse_rating(text: str) -> tuple[int, str] | None:
     if match:
         digit, rest = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
         score = int(digit) if digit.isdigit() else CHINESE_DIGITS[digit]
-        return score, (rest or "").strip()
+        return score, _comment(rest or "")
+    text = re.sub(r"不好意思|你好|您好", " ", text)
     found = [(text.find(word), -len(word), word, score) for word, score in RATING_WORDS if word in text]
     if not found:
         return None
     start, _, word, score = min(found)
-    comment = (text[:start] + text[start + len(word):]).strip(" ,，。.!！~")
-    return score, comment
+    return score, _comment(text[:start] + text[start + len(word):])
+
+
+def _comment(text: str) -> str:
+    """What the owner added to the rating, without the particles around it."""
+    text = text.strip(" ,，。.!！~")
+    return "" if re.fullmatch(r"(吧|啊|呀|了|哈|哦|好评|差评|分|星)*", text) else text
 
 
 def rating_accepts(msg: Message, ctx: Context, state: State) -> bool:
