@@ -9,6 +9,7 @@ is a digression the Dispatcher answers as what it is, keeping the question (bot/
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from bot import clock
 from bot.chat.context import Answer, Context
@@ -22,6 +23,7 @@ from handlers.texts import MEDIA_RECEIVED, NO_HURRY
 from nlp.slots import category_by_cues, match_company, phones, places
 from storage import complaints as store
 from storage import enterprises, identity
+from storage.models import utcnow
 from storage.redis import lenient
 
 router = Router("complaints")
@@ -34,11 +36,12 @@ BARE_REQUEST = re.compile(r"^(我|我们)?(要|想|需要)?(投诉|反映|举报
 WITHDRAW = re.compile(r"不投诉了|不反映了|不用了|不用登记|不登记了|算了|自己再看看|(自己|已经)解决了|没事了|不需要了|搞定了")
 NOT_COMPLAINING = re.compile(r"不是要?(投诉|反映)|不(投诉|反映)了|不想(投诉|反映)|没(什么|啥)要(投诉|反映)")
 # A question about a matter raised before, even when the model hears a new complaint in it.
-STATUS_CUE = re.compile(r"怎么样|咋样|怎样了|如何了?|进展|进度|处理得|处理到|处理了没|解决了没|弄好没|弄好了没|修好了?没|"
+STATUS_CUE = re.compile(r"怎么样|咋样|怎样了|如何了?|进展|进度|处理得|处理到|处理了(没|吗)|解决了(没|吗)|弄好没|弄好了没|"
+                        r"修好了?没|修了(没|吗)|弄了(没|吗)|办了(没|吗)|办好了(没|吗)|"
                         r"好了没|有消息没|有没有消息|有结果|有下文|谁在管|什么状态|啥状态|到哪一步|到哪了|哪一步了|"
                         r"登记(了|上了|好了)(吗|吧|没)|跟进|后来怎么|搞好了没|有人(来)?(看|管|处理)(过)?(了)?(没|吗)|"
-                        r"现在(什么|啥)情况|(那个|的)呢[?？]?$")
-ANAPHORA = re.compile(r"那个|这个|那件|这件|的事|这事|那事|上次|之前|刚才|刚刚|前几天|上周|反映的|报的")
+                        r"现在(什么|啥)情况|(那个|的)呢[?？]?$|搞成点|点样|咩情况|有冇人跟")
+ANAPHORA = re.compile(r"那个|这个|那件|这件|的事|这事|那事|上次|之前|刚才|刚刚|前几天|上周|反映的|报的|嗰|𠮶")
 JUST_NOW = re.compile(r"刚才|刚刚|刚")
 SKIP = re.compile(r"^(跳过|没有|无|不用|不方便|略|skip|不知道|不清楚|不记得了|说不清)[!.。！]*$")
 DECLINE_PHONE = re.compile(r"^(跳过|没有|无|不用|不方便|略|skip|不留|不想留|不给|保密|算了)|不留了|不方便|不用留|不想给")
@@ -72,6 +75,7 @@ NEAR_US = re.compile(r"(公司|厂|厂区|单位|我们|园区|仓库|车间|宿
 COMPANY_WORDS = re.compile(r"贸易|科技|实业|物流|建材|食品|制造|工业|机械|电子|医药|生物|纺织|包装|五金|能源|农业|酒业|茶业|商贸|"
                            r"集团|股份|饮品|材料|装备|软件|汽车|零部件|储能|粮油|加工|厂$|公司$")
 FOCUS_TTL_S = 6 * 3600        # "刚才那个…" refers to the ticket talked about last, for this long
+PLACE_ADDED_WITHIN = timedelta(minutes=30)   # a bare place this soon after filing belongs to that ticket
 CHOICE_FLOW = "complaint_choose"
 
 
@@ -155,6 +159,9 @@ def file_complaint(msg: Message, ctx: Context) -> Answer:
     if not is_problem(text, nlu):
         if WITHDRAW.search(text):
             return texts.NOTHING_FILED
+        added = _place_for_the_last_ticket(msg, ctx, text)
+        if added:
+            return added
         offer = offer_filing(msg, ctx)
         if offer:
             return offer
@@ -165,6 +172,18 @@ def file_complaint(msg: Message, ctx: Context) -> Answer:
         ctx.conversation.start("complaint_guided", "where", {"description": msg.text.strip(), "media": []})
         return texts.GUIDED_WHERE
     return _file(msg, ctx, msg.text)
+
+
+def _place_for_the_last_ticket(msg, ctx, text: str) -> str | None:
+    """Only a place ("南区粮油园2号冷库"), just after filing a ticket: it says where that ticket's problem is."""
+    recent = _focus(ctx)
+    if recent is None or recent.user_ref != ctx.user_ref or not places(text) or _alnum(text) > 24:
+        return None
+    if utcnow() - recent.created_at.replace(tzinfo=None) > PLACE_ADDED_WITHIN:
+        return None
+    recent.location = (f"{recent.location} {msg.text.strip()}" if recent.location else msg.text.strip())[:200]
+    service.add_note(ctx.session, recent, f"用户补充地点：{msg.text.strip()[:60]}", "user")
+    return texts.PLACE_ADDED.format(place=msg.text.strip()[:40], ticket=recent.ticket_no)
 
 
 def _worth_filing_unasked(text: str, nlu) -> bool:
@@ -395,7 +414,10 @@ def enterprise_name(msg: Message, ctx: Context, state: State) -> Answer:
         return texts.ENTERPRISE_NOTED.format(text=told, ticket=complaint.ticket_no) + _ask_phone(msg, ctx, complaint)
     for each in also:
         each.claimed_enterprise = enterprise.name
-    return _claim_enterprise(ctx, complaint, enterprise).lstrip("\n") + _ask_phone(msg, ctx, complaint)
+    claimed = _claim_enterprise(ctx, complaint, enterprise).lstrip("\n")
+    if also:
+        claimed = claimed.replace(complaint.ticket_no, "、".join(c.ticket_no for c in [*also, complaint]), 1)
+    return claimed + _ask_phone(msg, ctx, complaint)
 
 
 def _enterprise_named(ctx, text: str):
@@ -435,12 +457,25 @@ def enterprise_reask(ctx: Context, state: State) -> str:
 
 @router.route(intent("complaint.status") | regex(r"^(查询|查)\s*ts\d{13}$"))
 def status(msg: Message, ctx: Context) -> Answer:
+    if _a_new_problem(ctx):
+        return file_complaint(msg, ctx)
     answer, choice = _status_answer(msg, ctx)
     if msg.is_group:
         return _privately(msg, ctx, answer, choice)
     if choice:
         ctx.conversation.start(CHOICE_FLOW, "pick", {"ids": choice})
     return answer
+
+
+def _a_new_problem(ctx) -> bool:
+    """"另外仓库屋顶漏雨，货都湿了，有事打我139…" taken for a status question: no question about an earlier
+    matter in it, a specific problem, and no ticket it names."""
+    nlu = ctx.nlu
+    text = nlu.text
+    if nlu.intent != "complaint.status" or nlu.slots.get("ticket_ids") or STATUS_CUE.search(text) \
+            or ANAPHORA.search(text) or re.search(r"^我的|诉求|工单", text):
+        return False
+    return matter.read(text).has_problem and _alnum(text) >= 8 and not _matching_tickets(ctx, text)
 
 
 def _privately(msg, ctx, answer: str, choice=None) -> str:

@@ -13,6 +13,7 @@ from bot.complaints.rules import CATEGORIES
 from bot.errors import DomainError
 from bot.push import jobs
 from bot.push.scheduler import Periodic
+from nlp import normalize
 from storage import complaints as store
 from storage import identity, users
 from storage import outreach as outreach_store
@@ -47,7 +48,8 @@ def tellings(complaint: Complaint) -> list[str]:
 def place_not_told(complaint: Complaint) -> str:
     """The ticket's location when the description does not already say it (a place asked for separately)."""
     location = (complaint.location or "").strip()
-    return "" if all(part in complaint.description for part in location.split()) else location
+    told = normalize(complaint.description).text
+    return "" if all(part in complaint.description or part in told for part in location.split()) else location
 
 
 def find_repeat(session, enterprise_id, user_ref, description: str, category: str, since) -> Complaint | None:

@@ -28,6 +28,7 @@ OFFER_DECLINED = "好的，没有登记。有需要随时告诉我，发送“�
 NOTHING_TO_REGISTER = "目前没有等待登记的内容。需要反映问题，请直接描述情况（发生了什么、在哪里），我会为您登记。"
 ALREADY_REGISTERED = "您刚才反映的问题已登记，工单号：{ticket}（{status}）。查询进度请发送“查询 {ticket}”。"
 NOTHING_FILED = "好的，没有登记。有需要随时告诉我。"
+PLACE_ADDED = "好的，已把地点「{place}」补充到工单 {ticket}。"
 NOTHING_TO_CONFIRM = "目前没有需要您确认的事项。我是园区联企助手，有什么可以帮您？发送“菜单”查看我能做的事。"
 GUIDED_WHAT = "请简单描述一下遇到的问题（发生了什么、影响如何）。可附图片或语音。发送“取消”可退出。"
 GUIDED_WHERE = "问题发生在哪里？（如：西区3号厂房门口；没有可回复“跳过”，也可以发送位置）"
