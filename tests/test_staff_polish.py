@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from helpers import OfficialAccountUser, console_login, csrf
@@ -230,3 +232,112 @@ def test_login_keeps_the_username_after_a_wrong_password(client, accounts):
     assert response.status_code == 401 and "用户名或密码错误" in html
     assert re.search(r'<input name="username"[^>]*value="admin1"', html)
     assert re.search(r'<input name="password"[^>]*autofocus', html)
+
+
+# --- in a browser: what only a browser shows (layout), with screenshots in test-artifacts/ ---
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("BOT_TEST_ARTIFACTS") or Path(__file__).resolve().parent.parent / "test-artifacts")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+needs_browser = pytest.mark.skipif(not Path(CHROMIUM).exists() and os.environ.get("CI_REQUIRE_BROWSER") != "1",
+                                   reason=f"no chromium at {CHROMIUM}: browser tests skipped")
+
+
+@pytest.fixture
+def served(make_app, fake_api, running_server_factory):
+    services = make_app().extensions["bot"]
+    with services.db.session() as session:
+        staff.add(session, "admin1", "admin-pass-1", "admin")
+        owner = users.get_or_create(session, "wechat", "openid-li", "李总")
+        owner.phone = "13912345678"
+        for n, (text, category) in enumerate((("厂区东侧路灯连续一周不亮，夜班工人出行不安全", "安全生产"),
+                                              ("西区停电三天了，生产线全部停工", "供电"), ("园区班车太少", "园区服务"))):
+            ticket = tickets.file(services, session, description=text, category=category, source="wechat",
+                                  user_ref=owner.id if n == 0 else None)[0]
+            if n == 0:
+                first = ticket.ticket_no
+    base = running_server_factory({"WECHAT_API_BASE": fake_api.base, "WECOM_API_BASE": fake_api.base})
+    return services, base, first
+
+
+@pytest.fixture
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+def _signed_in(browser, base, **viewport):
+    from playwright.sync_api import expect
+    page = browser.new_page(viewport=viewport or {"width": 1280, "height": 900})
+    page.goto(f"{base}/admin/login")
+    page.get_by_label("用户名").fill("admin1")
+    page.get_by_label("密码").fill("wrong-password")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("alert")).to_contain_text("用户名或密码错误")
+    expect(page.get_by_label("用户名")).to_have_value("admin1")          # kept: only the password is typed again
+    page.get_by_label("密码").fill("admin-pass-1")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name=re.compile("本季度"))).to_be_visible()
+    return page
+
+
+@needs_browser
+def test_the_dashboard_charts_fill_two_columns_and_the_open_figure_matches(served, browser):
+    from playwright.sync_api import expect
+    _, base, _ = served
+    page = _signed_in(browser, base)
+    expect(page.locator("#figure-open")).to_contain_text("未办结3")
+    expect(page.locator("#figure-open")).to_contain_text("已受理 3")
+    grid = page.locator(".charts").bounding_box()
+    category, status, weekly = (page.locator(".charts > .card").nth(n).bounding_box() for n in range(3))
+    assert abs(category["width"] - status["width"]) < 2 and category["width"] > grid["width"] * 0.45
+    assert abs(status["x"] + status["width"] - (grid["x"] + grid["width"])) < 2, "an empty third column"
+    assert abs(weekly["width"] - grid["width"]) < 2 and abs(weekly["y"] - category["y"]) > 100
+    page.screenshot(path=str(ARTIFACTS / "staff-dashboard.png"), full_page=True)
+
+
+@needs_browser
+def test_on_a_phone_the_category_is_changed_with_the_assignment(served, browser):
+    from playwright.sync_api import expect
+    services, base, ticket = served
+    page = _signed_in(browser, base, width=390, height=844)
+    page.goto(f"{base}/admin/complaints/{ticket}")
+    expect(page.locator("#submitter")).to_contain_text("李总")
+    expect(page.locator("#submitter")).to_contain_text("13912345678")
+    form = page.locator("form:has(input[value=assign])")
+    form.get_by_label("类别").select_option("道路交通")
+    form.get_by_label("承办部门").select_option("城建局")
+    button = form.get_by_role("button", name="交办")
+    box = button.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    button.click()
+    expect(page.get_by_text("已保存")).to_be_visible()
+    expect(page.locator("table.timeline")).to_contain_text("安全生产 → 道路交通")
+    expect(page.locator("table.timeline")).to_contain_text("城建局（已受理 → 已交办）")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(ARTIFACTS / "staff-ticket-phone.png"), full_page=True)
+    with services.db.session() as session:
+        assert store.by_ticket(session, ticket).category == "道路交通"
+
+
+@needs_browser
+def test_on_a_phone_the_broadcast_target_is_a_list(served, browser):
+    from playwright.sync_api import expect
+    _, base, _ = served
+    page = _signed_in(browser, base, width=390, height=844)
+    page.goto(f"{base}/admin/broadcasts")
+    target = page.get_by_label("发送对象")
+    expect(target.locator("option").first).to_have_text(re.compile(r"全部关注用户（\d+ 人）"))
+    target.select_option("topic:科技")
+    page.get_by_placeholder("标题").fill("研发补助申报通知")
+    page.get_by_placeholder("正文").fill("请于月底前申报。")
+    page.get_by_role("button", name="预览接收人数").click()
+    expect(page.get_by_text("（订阅「科技」的用户）")).to_be_visible()
+    font = page.locator(".body-text").evaluate("e => getComputedStyle(e).fontFamily")
+    assert "mono" not in font.lower()
+    page.screenshot(path=str(ARTIFACTS / "staff-broadcast-phone.png"), full_page=True)

@@ -36,6 +36,7 @@ ACTION_NAMES = {
     "enterprise.tags": "修改企业标签", "enterprises.import": "导入企业名录",
     "invite.create": "生成邀请码", "invite.revoke": "撤销邀请码", "claim.file": "提交企业认领",
     "claim.approve": "通过企业认领", "claim.reject": "驳回企业认领", "user.link": "关联企业", "user.unlink": "解除关联",
+    "user.role": "设置对话角色",
     "group.add": "登记企业微信群", "group.remove": "删除企业微信群",
     "simulator.user": "模拟器用户关联企业",
     "unhandled.retry": "重试未处理消息", "unhandled.resolve": "标记消息已处理",
