@@ -182,9 +182,6 @@ def test_a_broadcast_ends_with_its_id_and_is_audited(cli, cli_env, services):
         assert entry.actor == f"cli:{getpass.getuser()}" and entry.target == broadcast_id
 
 
-@pytest.mark.xfail(strict=True, reason="`stats` is bot/cli/complaints.py's cmd_stats (another agent's): its by_source and "
-                   "by_status lines print the stored codes; labels.source_name / status_name on the keys there make this "
-                   "pass (--json keeps the codes)")
 def test_stats_name_sources_and_statuses_in_words(cli, ticket):
     shown = cli("stats").stdout
     assert "公众号 1" in shown and "已受理 1" in shown and "wechat" not in shown and "received" not in shown

@@ -22,7 +22,7 @@ from sqlalchemy import insert, select
 
 from bot import clock
 from bot.admin.dashboard import quarters
-from bot.complaints import reports
+from bot.complaints import labels, reports
 from bot.complaints import service as tickets
 from bot.complaints.rules import CATEGORIES
 from bot.complaints.service import SOURCES
@@ -138,7 +138,8 @@ def exported_in_python(session, since: date | None) -> list[list]:
     """The export's rows from the ticket objects, column by column as the platform wants them."""
     start = datetime.combine(since, datetime.min.time()) if since else None
     return [[c.ticket_no, c.kind, c.category, c.description, c.enterprise_label,
-             (c.enterprise.credit_code or "") if c.enterprise else "", c.contact_phone, c.source, c.department,
+             (c.enterprise.credit_code or "") if c.enterprise else "", c.contact_phone,
+             labels.source_name(c.source), c.department,
              STATUS_NAMES[c.status], clock.to_local(c.created_at).strftime("%Y-%m-%d %H:%M"), c.accept_due.isoformat(),
              c.due.isoformat(), "是" if c.extended else "否",
              clock.to_local(c.closed_at).strftime("%Y-%m-%d %H:%M") if c.closed_at else "",

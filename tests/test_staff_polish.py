@@ -214,8 +214,6 @@ def test_meeting_capacity_below_the_confirmed_seats_says_so_plainly(client, acco
     assert refused.status_code == 400 and "已经过去" in refused.get_data(as_text=True)
 
 
-@pytest.mark.xfail(strict=True, reason="the export's rows are bot/complaints/reports.py's (another agent's file): "
-                   "iter_export_rows writes r.source as stored; labels.source_name(r.source) there makes this pass")
 def test_the_provincial_export_names_the_source_in_words(client, accounts, owner_ticket):
     console_login(client, "admin1", "admin-pass-1")
     table = client.get("/admin/complaints/export?format=csv").get_data(as_text=True)

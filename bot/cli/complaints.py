@@ -205,8 +205,10 @@ def cmd_stats(args, settings):
         print(json.dumps(figures, ensure_ascii=False))
         return
     print(complaint_reports.summary_line(figures))
-    for name in ("by_category", "by_department", "by_source", "by_status"):
-        print(f"{name}: " + "，".join(f"{k} {v}" for k, v in figures["complaints"][name].items()))
+    # The lines staff read name sources and statuses in words; --json above keeps the codes.
+    for name, label, word in (("by_category", "按类别", str), ("by_department", "按承办单位", str),
+                              ("by_source", "按来源", labels.source_name), ("by_status", "按状态", labels.status_name)):
+        print(f"{label}：" + "，".join(f"{word(k)} {v}" for k, v in figures["complaints"][name].items()))
 
 
 def register(sub) -> None:

@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 from redis import RedisError
 
 from bot import clock
+from bot.complaints.labels import source_name
 from bot.complaints.texts import RATING_NAMES, STATUS_NAMES
 from storage import complaints as store
 from storage import meetings as meeting_store
@@ -172,7 +173,7 @@ def iter_export_rows(session, since: date | None, department: str | None = None)
             enterprise, credit_code = enterprise_name, credit_code or ""
         else:
             enterprise, credit_code = f"{claimed}（待核实）" if claimed else "", ""
-        yield [ticket_no, kind, category, description, enterprise, credit_code, phone, source, handler,
+        yield [ticket_no, kind, category, description, enterprise, credit_code, phone, source_name(source), handler,
                STATUS_NAMES[status], minute(created_at), accept_due.isoformat(), due.isoformat(),
                "是" if extended else "否", minute(closed_at) if closed_at else "", on_time.get(closed_on_time, ""),
                RATING_NAMES.get(rating, "未评价"), comment, repeats, reopens]
