@@ -15,6 +15,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from tests.browsers import launched_browser
 from tests.configs import write_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,3 +191,10 @@ def accounts(services):
         staff.add(session, "power", "power-pass-1", "staff", department="经发局")
         staff.add(session, "reader", "reader-pass-1", "viewer")
     return services
+
+
+@pytest.fixture
+def browser():
+    """Chromium for the console's browser tests (tests/browsers.py: skipped without it, outside CI)."""
+    with launched_browser() as launched:
+        yield launched

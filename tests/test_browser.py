@@ -16,20 +16,11 @@ from pathlib import Path
 import pytest
 
 from storage import enterprises, staff, users
+from tests.browsers import ARTIFACTS, require_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = Path(os.environ.get("BOT_TEST_ARTIFACTS") or ROOT / "test-artifacts")
-# As the machine's notes advise: no sandbox as root, and no background traffic to a closed network.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(f"browser tests need chromium at {CHROMIUM} (apt-get install chromium)")
-    pytest.skip(f"no chromium at {CHROMIUM}: browser tests skipped", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 
 
 @pytest.fixture
@@ -47,15 +38,6 @@ def stack(make_app, cli_env, fake_api, running_server_factory):
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=15)
-
-
-@pytest.fixture
-def browser():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 def _shot(page, name: str) -> None:

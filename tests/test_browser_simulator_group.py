@@ -19,22 +19,14 @@ from pathlib import Path
 import pytest
 
 from storage import enterprises, staff
+from tests.browsers import ARTIFACTS, require_chromium
 from tests.configs import write_config
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = Path(os.environ.get("BOT_TEST_ARTIFACTS") or ROOT / "test-artifacts")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(f"browser tests need chromium at {CHROMIUM} (apt-get install chromium)")
-    pytest.skip(f"no chromium at {CHROMIUM}: browser tests skipped", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 expect = sync_api.expect
 
 
@@ -45,15 +37,6 @@ def served(make_app, fake_api, running_server_factory):
         staff.add(session, "admin1", "admin-pass-1", "admin")
         enterprises.upsert(session, "滇中新材料有限公司", industry="新材料")
     return running_server_factory({"WECHAT_API_BASE": fake_api.base, "WECOM_API_BASE": fake_api.base, "SIMULATOR": "1"})
-
-
-@pytest.fixture
-def browser():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 def _open(browser, base: str, viewport: dict, phone: bool):

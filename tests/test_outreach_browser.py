@@ -20,19 +20,11 @@ from helpers import OfficialAccountUser
 
 from storage import complaints, enterprises, identity, staff, users
 from storage import outreach as store
+from tests.browsers import ARTIFACTS, require_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = Path(os.environ.get("BOT_TEST_ARTIFACTS") or ROOT / "test-artifacts")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(f"browser tests need chromium at {CHROMIUM} (apt-get install chromium)")
-    pytest.skip(f"no chromium at {CHROMIUM}: browser tests skipped", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 
 FIRMS = ["滇中新材料有限公司", "楚雄云药业有限公司", "大理数字科技有限公司", "玉溪精密机械有限公司",
          "曲靖绿色能源有限公司", "普洱生态茶业有限公司"]
@@ -64,15 +56,6 @@ def stack(make_app, cli_env, fake_api, running_server_factory):
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=15)
-
-
-@pytest.fixture
-def browser():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 def _login(page, base: str) -> None:

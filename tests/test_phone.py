@@ -9,7 +9,6 @@ tests skip, except under .ci/run, which installs it and sets CI_REQUIRE_BROWSER=
 """
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -18,20 +17,12 @@ import pytest
 
 from bot import clock
 from storage import enterprises, identity, staff, users
+from tests.browsers import ARTIFACTS, require_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = Path(os.environ.get("BOT_TEST_ARTIFACTS") or ROOT / "test-artifacts")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 PHONE = {"width": 390, "height": 844}
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(f"browser tests need chromium at {CHROMIUM} (apt-get install chromium)")
-    pytest.skip(f"no chromium at {CHROMIUM}: browser tests skipped", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 expect = sync_api.expect
 
 REPLY = "城建局已派人到现场查看，今晚开始抢修，预计明天上午恢复通行，请企业提前安排好货车改走东门"
@@ -75,15 +66,6 @@ def phone_stack(make_app, fake_api, running_server_factory):
         ids = {"meeting": meeting.id, "ticket": road.ticket_no, "firm": firms["滇中新材料有限公司"]}
     env = {"WECHAT_API_BASE": fake_api.base, "WECOM_API_BASE": fake_api.base, "SIMULATOR": "1"}
     return services, running_server_factory(env), ids
-
-
-@pytest.fixture
-def browser():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 def _phone(browser, base: str):

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from helpers import OfficialAccountUser, console_login, csrf
@@ -18,6 +16,7 @@ from bot.complaints import service as tickets
 from bot.meetings import service as meetings
 from storage import complaints as store
 from storage import enterprises, groups, policies, staff, users
+from tests.browsers import ARTIFACTS, needs_browser
 
 SPOKEN = "我们厂门口的路灯坏了一个星期了，晚上下班很不安全，在西区纬二路"
 
@@ -243,12 +242,6 @@ def test_login_keeps_the_username_after_a_wrong_password(client, accounts):
 
 # --- in a browser: what only a browser shows (layout), with screenshots in test-artifacts/ ---
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = Path(os.environ.get("BOT_TEST_ARTIFACTS") or Path(__file__).resolve().parent.parent / "test-artifacts")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-needs_browser = pytest.mark.skipif(not Path(CHROMIUM).exists() and os.environ.get("CI_REQUIRE_BROWSER") != "1",
-                                   reason=f"no chromium at {CHROMIUM}: browser tests skipped")
 
 
 @pytest.fixture
@@ -266,16 +259,6 @@ def served(make_app, fake_api, running_server_factory):
                 first = ticket.ticket_no
     base = running_server_factory({"WECHAT_API_BASE": fake_api.base, "WECOM_API_BASE": fake_api.base})
     return services, base, first
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 def _signed_in(browser, base, **viewport):
