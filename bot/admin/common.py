@@ -86,6 +86,16 @@ def audit_actor_label(actor: str | None) -> str:
     return {"user": "企业用户（对话）", "invite": "邀请码", "cli": "命令行", "-": "—"}.get(actor) or labels.actor_name(actor)
 
 
+# How a delivery went out (the codes of bot/push/outbound.choose_kind and a group robot's webhook).
+DELIVERY_KINDS = {"custom": "客服消息", "template": "模板消息", "wecom": "企业微信应用消息",
+                  "appchat": "企业微信群聊（应用）", "webhook": "群机器人"}
+
+
+@bp.app_template_filter("delivery_kind")
+def delivery_kind_label(kind: str | None) -> str:
+    return DELIVERY_KINDS.get(kind or "", kind or "")
+
+
 @bp.app_template_filter("user_roles")
 def user_roles_label(roles) -> str:
     return "、".join(USER_ROLE_NAMES.get(r, r) for r in roles or ()) or "—"
