@@ -58,6 +58,56 @@ def lenient(client) -> LenientRedis:
     return client if isinstance(client, LenientRedis) else LenientRedis(client)
 
 
+class KeyBatch:
+    """A few keys of one message, read in the round trip that claims it and written in the one that caches
+    its reply: a message's conversation state costs no round trip of its own.
+
+    Reads of the fetched keys come from the snapshot (with this message's own writes applied); writes
+    are kept in order until `flush`. Other keys are read and written through at once. Like LenientRedis,
+    an unreachable server loses the writes (logged), never the message."""
+
+    def __init__(self, client: redis.Redis, values: dict[str, bytes | str | None]):
+        self.client, self.values = client, dict(values)
+        self.writes: list[tuple] = []
+
+    def get(self, name):
+        if name in self.values:
+            return self.values[name]
+        return lenient(self.client).get(name)
+
+    def set(self, name, value, ex=None, **options):
+        if name not in self.values or options:
+            return lenient(self.client).set(name, value, ex=ex, **options)
+        self.values[name] = value
+        self.writes.append(("set", name, value, ex))
+        return True
+
+    def delete(self, *names):
+        later = [name for name in names if name not in self.values]
+        for name in names:
+            if name in self.values:
+                self.values[name] = None
+                self.writes.append(("delete", name))
+        return lenient(self.client).delete(*later) if later else 0
+
+    def flush(self, *more: tuple) -> None:
+        """Send the kept writes, then `more` ("set", key, value, ex), in one round trip."""
+        writes = self.writes + list(more)
+        self.writes = []
+        if not writes:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for op, name, *rest in writes:
+            if op == "set":
+                pipe.set(name, rest[0], ex=rest[1])
+            else:
+                pipe.delete(name)
+        try:
+            pipe.execute()
+        except UNREACHABLE as exc:
+            log.warning("redis unreachable, %d writes skipped: %s", len(writes), exc)
+
+
 def _socket_path(var_dir: Path) -> Path:
     path = var_dir / "redis.sock"
     if len(str(path)) <= _SOCKET_PATH_MAX:

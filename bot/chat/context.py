@@ -14,6 +14,7 @@ from nlp import Classification
 from storage import users
 from storage.db import after_commit
 from storage.models import ChannelUser
+from storage.redis import KeyBatch
 
 if TYPE_CHECKING:   # annotations only: the services and the dispatcher are built above the chat's types
     from bot.chat.pipeline import Dispatcher
@@ -34,6 +35,7 @@ class Context:
     notes: list = field(default_factory=list)   # lines prepended to the reply ("已退出…")
     message_id: int | None = None               # the stored message's row
     dispatcher: Dispatcher | None = None   # handed in by the Dispatcher itself, for reroute
+    user_keys: KeyBatch | None = None      # the sender's Redis keys fetched with the claim (conversation, script)
 
     @property
     def settings(self) -> Settings:

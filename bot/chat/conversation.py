@@ -72,8 +72,7 @@ class ConversationStore:
         self.flows = flows or {}
         if msg is not None:
             channel, chat_id, user_id = msg.channel, msg.chat_id, msg.user_id
-        self.key = f"conv:{channel}:{chat_id or '-'}:{user_id}"
-        self.next_key = self.key + ":next"
+        self.key, self.next_key = conversation_keys(channel, chat_id, user_id)
         self.held: State | None = None       # the pending question while a digression is answered
         self.touched = False                 # …and whether the digression moved that question itself
         self.queued: State | None = None     # a question the digression asked, now waiting
@@ -169,6 +168,12 @@ class ConversationStore:
             state.data["_timeout_s"] = timeout_s      # kept, so that a waiting question keeps its own timeout
         payload = json.dumps({"flow": state.flow, "step": state.step, "data": state.data}, ensure_ascii=False)
         self.redis.set(key, payload, ex=timeout)
+
+
+def conversation_keys(channel: str, chat_id: str, user_id: str) -> tuple[str, str]:
+    """The Redis keys of one user's pending question in one chat, and of the question waiting behind it."""
+    key = f"conv:{channel}:{chat_id or '-'}:{user_id}"
+    return key, key + ":next"
 
 
 def is_cancel(text: str) -> bool:

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import nlp
 from bot.chat import replies
 from bot.chat.context import Answer, Context
-from bot.chat.conversation import ConversationStore, Flow, State, by_name, is_cancel
+from bot.chat.conversation import ConversationStore, Flow, State, by_name, conversation_keys, is_cancel
 from bot.chat.message import Message, Reply
 from bot.chat.router import Route, first_match
 from bot.errors import ServiceUnavailable, UserError
@@ -31,7 +31,7 @@ from bot.push import jobs
 from storage import identity, messages, users
 from storage.db import is_unavailable
 from storage.models import utcnow
-from storage.redis import lenient
+from storage.redis import KeyBatch, lenient
 
 log = logging.getLogger(__name__)
 RETRY_WAIT_S = 4.0          # a retry waits this long for the first attempt's reply (WeChat waits 5 s)
@@ -51,26 +51,31 @@ class Dispatcher:
         self.flows = by_name(flows)
 
     def dispatch(self, services, msg: Message) -> Reply:
-        """Handle one inbound message exactly once; retries get the first answer again."""
-        if not _claim(services, msg):
+        """Handle one inbound message exactly once; retries get the first answer again.
+
+        Redis is asked twice: the claim, with the user's conversation state and script fetched in the same
+        round trip; then the conversation's changes, with the reply cached for retries."""
+        claimed, batch = _claim(services, msg)
+        if not claimed:
             return _await_first_reply(services, msg)
         try:
-            reply = self._handle_fresh(services, msg)
+            reply = self._handle_fresh(services, msg, batch)
         except ServiceUnavailable:
             _release(services, msg)
             raise
         except messages.DuplicateMessage:
             return _await_first_reply(services, msg)
-        _cache_reply(services, msg, reply)
+        batch.flush(("set", _reply_key(msg), json.dumps({"text": reply.text}, ensure_ascii=False),
+                     services.settings.dedupe_ttl_s))
         return reply
 
-    def _handle_fresh(self, services, msg: Message) -> Reply:
+    def _handle_fresh(self, services, msg: Message, batch: KeyBatch) -> Reply:
         session = services.db.new_session()
         try:
             user_ref, message_id = _store(session, msg)
             if msg.is_group and identity.burn_leaked_code(session, msg.channel, msg.dedupe_key, msg.text or ""):
                 session.commit()   # the code is dead even if the bot stays silent in this group
-            ctx = self.context(services, session, msg, user_ref, message_id)
+            ctx = self.context(services, session, msg, user_ref, message_id, batch)
             reply, error = self._respond_safely(ctx)
             _save_outcome(ctx, reply, messages.FAILED if error else None, error)
             session.commit()   # the handler's work and the reply (or the failure), together
@@ -83,15 +88,18 @@ class Dispatcher:
         finally:
             session.close()
 
-    def context(self, services, session, msg: Message, user_ref: int | None, message_id: int) -> Context:
+    def context(self, services, session, msg: Message, user_ref: int | None, message_id: int,
+                batch: KeyBatch | None = None) -> Context:
+        """A handler's context; with `batch`, the conversation is read and written through it."""
         view = services.for_messages()
         if msg.is_group and not msg.display_name and user_ref is not None:
             # the WeCom robot's callback carries no name: address the sender by the name we know
             known = users.get(session, user_ref)
             if known is not None and known.display_name:
                 msg = replace(msg, display_name=known.display_name)
-        store = ConversationStore(view.redis, msg, services.settings.conversation_timeout_s, flows=self.flows)
-        return Context(view, session, msg, user_ref, message_id=message_id, conversation=store, dispatcher=self)
+        store = ConversationStore(batch or view.redis, msg, services.settings.conversation_timeout_s, flows=self.flows)
+        return Context(view, session, msg, user_ref, message_id=message_id, conversation=store, dispatcher=self,
+                       user_keys=batch)
 
     def _respond_safely(self, ctx: Context) -> tuple[Reply, str]:
         """(reply, error): UserError → its text; any other error → logged, rolled back, a short apology,
@@ -281,8 +289,8 @@ SCRIPT_TTL_S = 30 * 86400
 def _keep_script(ctx: Context) -> None:
     """Answer in the user's script: a message with Chinese in it says which; one without ("5", "ok", "👍")
     is answered in the script the user wrote last."""
-    key = f"script:{ctx.msg.channel}:{ctx.msg.user_id}"
-    store = lenient(ctx.services.redis)
+    key = _script_key(ctx.msg)
+    store = ctx.user_keys if ctx.user_keys is not None else lenient(ctx.services.redis)
     if HAN.search(ctx.nlu.text or ""):
         store.set(key, ctx.nlu.script, ex=SCRIPT_TTL_S)
         return
@@ -318,12 +326,26 @@ def _dedupe_key(msg: Message) -> str:
     return f"dedupe:{msg.channel}:{msg.dedupe_key}"
 
 
-def _claim(services, msg: Message) -> bool:
+def _script_key(msg: Message) -> str:
+    return f"script:{msg.channel}:{msg.user_id}"
+
+
+def _reply_key(msg: Message) -> str:
+    return f"reply:{_dedupe_key(msg)}"
+
+
+def _claim(services, msg: Message) -> tuple[bool, KeyBatch]:
+    """(claimed, the user's keys): one round trip sets the claim and reads the conversation and script."""
+    keys = [*conversation_keys(msg.channel, msg.chat_id, msg.user_id), _script_key(msg)]
     try:
-        return bool(services.redis.set(_dedupe_key(msg), "1", nx=True, ex=services.settings.dedupe_ttl_s))
+        pipe = services.redis.pipeline(transaction=False)
+        pipe.set(_dedupe_key(msg), "1", nx=True, ex=services.settings.dedupe_ttl_s)
+        pipe.mget(keys)
+        claimed, values = pipe.execute()
     except redis_lib.RedisError:
         log.warning("redis unavailable: de-duplicating through the database only")
-        return True
+        return True, KeyBatch(services.redis, dict.fromkeys(keys))
+    return bool(claimed), KeyBatch(services.redis, dict(zip(keys, values, strict=True)))
 
 
 def _release(services, msg: Message) -> None:
@@ -333,20 +355,12 @@ def _release(services, msg: Message) -> None:
         pass
 
 
-def _cache_reply(services, msg: Message, reply: Reply) -> None:
-    try:
-        services.redis.set(f"reply:{_dedupe_key(msg)}", json.dumps({"text": reply.text}, ensure_ascii=False),
-                           ex=services.settings.dedupe_ttl_s)
-    except redis_lib.RedisError:
-        pass
-
-
 def _await_first_reply(services, msg: Message) -> Reply:
     """A retry: give back the first attempt's reply once it exists, else nothing ('success')."""
     deadline = time.monotonic() + RETRY_WAIT_S
     cache = lenient(services.redis)
     while time.monotonic() < deadline:
-        cached = cache.get(f"reply:{_dedupe_key(msg)}")
+        cached = cache.get(_reply_key(msg))
         if cached:
             return Reply(json.loads(cached)["text"])
         stored = _stored_reply(services, msg)
