@@ -14,5 +14,9 @@ class DomainError(UserError):
     Its text is Chinese and said as it is: to the owner in chat, to staff in the console and the CLI."""
 
 
+class ForgedRequest(Exception):
+    """A signed callback replayed with another body: refused (403) before anything is stored."""
+
+
 class ServiceUnavailable(Exception):
     """A store we depend on is down: answer 503 so WeChat retries, never a lost 200."""

@@ -11,8 +11,6 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from flask import Response, abort, current_app, request
 
-from storage.redis import lenient
-
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -48,22 +46,17 @@ def require_fresh(timestamp: str | None) -> None:
         abort(403, "stale timestamp")
 
 
-def require_same_body(signature: str, body: bytes) -> None:
+def signed_body(signature: str, body: bytes) -> tuple[str, str, int] | None:
     """WeChat's plaintext signature covers token, timestamp and nonce, not the body: a signed URL seen once
     (in a proxy's access log, say) could carry another body within the window. The first body seen under a
     signature is remembered for the window: WeChat's retries bring the same body, a replay with another is
-    403. Without Redis the check is skipped (the message is still handled, as everywhere else)."""
+    403 (bot.errors.ForgedRequest). The dispatcher checks it in the round trip that claims the message, before
+    anything is stored; without Redis the check is skipped (the message is still handled, as everywhere else).
+    (key, body digest, seconds to remember), or None when the replay window is off."""
     window = settings().timestamp_window_s
     if window <= 0:
-        return
-    digest = hashlib.sha256(body).hexdigest()
-    key = f"signed-body:{signature}"
-    client = lenient(services().redis)
-    if client.set(key, digest, nx=True, ex=2 * window + 60):
-        return
-    seen = client.get(key)
-    if seen is not None and seen.decode() != digest:
-        abort(403, "signature reused with another body")
+        return None
+    return f"signed-body:{signature}", hashlib.sha256(body).hexdigest(), 2 * window + 60
 
 
 def echo(text: str) -> Response:

@@ -32,15 +32,15 @@ def callback():
     _verify_plain(conf.token)
     xml = guard.read_xml()
     args = request.args
-    crypto = None
+    crypto, signed_body = None, None
     encrypted = args.get("encrypt_type", "raw").lower() == "aes"   # compatible and safe mode
     _require_mode(conf.encrypt_mode, encrypted)
     if encrypted:
         crypto = WeChatCrypto(conf.token, conf.aes_key, conf.app_id)
         xml = _decrypt(crypto, xml, conf.token)
     else:   # an encrypted body is covered by msg_signature; a plaintext one by nothing
-        guard.require_same_body(args.get("signature", ""), request.get_data(cache=True))
-    return reply_and_answer(guard.services(), "wechat", xml, parse_message, crypto, args)
+        signed_body = guard.signed_body(args.get("signature", ""), request.get_data(cache=True))
+    return reply_and_answer(guard.services(), "wechat", xml, parse_message, crypto, args, signed_body)
 
 
 def _require_mode(mode: str, encrypted: bool) -> None:

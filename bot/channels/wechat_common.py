@@ -1,6 +1,8 @@
 """What the Official Account and WeCom adapters share: XML fields → Message, Reply → XML."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Response, abort
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.replies import TextReply
@@ -8,7 +10,7 @@ from wechatpy.replies import TextReply
 from bot.channels import guard
 from bot.channels.guard import cdata_safe
 from bot.chat.message import Message
-from bot.errors import ServiceUnavailable
+from bot.errors import ForgedRequest, ServiceUnavailable
 from bot.push import jobs
 
 EVENT_NAMES = {"subscribe": "subscribe", "unsubscribe": "unsubscribe", "scan": "scan", "click": "click",
@@ -52,8 +54,10 @@ def decrypt(crypto, xml: str, args, id_errors: tuple) -> str:
     return guard.check_xml(plain)
 
 
-def reply_and_answer(services, channel: str, xml: str, parser, crypto, args) -> Response:
-    """Parse the (decrypted) XML, dispatch, and reply in kind: encrypted when the request was."""
+def reply_and_answer(services, channel: str, xml: str, parser, crypto, args,
+                     signed_body: tuple[str, str, int] | None = None) -> Response:
+    """Parse the (decrypted) XML, dispatch, and reply in kind: encrypted when the request was.
+    `signed_body`: a plaintext callback's signature, bound to this body (guard.signed_body)."""
     try:
         parsed = parser(xml)
     except Exception:
@@ -62,7 +66,7 @@ def reply_and_answer(services, channel: str, xml: str, parser, crypto, args) -> 
     def render(text: str) -> str:
         body = TextReply(source=parsed.target, target=parsed.source, content=text).render()
         return crypto.encrypt_message(body, args.get("nonce", ""), args.get("timestamp")) if crypto else body
-    return answer(services, to_message(channel, parsed), render)
+    return answer(services, replace(to_message(channel, parsed), signed_body=signed_body), render)
 
 
 def answer(services, msg: Message, render) -> Response:
@@ -71,6 +75,8 @@ def answer(services, msg: Message, render) -> Response:
         reply = services.dispatcher.dispatch(services, msg)
     except ServiceUnavailable:
         abort(503, "temporarily unavailable")
+    except ForgedRequest:
+        abort(403, "signature reused with another body")
     if reply.followups:
         with services.db.session() as session:
             for text in reply.followups:

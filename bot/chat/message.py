@@ -18,6 +18,9 @@ class Message:
     event_key: str = ""
     payload: dict = field(default_factory=dict)   # media ids, coordinates, urls …
     created_at: int = 0
+    # A plaintext callback's signature covers the URL, not the body: (key, body digest, seconds) binds the
+    # signature to the first body seen under it; checked in the round trip that claims the message.
+    signed_body: tuple[str, str, int] | None = None
 
     @property
     def is_group(self) -> bool:

@@ -26,7 +26,7 @@ from bot.chat.context import Answer, Context
 from bot.chat.conversation import ConversationStore, Flow, State, by_name, conversation_keys, is_cancel
 from bot.chat.message import Message, Reply
 from bot.chat.router import Route, first_match
-from bot.errors import ServiceUnavailable, UserError
+from bot.errors import ForgedRequest, ServiceUnavailable, UserError
 from bot.push import jobs
 from storage import identity, messages, users
 from storage.db import is_unavailable
@@ -335,16 +335,25 @@ def _reply_key(msg: Message) -> str:
 
 
 def _claim(services, msg: Message) -> tuple[bool, KeyBatch]:
-    """(claimed, the user's keys): one round trip sets the claim and reads the conversation and script."""
+    """(claimed, the user's keys): one round trip binds a plaintext callback's signature to its body, sets
+    the claim and reads the conversation and script. A signature seen with another body: ForgedRequest."""
     keys = [*conversation_keys(msg.channel, msg.chat_id, msg.user_id), _script_key(msg)]
     try:
         pipe = services.redis.pipeline(transaction=False)
+        if msg.signed_body:
+            key, digest, seconds = msg.signed_body
+            pipe.set(key, digest, nx=True, ex=seconds)
+            pipe.get(key)
         pipe.set(_dedupe_key(msg), "1", nx=True, ex=services.settings.dedupe_ttl_s)
         pipe.mget(keys)
-        claimed, values = pipe.execute()
+        *signed, claimed, values = pipe.execute()
     except redis_lib.RedisError:
         log.warning("redis unavailable: de-duplicating through the database only")
         return True, KeyBatch(services.redis, dict.fromkeys(keys))
+    if signed and not signed[0] and signed[1] is not None and signed[1].decode() != msg.signed_body[1]:
+        if claimed:
+            _release(services, msg)    # the forged MsgId must not shadow a genuine message that has it
+        raise ForgedRequest(msg.signed_body[0])
     return bool(claimed), KeyBatch(services.redis, dict(zip(keys, values, strict=True)))
 
 
