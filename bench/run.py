@@ -8,18 +8,18 @@ import logging
 import os
 import re
 import resource
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
+
+from bench.webhook import bench_webhook  # noqa: E402  (after the path is set: `python bench/run.py`)
 
 
 def messages(names=("own.jsonl", "dev.jsonl")) -> list[str]:
@@ -81,129 +81,6 @@ def bench_nlp() -> None:
           f"p99 {percentile(long_latencies, .99) * 1000:.3f} ms")
     print(f"  cold `python -m nlp TEXT`: {cold:.2f} s, peak {cold_rss:.0f} MB RSS")
     print(f"  ratio to baseline (OpenCC t2s alone, {baseline:.0f}/s): {statistics.median(runs) / baseline:.2f}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_up(url: str) -> None:
-    import requests
-    for _ in range(150):
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise SystemExit(f"server at {url} did not start")
-
-
-def load(port: int, bodies: list[tuple[str, bytes]], seconds: float = 5.0, threads: int = 8) -> dict:
-    """Closed-loop load: `threads` clients posting bodies (each a unique MsgId) for `seconds`."""
-    import http.client
-    latencies, errors, lock, index = [], [0], threading.Lock(), [0]
-    stop = time.perf_counter() + seconds
-
-    def client():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        while time.perf_counter() < stop:
-            with lock:
-                i = index[0] = index[0] + 1
-            if i >= len(bodies):
-                return
-            query, body = bodies[i]
-            t = time.perf_counter()
-            try:
-                conn.request("POST", f"/wechat?{query}", body, {"Content-Type": "text/xml"})
-                response = conn.getresponse()
-                response.read()
-                ok = response.status == 200
-            except OSError:
-                ok = False
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            with lock:
-                latencies.append(time.perf_counter() - t)
-                errors[0] += not ok
-    workers = [threading.Thread(target=client) for _ in range(threads)]
-    start = time.perf_counter()
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    elapsed = time.perf_counter() - start
-    return {"rps": len(latencies) / elapsed, "p50": percentile(latencies, .5) * 1000,
-            "p99": percentile(latencies, .99) * 1000, "errors": errors[0], "n": len(latencies)}
-
-
-def make_bodies(token: str, aes_key: str, app_id: str, safe: bool, n: int, first_id: int) -> list[tuple[str, bytes]]:
-    from wechatpy.crypto import WeChatCrypto
-
-    from tests.payloads import oa_xml, plain_query
-    texts = messages() or ["你好"]
-    bodies = []
-    stamp = str(int(time.time()) + 30)
-    crypto = WeChatCrypto(token, aes_key, app_id)
-    for i in range(n):
-        # unique MsgIds: a repeated one is a retry
-        xml = oa_xml(texts[i % len(texts)], user=f"bench-{i % 50}", msg_id=str(first_id + i))
-        if not safe:
-            bodies.append((plain_query(token, stamp, f"n{i}"), xml.encode()))
-            continue
-        envelope = crypto.encrypt_message(xml, f"n{i}", stamp)
-        from defusedxml import ElementTree
-        root = ElementTree.fromstring(envelope)
-        body = f"<xml><ToUserName><![CDATA[gh]]></ToUserName><Encrypt><![CDATA[{root.findtext('Encrypt')}]]></Encrypt></xml>"
-        bodies.append((plain_query(token, stamp, f"n{i}", encrypt_type="aes",
-                                   msg_signature=root.findtext("MsgSignature")), body.encode()))
-    return bodies
-
-
-def bench_webhook() -> None:
-    from bot.config import load_settings
-    settings = load_settings()
-    conf = settings.wechat
-    with tempfile.TemporaryDirectory() as tmp:
-        var = Path(tmp) / "var"
-        config = Path(tmp) / "config.yaml"
-        config.write_text((ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {var}"))
-        env = dict(os.environ, BOT_CONFIG=str(config), BOT_VAR_DIR=str(var), ECHO_TOKEN=conf.token,
-                   ECHO_AES_KEY=conf.aes_key, ECHO_APP_ID=conf.app_id, PYTHONPATH=str(ROOT),
-                   BOT_ENV="test")   # demo secrets on purpose, also with BENCH_KEEP_DB on PostgreSQL
-        if "BENCH_KEEP_DB" not in env:   # default: the embedded set-up that `make run` uses
-            env.pop("DATABASE_URL", None)
-            env.pop("REDIS_URL", None)
-        subprocess.run([PY, "-m", "bot", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
-        ours_port, echo_port = free_port(), free_port()
-        ours = subprocess.Popen([PY, "-m", "bot", "serve", "--port", str(ours_port)], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        echo = subprocess.Popen([PY, "-m", "gunicorn", "-w", str(settings.serve_workers), "--threads",
-                                 str(settings.serve_threads), "-k", "gthread", "-b", f"127.0.0.1:{echo_port}",
-                                 "bench.echo_app:app"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_up(f"http://127.0.0.1:{ours_port}/healthz")
-            wait_up(f"http://127.0.0.1:{echo_port}/")
-            where = "SQLite + embedded Redis" if "DATABASE_URL" not in env else "DATABASE_URL + REDIS_URL"
-            print(f"== webhook under gunicorn ({settings.serve_workers} workers × {settings.serve_threads} threads,"
-                  f" {where}, 8 clients, 5 s each)")
-            for n, (mode, safe) in enumerate((("plain", False), ("safe (AES)", True))):
-                bodies = make_bodies(conf.token, conf.aes_key, conf.app_id, safe, 20000, 10**15 + n * 10**6)
-                base = load(echo_port, bodies)
-                mine = load(ours_port, bodies)
-                print(f"  {mode:11} ours {mine['rps']:7.0f} req/s p50 {mine['p50']:6.1f} ms p99 {mine['p99']:6.1f} ms"
-                      f" errors {mine['errors']}")
-                print(f"  {'':11} echo {base['rps']:7.0f} req/s p50 {base['p50']:6.1f} ms p99 {base['p99']:6.1f} ms"
-                      f" errors {base['errors']}")
-                print(f"  {'':11} ratio ours/echo: throughput {mine['rps'] / base['rps']:.2f},"
-                      f" p50 {mine['p50'] / base['p50']:.2f}×, p99 {mine['p99'] / base['p99']:.2f}×")
-        finally:
-            for proc in (ours, echo):
-                proc.terminate()
-                proc.wait(timeout=20)
-            from storage.redis import stop_embedded
-            stop_embedded(var)
 
 
 def _bench_config(tmp: Path, api_base: str) -> dict:
@@ -474,7 +351,7 @@ if __name__ == "__main__":
     if "nlp" in parts:
         bench_nlp()
     if "webhook" in parts:
-        bench_webhook()
+        bench_webhook()    # bench/webhook.py: ours beside the bare echo, embedded and (given) PostgreSQL + Redis
     if "broadcast" in parts:
         bench_broadcast()
     if "scale" in parts:

@@ -232,8 +232,8 @@ def bench_webhook(seconds: float | None = None, rounds: int | None = None, passe
         base_env.pop("REDIS_URL", None)
         try:
             echo_port = free_port()
-            echo = subprocess.Popen([PY, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads), "-k", "gthread", "-b", f"127.0.0.1:{echo_port}",
-                                     "bench.echo_app:app"], cwd=ROOT, env=base_env,
+            echo = subprocess.Popen([PY, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads), "-k", "gthread",
+                                     "-b", f"127.0.0.1:{echo_port}", "bench.echo_app:app"], cwd=ROOT, env=base_env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             servers.append(Server("echo", echo_port, echo, echo=True))
             cleanups.append(lambda: stop(echo))
