@@ -29,14 +29,24 @@ SUBSCRIPTIONS_ASKED = (r"(订阅|订|定阅)(了|过)(哪些|什么|啥|几个|�
                        r"(有没有|有|是否|是不是)(已经)?(订阅|订|定阅)(了|过)?[^，,。]{0,8}(吗|么|没有?)$")
 
 
+def _remember(ctx: Context, ids: list[int], question: str, kind: str = "answer", ticket: str = "") -> None:
+    """What this user was shown, through the message's own Redis keys (folded into its reply's round trip
+    when the dispatcher fetched the key with the claim)."""
+    policies.remember_answer(ctx.services, ctx.msg, ids, question, kind, ticket, keys=ctx.user_keys)
+
+
+def _last(ctx: Context) -> dict:
+    return policies.last_answer(ctx.services, ctx.msg, keys=ctx.user_keys)
+
+
 @router.route(regex(r"^(查看)?(第?[123一二三]条|详细|详情)[!.。]*$"))
 def expand(msg: Message, ctx: Context) -> Answer:
-    ids = policies.last_answer(ctx.services, ctx.msg).get("ids") or []
+    ids = _last(ctx).get("ids") or []
     found = re.search(r"[123一二三]", ctx.nlu.text)
     position = ORDINALS[found.group(0)] if found else 0
     if position >= len(ids):
         return texts.NO_DETAIL
-    policy = store.get(ctx.session, ids[position])
+    policy = policies.get(ctx.services, ctx.session, ids[position])
     return policies.detail(policy) if policy else texts.NO_DETAIL
 
 
@@ -46,10 +56,10 @@ def suitable(msg: Message, ctx: Context) -> Answer:
     enterprise = ctx.user.enterprise if ctx.user else None
     if enterprise is None:
         return texts.FIT_NEED_ENTERPRISE
-    found = policies.suitable(ctx.session, enterprise)
+    found = policies.suitable(ctx.session, enterprise, services=ctx.services)
     if not found:
         return texts.FIT_NONE
-    policies.remember_answer(ctx.services, ctx.msg, [p.id for p, _ in found[:5]], msg.text)
+    _remember(ctx, [p.id for p, _ in found[:5]], msg.text)
     profile = "、".join(policies.profile_words(enterprise))
     lines = [texts.FIT_HEAD.format(name=enterprise.name, profile=profile)]
     lines += [texts.FIT_ITEM.format(n=n, title=policies.shown(p.title), amount=p.amount or "见政策原文", why=why)
@@ -60,7 +70,7 @@ def suitable(msg: Message, ctx: Context) -> Answer:
 @router.route(regex(r"^(那|那就|好的?|行|嗯)?[,，]?(帮我|请)?(转咨询|转为咨询|转成咨询|提交咨询)"))
 def consult(msg: Message, ctx: Context) -> Answer:
     """An unanswered policy question becomes a 咨询 ticket, answered by staff within 1 working day."""
-    question = policies.last_answer(ctx.services, ctx.msg).get("question") or msg.text
+    question = _last(ctx).get("question") or msg.text
     user = ctx.user
     complaint, _ = complaints.file(ctx.services, ctx.session, description=question, category="其他",
                                    source=msg.channel, kind="咨询", enterprise_id=user.enterprise_id if user else None,
@@ -118,18 +128,18 @@ def broadcast_confirm(msg: Message, ctx: Context, state: State) -> Answer:
 def chase_payout(msg: Message, ctx: Context) -> Answer:
     """A late payout the user wants the park to chase becomes a request (诉求) — only right after a
     payout was explained; anything else is asked about, never turned into a payout ticket."""
-    last = policies.last_answer(ctx.services, ctx.msg)
+    last = _last(ctx)
     if last.get("kind") == "chased" and last.get("ticket"):
         return texts.CHASED_ALREADY.format(ticket=last["ticket"])
     if last.get("kind") != "payout" or not last.get("ids"):
         return texts.CHASE_WHAT
-    policy = store.get(ctx.session, last["ids"][0])
+    policy = policies.get(ctx.services, ctx.session, last["ids"][0])
     title = policies.shown(policy.title) if policy else ""
     user = ctx.user
     complaint, _ = complaints.file(ctx.services, ctx.session, description=f"政策兑现催办：{title}（{last['question']}）",
                                    category="其他", source=msg.channel,
                                    enterprise_id=user.enterprise_id if user else None, user_ref=ctx.user_ref)
-    policies.remember_answer(ctx.services, ctx.msg, last["ids"], last["question"], kind="chased",
+    _remember(ctx, last["ids"], last["question"], kind="chased",
                              ticket=complaint.ticket_no)
     return texts.CHASED.format(ticket=complaint.ticket_no, due=complaint.due.isoformat())
 
@@ -137,31 +147,31 @@ def chase_payout(msg: Message, ctx: Context) -> Answer:
 def _payout(msg: Message, ctx: Context, reading: policies.Reading) -> Answer:
     best = reading.clear_best()
     if best is not None:
-        policies.remember_answer(ctx.services, ctx.msg, [best.id], msg.text, kind="payout")
+        _remember(ctx, [best.id], msg.text, kind="payout")
         return policies.payout(best)
     if reading.hits:   # two policies fit about as well: which one?
         return _ask_which(msg, ctx, [p for p, _ in reading.hits], payout=True)
     if reading.named:   # a policy the base does not have: say so, never answer about another one
-        policies.remember_answer(ctx.services, ctx.msg, [], msg.text, kind="none")
+        _remember(ctx, [], msg.text, kind="none")
         return texts.NO_FIT_PAYOUT.format(what=reading.what)
-    last = policies.last_answer(ctx.services, ctx.msg)
+    last = _last(ctx)
     seen = last.get("ids") or []
     if len(seen) == 1 and last.get("kind") in ("answer", "payout", "chased") and FOLLOW_UP.search(ctx.nlu.text):
         # "那这个钱什么时候到账": about the policy just shown
-        policy = store.get(ctx.session, seen[0])
+        policy = policies.get(ctx.services, ctx.session, seen[0])
         if policy is not None:
-            policies.remember_answer(ctx.services, ctx.msg, [policy.id], msg.text, kind="payout")
+            _remember(ctx, [policy.id], msg.text, kind="payout")
             return policies.payout(policy)
     enterprise = ctx.user.enterprise if ctx.user else None
     candidates = policies.likely(ctx.services, ctx.session, msg.text, enterprise, seen)
     if not candidates:
-        policies.remember_answer(ctx.services, ctx.msg, [], msg.text, kind="none")
+        _remember(ctx, [], msg.text, kind="none")
         return texts.ASK_WHICH_NONE
     return _ask_which(msg, ctx, candidates, payout=True)
 
 
 def _ask_which(msg: Message, ctx: Context, candidates: list, payout: bool) -> Answer:
-    policies.remember_answer(ctx.services, ctx.msg, [], msg.text, kind="ask")
+    _remember(ctx, [], msg.text, kind="ask")
     ctx.conversation.start("policy_which", "which", {"ids": [p.id for p in candidates], "question": msg.text,
                                                      "payout": payout})
     options = "\n".join(texts.WHICH_ITEM.format(n=n, title=policies.shown(p.title), payout_mode=p.payout_mode)
@@ -188,22 +198,22 @@ def which(msg: Message, ctx: Context, state: State) -> Answer:
         position = ORDINALS[number.group(2)]
         if position >= len(ids):
             return texts.WHICH_AGAIN.format(n=len(ids))
-        policy = store.get(ctx.session, ids[position])
+        policy = policies.get(ctx.services, ctx.session, ids[position])
     else:
         reading = policies.read(ctx.services, ctx.session, text)
         if reading.hits:
             policy = reading.clear_best() or reading.hits[0][0]
         elif reading.named and ctx.nlu is not None and ctx.nlu.intent in ("policy.query", "other"):
             ctx.conversation.clear()
-            policies.remember_answer(ctx.services, ctx.msg, [], f"{data['question']}（{msg.text}）", kind="none")
+            _remember(ctx, [], f"{data['question']}（{msg.text}）", kind="none")
             return (texts.NO_FIT_PAYOUT if data["payout"] else texts.NO_FIT).format(what=reading.what)
     ctx.conversation.clear()
     if policy is None:   # not an answer ("转人工", "谢谢", a new request): handled as what it is
         return ctx.reroute(msg)
     if data["payout"]:
-        policies.remember_answer(ctx.services, ctx.msg, [policy.id], data["question"], kind="payout")
+        _remember(ctx, [policy.id], data["question"], kind="payout")
         return policies.payout(policy)
-    policies.remember_answer(ctx.services, ctx.msg, [policy.id], data["question"])
+    _remember(ctx, [policy.id], data["question"])
     return policies.detail(policy)
 
 
@@ -227,25 +237,26 @@ def query(msg: Message, ctx: Context) -> Answer:
     if reading.payout:
         return _payout(msg, ctx, reading)
     if reading.hits:
-        policies.remember_answer(ctx.services, ctx.msg, [p.id for p, _ in reading.hits], msg.text)
+        _remember(ctx, [p.id for p, _ in reading.hits], msg.text)
         return policies.answer_hits([p for p, _ in reading.hits])
     if reading.named:   # nothing in the base is about it: say so, never list unrelated policies
-        policies.remember_answer(ctx.services, ctx.msg, [], msg.text, kind="none")
+        _remember(ctx, [], msg.text, kind="none")
         return texts.NO_FIT.format(what=reading.what)
-    last = policies.last_answer(ctx.services, ctx.msg)
+    last = _last(ctx)
     seen = last.get("ids") or []
     if seen and last.get("kind") in ("answer", "payout", "chased") and FOLLOW_UP.search(ctx.nlu.text):
         # "那要准备什么材料": about what was just shown
         if len(seen) == 1:
-            policy = store.get(ctx.session, seen[0])
+            policy = policies.get(ctx.services, ctx.session, seen[0])
             if policy is not None:
                 return policies.detail(policy)
-        return _ask_which(msg, ctx, [p for p in (store.get(ctx.session, i) for i in seen[:3]) if p], payout=False)
+        shown = [p for p in (policies.get(ctx.services, ctx.session, i) for i in seen[:3]) if p]
+        return _ask_which(msg, ctx, shown, payout=False)
     enterprise = ctx.user.enterprise if ctx.user else None
     candidates = policies.likely(ctx.services, ctx.session, msg.text, enterprise)
     if candidates:
         return _ask_which(msg, ctx, candidates, payout=False)
-    policies.remember_answer(ctx.services, ctx.msg, [], msg.text, kind="none")
+    _remember(ctx, [], msg.text, kind="none")
     return texts.NO_HIT
 
 

@@ -1,7 +1,10 @@
 """The policy base and subscriptions: every SQL of the policy feature."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import date
+from types import MappingProxyType
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -48,6 +51,68 @@ def by_title(session: Session, title: str) -> Policy | None:
 
 def get(session: Session, policy_id: int) -> Policy | None:
     return session.get(Policy, policy_id)
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    """One policy as plain, immutable values (no ORM object, no session): what the chat searches and shows.
+    Processes keep these between messages (bot/policies/service.py), so nothing here may be changed in place:
+    topics and the rules' lists are tuples, the rules a read-only mapping."""
+    id: int
+    title: str
+    doc_no: str
+    issuer: str
+    level: str
+    category: str
+    topics: tuple[str, ...]
+    summary: str
+    eligibility: str
+    rules: Mapping[str, tuple]
+    beneficiaries: str
+    amount: str
+    payout_mode: str
+    materials: str
+    how_to_apply: str
+    contact: str
+    deadline: date | None
+    valid_from: date | None
+    valid_to: date | None
+    source_url: str
+    body: str
+    demo: bool
+
+    def is_current(self, today: date) -> bool:
+        """Still open (as `current` selects): neither past its deadline nor its validity."""
+        return ((self.deadline is None or self.deadline >= today)
+                and (self.valid_to is None or self.valid_to >= today))
+
+
+_ROW_COLUMNS = tuple(getattr(Policy, f.name) for f in fields(PolicyRow))
+
+
+def _frozen(value):
+    if isinstance(value, dict):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def _row(values) -> PolicyRow:
+    data = dict(zip((f.name for f in fields(PolicyRow)), values, strict=True))
+    data["topics"] = _frozen(data["topics"] or ())
+    data["rules"] = _frozen(data["rules"] or {})
+    return PolicyRow(**data)
+
+
+def rows(session: Session) -> list[PolicyRow]:
+    """Every policy as plain values, by id: one SELECT of columns, no ORM identity loads."""
+    return [_row(values) for values in session.execute(select(*_ROW_COLUMNS).order_by(Policy.id))]
+
+
+def row(session: Session, policy_id: int) -> PolicyRow | None:
+    values = session.execute(select(*_ROW_COLUMNS).where(Policy.id == policy_id)).first()
+    return _row(values) if values is not None else None
 
 
 def all_policies(session: Session) -> list[Policy]:

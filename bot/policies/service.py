@@ -5,14 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 import re
 import threading
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from time import monotonic
+from types import MappingProxyType
 
+import redis as redis_lib
 import yaml
 
 from bot import clock
@@ -22,6 +27,9 @@ from nlp.normalize import normalize
 from nlp.search import STOPWORDS, PolicyIndex, synonyms
 from nlp.tokenizer import tokenizer
 from storage import policies as store
+from storage.db import after_commit
+
+log = logging.getLogger(__name__)
 
 VERSION_KEY = "policies:version"
 MIN_SCORE = 1.5            # below this BM25 score a hit is not an answer
@@ -109,13 +117,29 @@ def import_records(services, session, records: list[dict], demo: bool = False, p
         counts["created" if created else "updated"] += 1
         if progress:
             progress(n, len(cleaned))
-    changed(services)
+    changed(services, session)
     return counts
 
 
-def changed(services) -> None:
-    """Every process rebuilds its index on its next question (called after any change to the base)."""
-    services.redis.set(VERSION_KEY, uuid.uuid4().hex)
+def changed(services, session=None) -> None:
+    """Called after any change to the base: this process uses it from its next question, every other one
+    within RECHECK_S. With `session`, the version changes again once it commits, so a process that rebuilt
+    in between (from the rows as they were before the commit) rebuilds again."""
+    _bump(services)
+    if session is not None:
+        after_commit(session, lambda: _bump(services, committed=True))
+
+
+def _bump(services, committed: bool = False) -> None:
+    try:
+        services.redis.set(VERSION_KEY, uuid.uuid4().hex)
+        forget(services)   # after the new version is in Redis: a version read begun before it is not trusted
+    except redis_lib.RedisError:
+        if not committed:
+            raise
+        # the change is committed and the version was changed before the commit: only a rebuild that raced
+        # the commit could stay stale (until the next change); the staff member's save is not undone
+        log.warning("policy base changed but its version could not be bumped after the commit", exc_info=True)
 
 
 def save(services, session, policy, record: dict):
@@ -134,51 +158,131 @@ def save(services, session, policy, record: dict):
             store.update(session, policy, title, **cleaned)
         except ValueError:
             raise PolicyFileError(f"已有同名政策「{title}」") from None
-    changed(services)
+    changed(services, session)
     return policy
 
 
 def expire(services, session, policy, today: date | None = None) -> None:
     """No longer offered: valid until yesterday, so it leaves answers and suggestions at once."""
     policy.valid_to = (today or clock.today()) - timedelta(days=1)
-    changed(services)
+    changed(services, session)
 
 
 def seed_demo(services, session) -> dict:
     return import_records(services, session, read_file(Path(__file__).parent / "data/demo_policies.yaml"), demo=True)
 
 
+# --- the policy base as this process keeps it between messages ---
+#
+# Policies change rarely (staff edit, import or expire one) and are read on every policy question, so each
+# process keeps the whole base as plain immutable values (storage.policies.PolicyRow), with the normalised
+# text each is matched against and the BM25 index of the current ones. A snapshot is keyed by the base's
+# version (VERSION_KEY in Redis, a new value on every change: `changed`) and the park's day (deadlines and
+# validity end at midnight). Asking Redis for the version costs a round trip, so a process asks at most
+# once per RECHECK_S: an edit made in another process is seen by this one within RECHECK_S seconds; the
+# process that made it sees it on its next question (`changed` drops its own snapshot at once).
+
+RECHECK_S = 2.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The policy base at one version, on one day; never changed once built (threads share it)."""
+    version: bytes | str | None
+    day: date
+    rows: MappingProxyType          # id → PolicyRow: every policy, expired ones too ("第1条" may name one)
+    current: tuple                  # the PolicyRows open on `day`, by id
+    texts: MappingProxyType         # id → the normalised text a current policy is matched against
+    index: PolicyIndex              # BM25 over the current ones
+
+
 @dataclass
-class _Cached:
-    version: bytes | None = None
-    day: date | None = None
-    index: PolicyIndex | None = None
+class _Cache:
+    snapshot: Snapshot | None = None
+    checked: float = float("-inf")  # monotonic time the version was last read from Redis
+    changes: int = 0                # changes made in this process (`forget`): a read begun before one is stale
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-_cache = _Cached()
-_lock = threading.Lock()
+# One cache per database (a process has one; each test app binds its own, so tests never see each other's).
+_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
 
 
-def index(services, session, today: date | None = None) -> PolicyIndex:
-    """The search index of current policies, rebuilt when the policy base or the day changes."""
-    today = today or clock.today()
+def _cache_of(services) -> _Cache:
+    cache = _caches.get(services.db)
+    if cache is None:
+        with _caches_lock:
+            cache = _caches.setdefault(services.db, _Cache())
+    return cache
+
+
+def _read_version(services):
     version = services.redis.get(VERSION_KEY)
-    if version is None:   # Redis lost the key (restart, flush): nobody can vouch for any cached index
+    if version is None:   # Redis lost the key (restart, flush): nobody can vouch for any cached snapshot
         services.redis.set(VERSION_KEY, uuid.uuid4().hex, nx=True)
         version = services.redis.get(VERSION_KEY)
-    with _lock:
-        if _cache.index is None or _cache.version != version or _cache.day != today:
-            docs = [{"id": p.id, "title": p.title, "summary": p.summary,
-                     "body": " ".join((p.eligibility, p.beneficiaries, p.amount, p.how_to_apply, p.category,
-                                       " ".join(p.topics or []), p.body))}
-                    for p in store.current(session, today)]
-            _cache.version, _cache.day, _cache.index = version, today, PolicyIndex(docs)
-        return _cache.index
+    return version
+
+
+def _build(services, version, today: date) -> Snapshot:
+    # A session of its own: the snapshot is shared by every thread, so it holds only committed rows (never a
+    # request's uncommitted or rolled-back edit), read in a transaction begun after the version was read.
+    with services.db.session() as session:
+        every = store.rows(session)
+    current = tuple(p for p in every if p.is_current(today))
+    docs = [{"id": p.id, "title": p.title, "summary": p.summary,
+             "body": " ".join((p.eligibility, p.beneficiaries, p.amount, p.how_to_apply, p.category,
+                               " ".join(p.topics), p.body))}
+            for p in current]
+    return Snapshot(version=version, day=today, rows=MappingProxyType({p.id: p for p in every}), current=current,
+                    texts=MappingProxyType({p.id: policy_text(p) for p in current}), index=PolicyIndex(docs))
+
+
+def snapshot(services, today: date | None = None) -> Snapshot:
+    """The policy base as of its version at most RECHECK_S ago (at once after a change in this process)."""
+    today = today or clock.today()
+    cache = _cache_of(services)
+    held = cache.snapshot
+    if held is not None and held.day == today and monotonic() - cache.checked < RECHECK_S:
+        return held
+    with cache.lock:   # one thread asks and rebuilds; the others wait for its snapshot
+        held = cache.snapshot
+        now = monotonic()
+        if held is not None and held.day == today and now - cache.checked < RECHECK_S:
+            return held
+        changes = cache.changes
+        version = _read_version(services)
+        if held is None or held.version != version or held.day != today:
+            held = cache.snapshot = _build(services, version, today)
+        if cache.changes == changes:   # else a change landed meanwhile: ask again next time
+            cache.checked = now
+        return held
+
+
+def forget(services) -> None:
+    """Ask Redis for the version on this process's next question (after a change made here)."""
+    cache = _cache_of(services)
+    cache.changes += 1
+    cache.checked = float("-inf")
+
+
+def index(services, session=None, today: date | None = None) -> PolicyIndex:
+    """The search index of current policies, rebuilt when the policy base or the day changes."""
+    return snapshot(services, today).index
+
+
+def get(services, session, policy_id: int):
+    """One policy (expired ones too) as a PolicyRow, or None: from the snapshot, else from the database
+    (one added in another process since this one last looked)."""
+    found = snapshot(services).rows.get(policy_id)
+    return found if found is not None else store.row(session, policy_id)
 
 
 def search(services, session, query: str, limit: int = 3) -> list:
-    hits = index(services, session).search(query, limit=limit, min_score=MIN_SCORE)
-    found = [(store.get(session, hit.doc_id), hit.score) for hit in hits]
+    base = snapshot(services)
+    hits = base.index.search(query, limit=limit, min_score=MIN_SCORE)
+    found = [(base.rows.get(hit.doc_id), hit.score) for hit in hits]
     return [(policy, score) for policy, score in found if policy is not None]
 
 
@@ -259,27 +363,36 @@ def fits(policy, enterprise) -> str | None:
     return "；".join(reasons) if reasons else None
 
 
-def suitable(session, enterprise, today: date | None = None) -> list[tuple]:
+def suitable(session, enterprise, today: date | None = None, services=None) -> list[tuple]:
+    """(policy, why) for the current policies that suit the enterprise; with `services`, PolicyRows from this
+    process's snapshot, else the database's rows."""
+    if services is not None:
+        return [(p, why) for p in snapshot(services, today).current if (why := fits(p, enterprise))]
     return [(p, why) for p in store.current(session, today or clock.today()) if (why := fits(p, enterprise))]
 
 
 LAST_ANSWER_TTL_S = 1800
 
 
-def _last_key(msg) -> str:
+def last_key(msg) -> str:
+    """The Redis key of what this user was last shown (per channel, chat and user). A dispatcher that fetches
+    it with the message's claim (a KeyBatch passed as `keys`) makes reading and writing it cost no round trip."""
     return f"policy:last:{msg.channel}:{msg.chat_id or '-'}:{msg.user_id}"
 
 
-def remember_answer(services, msg, ids: list[int], question: str, kind: str = "answer", ticket: str = "") -> None:
+def remember_answer(services, msg, ids: list[int], question: str, kind: str = "answer", ticket: str = "",
+                    keys=None) -> None:
     """What the user was last shown, so "第2条", "转咨询" and "催办" know what they refer to. `kind`:
     answer (policies listed), payout (one policy's payout explained: 催办 may follow), chased (催办 filed as
-    `ticket`), ask (which policy?), none (nothing fitted)."""
-    services.redis.set(_last_key(msg), json.dumps({"ids": ids, "question": question, "kind": kind, "ticket": ticket},
-                                                  ensure_ascii=False), ex=LAST_ANSWER_TTL_S)
+    `ticket`), ask (which policy?), none (nothing fitted). `keys`: the message's KeyBatch, if any (a key it
+    did not fetch is written through at once)."""
+    store = keys if keys is not None else services.redis
+    store.set(last_key(msg), json.dumps({"ids": ids, "question": question, "kind": kind, "ticket": ticket},
+                                        ensure_ascii=False), ex=LAST_ANSWER_TTL_S)
 
 
-def last_answer(services, msg) -> dict:
-    raw = services.redis.get(_last_key(msg))
+def last_answer(services, msg, keys=None) -> dict:
+    raw = (keys if keys is not None else services.redis).get(last_key(msg))
     return json.loads(raw) if raw else {}
 
 
@@ -427,17 +540,16 @@ def read(services, session, text: str, limit: int = 3) -> Reading:
     reading = Reading(text=norm, words=words, what=_phrase(tokens, words), payout=bool(PAYOUT.search(norm)))
     if not words:
         return reading
-    built = index(services, session)
+    base = snapshot(services)
     weight = {w: information(w) for w in words}
     total = sum(weight.values())
     thing = _thing(tokens, words)
     thing_total = sum(weight[w] for w in thing)
     fitting = []
-    for hit in built.search(norm, limit=10, min_score=MIN_SCORE):
-        policy = store.get(session, hit.doc_id)
-        if policy is None:
+    for hit in base.index.search(norm, limit=10, min_score=MIN_SCORE):
+        policy, body = base.rows.get(hit.doc_id), base.texts.get(hit.doc_id)
+        if policy is None or body is None:
             continue
-        body = policy_text(policy)
         covered = {w for w in words if covers(body, w)}
         share = sum(weight[w] for w in covered) / total
         if sum(weight[w] for w in thing if w in covered) / thing_total > COVERED_SHARE and share >= ALL_COVERED_SHARE:
@@ -454,11 +566,11 @@ def likely(services, session, text: str, enterprise=None, seen: list[int] | None
     suit the enterprise, then those of the kind asked about (奖励 → the 奖励 policies)."""
     found: list = []
     for policy_id in seen or []:
-        policy = store.get(session, policy_id)
+        policy = get(services, session, policy_id)
         if policy is not None:
             found.append(policy)
     if enterprise is not None:
-        found += [p for p, _ in suitable(session, enterprise)]
+        found += [p for p, _ in suitable(session, enterprise, services=services)]
     found += [p for p, _ in search(services, session, text, limit=limit * 2)]
     norm = normalize(text).text
     applied = re.search(r"申报|申请|报的|报了|递交", norm)
