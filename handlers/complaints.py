@@ -83,10 +83,10 @@ def _kind(text: str) -> str:
     return "投诉" if re.search(r"投诉|举报|complain", text) else "诉求"
 
 
-def _owner(ctx) -> tuple[int | None, int | None]:
+def _owner(ctx, filer: identity.Filer | None = None) -> tuple[int | None, int | None]:
     """(the user's VERIFIED enterprise, the user): unverified users own only what they filed."""
-    user = ctx.user
-    return (user.enterprise_id if user else None), ctx.user_ref
+    filer = filer or identity.filer(ctx.session, ctx.user_ref)    # one statement, no record loaded
+    return (filer.enterprise_id if filer else None), ctx.user_ref
 
 
 def _alnum(text: str) -> int:
@@ -194,18 +194,20 @@ def _worth_filing_unasked(text: str, nlu) -> bool:
 
 
 def _file(msg, ctx, description: str, location: str = "", phone: str = "", media=()) -> str:
-    enterprise_id, user_ref = _owner(ctx)
+    filer = identity.filer(ctx.session, ctx.user_ref)    # the user's facts in one statement, no record loaded
+    enterprise_id, user_ref = _owner(ctx, filer)
     text = ctx.nlu.text if ctx.nlu else description
     phone = phone or (phones(description.replace(" ", "")) or [""])[0]
-    known_phone = phone or (ctx.user.phone if ctx.user else "")
+    user_phone = filer.phone if filer else ""
+    known_phone = phone or user_phone
     category = matter.category(f"{location} {description}".strip())
     location = location or " ".join(value for _, value in places(matter.read(description).text))[:200]
     complaint, merged = service.file(
         ctx.services, ctx.session, description=description, category=category,
         source=msg.channel, kind=_kind(text), enterprise_id=enterprise_id, user_ref=user_ref,
-        location=location, phone=known_phone, media=media)
-    if phone and ctx.user is not None and not ctx.user.phone:
-        ctx.user.phone = phone
+        location=location, phone=known_phone, media=media, filer=filer)
+    if phone and filer is not None and not user_phone:
+        ctx.user.phone = user_phone = phone
     _set_focus(ctx, complaint)
     if merged:
         return texts.MERGED.format(ticket=complaint.ticket_no, status=texts.STATUS_NAMES[complaint.status],
@@ -216,18 +218,24 @@ def _file(msg, ctx, description: str, location: str = "", phone: str = "", media
     if complaint.enterprise_id is None and not complaint.claimed_enterprise:
         named = _self_named(ctx, text)
         if named is not None:
-            return reply + _claim_enterprise(ctx, complaint, named, quiet=True) + _ask_phone(msg, ctx, complaint)
+            return reply + _claim_enterprise(ctx, complaint, named, quiet=True) + _ask_phone(msg, ctx, complaint,
+                                                                                             user_phone)
         pending = ctx.conversation.get()
         earlier = pending.data.get("complaint_ids", []) if pending and pending.flow == "complaint_enterprise" else []
         ctx.conversation.start("complaint_enterprise", "name",
                                {"complaint_id": complaint.id, "complaint_ids": [*earlier, complaint.id]})
         return reply + (texts.ASK_ENTERPRISE_GROUP if msg.is_group else texts.ASK_ENTERPRISE)
-    return reply + _ask_phone(msg, ctx, complaint)
+    return reply + _ask_phone(msg, ctx, complaint, user_phone)
 
 
-def _ask_phone(msg, ctx, complaint) -> str:
-    """After filing, the phone is asked once when none is known (never in a group: it is personal)."""
-    if msg.is_group or complaint.contact_phone or (ctx.user is not None and ctx.user.phone):
+def _ask_phone(msg, ctx, complaint, user_phone: str | None = None) -> str:
+    """After filing, the phone is asked once when none is known (never in a group: it is personal).
+    `user_phone`: the user's phone when the caller knows it (else their record is read)."""
+    if msg.is_group or complaint.contact_phone:
+        return ""
+    if user_phone is None:
+        user_phone = ctx.user.phone if ctx.user is not None else ""
+    if user_phone:
         return ""
     ctx.conversation.start("complaint_phone", "phone", {"complaint_id": complaint.id})
     return texts.ASK_PHONE
@@ -493,7 +501,8 @@ def _privately(msg, ctx, answer: str, choice=None) -> str:
 
 def _status_answer(msg, ctx) -> tuple[str, list | None]:
     """(the answer, the ids to choose among when the description fits several tickets)."""
-    enterprise_id, user_ref = _owner(ctx)
+    filer = identity.filer(ctx.session, ctx.user_ref)
+    enterprise_id, user_ref = _owner(ctx, filer)
     text = ctx.nlu.text
     ticket_ids = ctx.nlu.slots.get("ticket_ids") or []
     if ticket_ids:
@@ -501,7 +510,7 @@ def _status_answer(msg, ctx) -> tuple[str, list | None]:
         if complaint is None or not store.visible_to(complaint, enterprise_id, user_ref):
             return texts.NOT_FOUND.format(ticket=ticket_ids[0]), None
         return _describe(ctx, complaint), None
-    mine = [c for c in store.of_owner(ctx.session, enterprise_id, user_ref, limit=50) if not c.merged_into]
+    mine = _owned_tickets(ctx, filer, enterprise_id, user_ref)
     if not mine:
         return (texts.NONE_OPEN if enterprise_id is not None else texts.NONE_OPEN_OWN), None
     question = matter.read(text)
@@ -523,12 +532,20 @@ def _status_answer(msg, ctx) -> tuple[str, list | None]:
 
 def _matching_tickets(ctx, text: str) -> list:
     """The owner's tickets a description fits (none when it names none)."""
-    enterprise_id, user_ref = _owner(ctx)
-    mine = [c for c in store.of_owner(ctx.session, enterprise_id, user_ref, limit=50) if not c.merged_into]
+    filer = identity.filer(ctx.session, ctx.user_ref)
+    enterprise_id, user_ref = _owner(ctx, filer)
+    mine = _owned_tickets(ctx, filer, enterprise_id, user_ref)
     question = matter.read(text)
     if not mine or not matter.is_specific(question):
         return mine if ANAPHORA.search(text) else []
     return matter.best_matches(question, mine, {c.id: _matter_of(c) for c in mine})
+
+
+def _owned_tickets(ctx, filer, enterprise_id, user_ref) -> list:
+    """The owner's latest 50 tickets not merged away (none to read for a user who owns no ticket)."""
+    if filer is None or not filer.has_tickets:
+        return []
+    return [c for c in store.of_owner(ctx.session, enterprise_id, user_ref, limit=50) if not c.merged_into]
 
 
 def _matter_of(complaint) -> matter.Matter:

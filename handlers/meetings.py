@@ -95,7 +95,8 @@ def _sign_up(msg: Message, ctx: Context, meeting, seats: int, topic: str = "") -
             return texts.TOPIC_NOTED.format(topic=topic)
         if seats > existing.seats:
             return _more_seats(ctx, existing, seats)
-        return meetings.signup(ctx.services, ctx.session, meeting, user, seats)[1]   # says: already signed up
+        return meetings.signup(ctx.services, ctx.session, meeting, user, seats,
+                               existing=existing)[1]   # says: already signed up
     found = meetings.room(ctx.session, meeting, user.enterprise_id, held=0)
     if seats > found.seats and (found.seats > 0 or found.limited_by == "enterprise"):
         if found.seats <= 0:   # the enterprise's allowance is used up: say why
@@ -103,12 +104,14 @@ def _sign_up(msg: Message, ctx: Context, meeting, seats: int, topic: str = "") -
         ctx.conversation.start("meeting_offer", "offer", {"meeting_id": meeting.id, "offer": found.seats,
                                                           "asked": seats, "topic": topic})
         return meetings.offer_text(meeting, found, seats)
-    return _confirm(msg, ctx, meeting, seats, topic)
+    # what was just read goes along: the signup (or None) and the seats the enterprise holds (room())
+    return _confirm(msg, ctx, meeting, seats, topic, existing, found.taken if user.enterprise_id else None)
 
 
-def _confirm(msg: Message, ctx: Context, meeting, seats: int, topic: str) -> Answer:
+def _confirm(msg: Message, ctx: Context, meeting, seats: int, topic: str, existing=meetings.UNREAD,
+             taken: int | None = None) -> Answer:
     record, reply = meetings.signup(ctx.services, ctx.session, meeting, ctx.user, seats,
-                                    meetings.topic_note("", topic) if topic else "")
+                                    meetings.topic_note("", topic) if topic else "", existing=existing, taken=taken)
     if record is not None and record.status in ("confirmed", "waitlisted"):
         ctx.conversation.start("meeting_details", "details", {"signup_id": record.id})
         if topic:

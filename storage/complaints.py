@@ -5,37 +5,68 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from functools import lru_cache
 
-from sqlalchemy import and_, case, false, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, case, false, func, insert, inspect, or_, select, text
+from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
 
-from storage.models import Complaint, ComplaintEvent, Enterprise, TicketCounter, utcnow
+from storage.models import Complaint, ComplaintEvent, Enterprise, utcnow
 
 OPEN_STATUSES = ("received", "assigned", "in_progress")
 ACTIVE_STATUSES = OPEN_STATUSES + ("resolved",)
+
+_TICKETS = Complaint.__table__
+_EVENTS = ComplaintEvent.__table__
+# Static statements of the filing path (every complaint runs them): compiled once.
+# Plain SQL that SQLite (3.35+) and PostgreSQL both speak: SQLAlchemy's dialect insert() with on_conflict
+# has no cache key in this version and would be compiled anew for every ticket (see storage/users.py).
+_BUMP_COUNTER = text("INSERT INTO ticket_counters (day, last) VALUES (:day, 1)"
+                     " ON CONFLICT (day) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last")
+_INSERT_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
+_INSERT_EVENT = insert(_EVENTS)
 
 
 def next_ticket_no(session: Session, day: date) -> str:
     """TS + yyyymmdd + the day's 5-digit sequence; one atomic upsert, safe under concurrency."""
     key = day.strftime("%Y%m%d")
-    number = session.execute(_bump_counter(session.get_bind().dialect.name), {"day": key}).scalar_one()
+    number = session.execute(_BUMP_COUNTER, {"day": key}).scalar_one()
     return f"TS{key}{number:05d}"
 
 
-@lru_cache(maxsize=4)
-def _bump_counter(dialect: str):
-    table = TicketCounter.__table__
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table).values(last=1)
-    return statement.on_conflict_do_update(index_elements=["day"], set_={"last": table.c.last + 1}) \
-        .returning(table.c.last)
+def _column_defaults() -> dict:
+    """Each column's value when a ticket is created without it (the model's defaults, else NULL)."""
+    values = {}
+    for column in _TICKETS.columns:
+        if column.primary_key:
+            continue
+        default = column.default
+        values[column.key] = None if default is None else default.arg   # a callable one takes a context
+    return values
+
+
+_DEFAULTS = _column_defaults()
+_TICKET_CLASS = inspect(Complaint).class_manager
 
 
 def create(session: Session, **fields) -> Complaint:
-    complaint = Complaint(**fields)
+    """Insert a ticket with one static INSERT … RETURNING id, and hand back its ORM object as if loaded:
+    every column is given (so nothing is expired), the relationships load when first asked for, and
+    later changes to the object are flushed as usual."""
+    values = {}
+    for key, default in _DEFAULTS.items():
+        if key in fields:
+            values[key] = fields[key]
+        elif callable(default):
+            values[key] = default(None)     # the model's callable defaults (utcnow) take an execution context
+        else:
+            values[key] = default
+    unknown = set(fields) - set(values)
+    if unknown:
+        raise TypeError(f"not a ticket column: {', '.join(sorted(unknown))}")
+    session.flush()        # what an ORM flush would write first (the ticket may refer to it)
+    complaint_id = session.execute(_INSERT_TICKET, values).scalar_one()
+    complaint = _TICKET_CLASS.new_instance()      # as the ORM builds a loaded row: no attribute events
+    complaint.__dict__.update(values, id=complaint_id)
+    make_transient_to_detached(complaint)          # its identity, every column loaded, nothing pending
     session.add(complaint)
-    session.flush()
     return complaint
 
 
@@ -46,6 +77,14 @@ def add_event(session: Session, complaint: Complaint, actor: str, kind: str, tex
     session.add(event)
     session.flush()
     return event
+
+
+def record_event(session: Session, complaint_id: int, actor: str, kind: str, text: str = "",
+                 public: bool = False, **data) -> None:
+    """add_event without the event object: one static INSERT (the filing path records its event so).
+    A ticket whose events are loaded already does not see it in this session (as with add_event)."""
+    session.execute(_INSERT_EVENT, {"complaint_id": complaint_id, "actor": actor, "kind": kind, "public": public,
+                                    "text": text, "data": data, "at": utcnow()})
 
 
 def get(session: Session, complaint_id: int) -> Complaint | None:
@@ -104,6 +143,56 @@ def open_of_owner_since(session: Session, enterprise_id: int | None, user_ref: i
                                      Complaint.created_at >= since)
              .order_by(Complaint.id.desc()))
     return list(session.scalars(query))
+
+
+class RepeatCandidate:
+    """An open ticket a new telling may repeat: what find_repeat compares, without the ticket object."""
+    __slots__ = ("id", "category", "location", "description", "merged")
+
+    def __init__(self, id, category, location, description):
+        self.id, self.category, self.location, self.description = id, category, location, description
+        self.merged: list[tuple[str, dict]] = []     # (text, data) of its "merged" events, oldest first
+
+
+def repeat_candidates(session: Session, enterprise_id: int | None, user_ref: int | None,
+                      since: datetime) -> list[RepeatCandidate]:
+    """open_of_owner_since's tickets (newest first) with their "merged" events, in one static statement and
+    without loading ticket objects: the merge check of every filing reads them, and rarely merges."""
+    if enterprise_id is None and user_ref is None:
+        return []      # tickets of nobody known belong to no one (nor merge)
+    session.flush()    # Core: what the ORM's autoflush would have written first
+    rows = session.execute(_candidates_statement(enterprise_id is not None, user_ref is not None),
+                           {"enterprise_id": enterprise_id, "user_ref": user_ref, "since": since})
+    found: dict[int, RepeatCandidate] = {}
+    for row in rows:
+        candidate = found.get(row.id)
+        if candidate is None:
+            candidate = found[row.id] = RepeatCandidate(row.id, row.category, row.location, row.description)
+        if row.event_id is not None:
+            candidate.merged.append((row.text, row.data or {}))
+    return list(found.values())
+
+
+@lru_cache(maxsize=4)
+def _candidates_statement(by_enterprise: bool, by_user: bool):
+    ticket, event = _TICKETS.c, _EVENTS.c
+    owned = []
+    if by_enterprise:
+        owned.append(ticket.enterprise_id == bindparam("enterprise_id"))
+    if by_user:
+        owned.append(ticket.user_ref == bindparam("user_ref"))
+    return (select(ticket.id, ticket.category, ticket.location, ticket.description, event.id.label("event_id"),
+                   event.text, event.data)
+            .select_from(_TICKETS.outerjoin(_EVENTS, and_(event.complaint_id == ticket.id, event.kind == "merged")))
+            .where(or_(*owned), ticket.status.in_(OPEN_STATUSES),
+                   or_(ticket.merged_into.is_(None), ticket.merged_into == ""),
+                   ticket.created_at >= bindparam("since", type_=_TICKETS.c.created_at.type))
+            .order_by(ticket.id.desc(), event.id))
+
+
+def get_without_events(session: Session, complaint_id: int) -> Complaint | None:
+    """The ticket, its events left to load when first asked for (get() loads them at once)."""
+    return session.get(Complaint, complaint_id, options=[lazyload(Complaint.events)])
 
 
 def listing(session: Session, status: str | None = None, department: str | None = None,

@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -196,10 +197,59 @@ def pending_claim(session: Session, user_ref: int | None) -> EnterpriseClaim | N
                           .order_by(EnterpriseClaim.id.desc()).limit(1))
 
 
+_USERS, _CLAIMS, _ENTERPRISES = ChannelUser.__table__, EnterpriseClaim.__table__, Enterprise.__table__
+
+
+def _claimed_name_of(user_ref):
+    """The enterprise named by the user's latest pending claim (pending_claim's), as a scalar subquery."""
+    return (select(_ENTERPRISES.c.name)
+            .select_from(_CLAIMS.join(_ENTERPRISES, _ENTERPRISES.c.id == _CLAIMS.c.enterprise_id))
+            .where(_CLAIMS.c.user_ref == user_ref, _CLAIMS.c.status == "pending")
+            .order_by(_CLAIMS.c.id.desc()).limit(1))
+
+
+# Static statements of the chat's hot path (every complaint and status question): compiled once.
+_CLAIMED_NAME = _claimed_name_of(bindparam("user_ref"))
+_TICKETS = Complaint.__table__
+_FILER = select(_USERS.c.enterprise_id, _USERS.c.phone, _USERS.c.roles,
+                _claimed_name_of(_USERS.c.id).scalar_subquery().label("claimed"),
+                # storage.complaints._owned_by: any ticket the user owns (two index probes)
+                or_(exists().where(_TICKETS.c.user_ref == _USERS.c.id),
+                    exists().where(_TICKETS.c.enterprise_id == _USERS.c.enterprise_id)).label("has_tickets")) \
+    .where(_USERS.c.id == bindparam("user_ref"))
+
+
 def claimed_name(session: Session, user_ref: int | None) -> str | None:
     """The enterprise an unverified user says they belong to (their pending claim), if any."""
-    claim = pending_claim(session, user_ref)
-    return claim.enterprise.name if claim else None
+    if user_ref is None:
+        return None
+    session.flush()     # the statement below is Core: what the ORM's autoflush would have written first
+    return session.execute(_CLAIMED_NAME, {"user_ref": user_ref}).scalar()
+
+
+@dataclass(frozen=True)
+class Filer:
+    """What filing a ticket needs to know of the user who writes, read in one statement: the VERIFIED
+    enterprise (None: unverified), the phone, the roles, the enterprise their pending claim names, and
+    whether they own any ticket at all (theirs or their verified enterprise's): when not, there is nothing
+    to merge with or report on."""
+    enterprise_id: int | None
+    phone: str
+    roles: list
+    claimed: str | None
+    has_tickets: bool = True
+
+
+def filer(session: Session, user_ref: int | None) -> Filer | None:
+    """The user's Filer facts without loading their record (None: no such user). Changes made to a
+    loaded record in this session count: they are flushed first, as any ORM query would."""
+    if user_ref is None:
+        return None
+    session.flush()
+    row = session.execute(_FILER, {"user_ref": user_ref}).first()
+    if row is None:
+        return None
+    return Filer(row.enterprise_id, row.phone or "", list(row.roles or []), row.claimed, bool(row.has_tickets))
 
 
 def claimed_names(session: Session, user_refs: list[int]) -> dict[int, str]:

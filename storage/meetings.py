@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Complaint, Meeting, MeetingSignup, utcnow
@@ -87,6 +88,26 @@ def waitlist(session: Session, meeting_id: int) -> list[MeetingSignup]:
     return list(session.scalars(select(MeetingSignup).where(
         MeetingSignup.meeting_id == meeting_id, MeetingSignup.status == "waitlisted")
         .order_by(MeetingSignup.waitlisted_at, MeetingSignup.id)))
+
+
+def waitlisted_ahead(session: Session, record: MeetingSignup) -> int:
+    """How many of the meeting's waitlisted signups come before this waitlisted one in waitlist()'s order
+    (waitlisted_at, then id): one COUNT, no rows loaded."""
+    session.flush()     # Core: what the ORM's autoflush would have written first
+    statement = _ahead_statement(session.get_bind().dialect.name)
+    return session.execute(statement, {"meeting_id": record.meeting_id, "at": record.waitlisted_at,
+                                       "signup_id": record.id}).scalar_one()
+
+
+@lru_cache(maxsize=4)
+def _ahead_statement(dialect: str):
+    signup = MeetingSignup.__table__.c
+    at = bindparam("at", type_=signup.waitlisted_at.type)
+    before = or_(signup.waitlisted_at < at, and_(signup.waitlisted_at == at, signup.id < bindparam("signup_id")))
+    if dialect == "sqlite":     # SQLite sorts NULLs first, PostgreSQL last: waitlist()'s order either way
+        before = or_(signup.waitlisted_at.is_(None), before)
+    return select(func.count()).select_from(MeetingSignup.__table__).where(
+        signup.meeting_id == bindparam("meeting_id"), signup.status == "waitlisted", before)
 
 
 def roster(session: Session, meeting_id: int) -> list[MeetingSignup]:

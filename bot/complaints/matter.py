@@ -53,8 +53,12 @@ def _category_of_concept() -> dict[str, str]:
 def category(text: str) -> str:
     """The department-routing category of a complaint: the category model's choice, unless every problem
     the text names belongs to one other category that the model also ranks among its first three."""
-    norm = normalize(text).text
-    ranking = model.load("categories").predict(norm).ranking if _model_engine() else []
+    return _category(_normalized(text), _models())
+
+
+@lru_cache(maxsize=256)
+def _category(norm: str, models: tuple) -> str:
+    ranking = model.load("categories").predict(norm).ranking if models[0] == "model" else []
     chosen = ranking[0][0] if ranking else complaint_category(norm)
     strong, _ = _concepts()
     named = {_category_of_concept().get(name) for name, rx in strong if rx.search(norm)} - {None}
@@ -65,8 +69,28 @@ def category(text: str) -> str:
     return chosen
 
 
-def _model_engine() -> bool:
-    return engine.current() == "model"
+# One message reads the same words several times (is it a problem? its category, its places, a repeat?):
+# the normalised text, the category and the Matter are kept for the last few texts. They depend on the
+# text, the engine and the installed category model only: _models() names the engine in every key, and
+# a newly installed model (nlp.model.load picks it up while running) empties the caches.
+_model_in_use: list = [None]
+
+
+@lru_cache(maxsize=256)
+def _normalized(text: str) -> str:
+    return normalize(text).text
+
+
+def _models() -> tuple:
+    name = engine.current()
+    if name != "model":
+        return (name, None)
+    current = model.load("categories")
+    if current is not _model_in_use[0]:
+        _category.cache_clear()
+        _complaint_category.cache_clear()
+        _model_in_use[0] = current       # kept alive, so its id names it in the keys
+    return (name, id(current))
 
 
 @lru_cache(maxsize=1)
@@ -92,16 +116,27 @@ class Matter:
 
 
 def read(text: str, category: str | None = None) -> Matter:
-    norm = normalize(text).text
+    norm = _normalized(text)
+    strong, weak, found, content, words = _read(norm)
+    return Matter(norm, strong, weak, found, content, category or _complaint_category(norm, _models()), words)
+
+
+@lru_cache(maxsize=256)
+def _read(norm: str) -> tuple:
+    """What a Matter holds besides its category (the text alone decides it)."""
     strong, weak = _concepts()
     found = places(norm)
     rest = norm
     for _, value in found:
         rest = rest.replace(value, " ")
     content = re.sub(r"\d+", "", _NOT_ALNUM.sub("", FILLER.sub(" ", rest)))
-    return Matter(norm, frozenset(n for n, rx in strong if rx.search(norm)),
-                  frozenset(n for n, rx in weak if rx.search(norm)), tuple(found), content,
-                  category or complaint_category(norm), _NOT_ALNUM.sub("", FILLER.sub(" ", norm)))
+    return (frozenset(n for n, rx in strong if rx.search(norm)), frozenset(n for n, rx in weak if rx.search(norm)),
+            tuple(found), content, _NOT_ALNUM.sub("", FILLER.sub(" ", norm)))
+
+
+@lru_cache(maxsize=256)
+def _complaint_category(norm: str, models: tuple) -> str:
+    return complaint_category(norm)
 
 
 # --- comparing two tellings ---

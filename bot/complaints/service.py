@@ -54,36 +54,50 @@ def place_not_told(complaint: Complaint) -> str:
 
 def find_repeat(session, enterprise_id, user_ref, description: str, category: str, since) -> Complaint | None:
     """The owner's open ticket on the same matter (bot/complaints/matter.py), filed since `since`: the
-    enterprise's when the filer is a verified member, else only the filer's own. None when there is none."""
+    enterprise's when the filer is a verified member, else only the filer's own. None when there is none.
+    The candidates are read as values in one statement; only the ticket that is repeated is loaded."""
     told = matter.read(description, category)
     best, best_score = None, 0.0
-    for candidate in store.open_of_owner_since(session, enterprise_id, user_ref, since):
-        score = max(matter.relation(matter.read(text, candidate.category), told) for text in tellings(candidate))
+    for candidate in store.repeat_candidates(session, enterprise_id, user_ref, since):
+        score = max(matter.relation(matter.read(text, candidate.category), told) for text in _tellings_of(candidate))
         if score >= matter.SAME_MATTER and score > best_score:
             best, best_score = candidate, score
-    return best
+    return store.get_without_events(session, best.id) if best is not None else None
+
+
+def _tellings_of(candidate: store.RepeatCandidate) -> list[str]:
+    """tellings() of a repeat candidate read as values (its "merged" events come with it)."""
+    first = f"{place_not_told(candidate)} {candidate.description}".strip()
+    return [first] + [text for text, data in candidate.merged if text and not data.get("merged_into")]
 
 
 def file(services, session, *, description: str, category: str, source: str, kind: str = "诉求",
          enterprise_id=None, user_ref=None, location: str = "", phone: str = "", actor: str = "user",
-         meeting_id=None, media=(), today: date | None = None) -> tuple[Complaint, bool]:
-    """File a ticket, or merge it into the owner's open ticket on the same matter (并单)."""
+         meeting_id=None, media=(), today: date | None = None,
+         filer: identity.Filer | None = None) -> tuple[Complaint, bool]:
+    """File a ticket, or merge it into the owner's open ticket on the same matter (并单).
+
+    `filer`: what the chat has read already of the user `user_ref` (storage.identity.filer), so that it is
+    not read again; without it the roles and the pending claim are looked up here."""
     rules = services.complaint_rules
     since = utcnow() - timedelta(days=rules.merge_window_days)
-    if enterprise_id is not None or user_ref is not None:   # tickets of nobody known merge with nothing
+    owns_any = filer is None or filer.has_tickets      # a first ticket has nothing to merge with
+    if (enterprise_id is not None or user_ref is not None) and owns_any:   # nobody known: merges with nothing
         told = f"{location} {description}".strip()
         repeat = find_repeat(session, enterprise_id, user_ref, told, category, since)
         if repeat is not None:
             repeat.repeat_count += 1
-            store.add_event(session, repeat, actor, "merged", told, source=source, media=list(media))
+            store.record_event(session, repeat.id, actor, "merged", told, source=source, media=list(media))
             if phone and not repeat.contact_phone:
                 repeat.contact_phone = phone[:32]
             return repeat, True
     today = today or clock.today()
-    source = outreach_store.filing_source(session, user_ref, source)   # a monitor's filing: 监测员
+    source = _filing_source(session, user_ref, source, filer)   # a monitor's filing: 监测员
     assignment = rules.assignment(category)
     # An unverified filer's claimed enterprise goes on the ticket as a name only (待核实), never as its id.
-    claimed = identity.claimed_name(session, user_ref) if enterprise_id is None else None
+    claimed = None
+    if enterprise_id is None:
+        claimed = filer.claimed if filer is not None else identity.claimed_name(session, user_ref)
     complaint = store.create(
         session, ticket_no=store.next_ticket_no(session, today), kind=kind, category=category,
         department=assignment.department, tier=assignment.tier, description=description[:4000], location=location[:200],
@@ -92,13 +106,20 @@ def file(services, session, *, description: str, category: str, source: str, kin
         due=rules.calendar.add(today, rules.days_for(assignment.tier)), meeting_id=meeting_id,
         repeat_count=0, reopen_count=0, extended=False, warned=False, escalated=False,
         rating_reminded=False, rating_comment="", claimed_enterprise=claimed)
-    store.add_event(session, complaint, actor, "filed", description, public=True, source=source,
-                    media=list(media))
+    store.record_event(session, complaint.id, actor, "filed", description, public=True, source=source,
+                       media=list(media))
     _tell_staff(services, session, rules.department_staff.get(assignment.department, ()),
                 texts.STAFF_NEW.format(ticket=complaint.ticket_no, category=category,
                                        enterprise=_enterprise_name(complaint), summary=description[:60]))
     _tell_outreach(services, session, complaint, "new", description[:60])
     return complaint, False
+
+
+def _filing_source(session, user_ref, source: str, filer: identity.Filer | None) -> str:
+    """outreach_store.filing_source, from the filer's roles when they were read already."""
+    if filer is None or user_ref is None:
+        return outreach_store.filing_source(session, user_ref, source)
+    return "监测员" if source in outreach_store.CHAT_SOURCES and outreach_store.is_monitor(filer) else source
 
 
 def merge(services, session, duplicate: Complaint, into: Complaint, actor: str) -> Complaint:

@@ -17,8 +17,15 @@ class WorkCalendar:
     def __init__(self, holidays=(), workdays=()):
         self.holidays = {date.fromisoformat(str(d)) for d in holidays}
         self.workdays = {date.fromisoformat(str(d)) for d in workdays}
+        self._known: dict[date, bool] = {}    # every filing counts the same few days: each looked up once
 
     def is_workday(self, day: date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: date) -> bool:
         if day in self.workdays:
             return True
         if day in self.holidays:

@@ -83,12 +83,18 @@ def describe(meetings: list[Meeting], now: datetime) -> str:
     return "\n".join(lines) + texts.INFO_TAIL
 
 
+UNREAD = object()
+
+
 def signup(services, session, meeting: Meeting, user, seats: int = 1, note: str = "",
-           now: datetime | None = None) -> tuple[MeetingSignup | None, str]:
-    """Confirm if seats are free (guarded in the database), else waitlist; returns (signup, reply)."""
+           now: datetime | None = None, existing=UNREAD, taken: int | None = None) -> tuple[MeetingSignup | None, str]:
+    """Confirm if seats are free (guarded in the database), else waitlist; returns (signup, reply).
+    `existing`: the user's signup for this meeting (or None) and `taken`: the seats the user's enterprise
+    holds at it, when the caller has just read them (room())."""
     now = now or clock.now()
     seats = max(1, seats)
-    existing = store.signup_of(session, meeting.id, user.id)
+    if existing is UNREAD:
+        existing = store.signup_of(session, meeting.id, user.id)
     if existing is not None and existing.status in ("confirmed", "waitlisted", "attended"):
         return existing, texts.ALREADY.format(title=title(meeting), status=texts.STATUS_NAMES[existing.status])
     if meeting.status != "open" or meeting.signup_deadline <= now:
@@ -96,7 +102,8 @@ def signup(services, session, meeting: Meeting, user, seats: int = 1, note: str 
     enterprise = user.enterprise
     if meeting.sector and (enterprise is None or meeting.sector not in (enterprise.industry or "")):
         return None, texts.WRONG_SECTOR.format(title=title(meeting), sector=meeting.sector)
-    taken = store.enterprise_seats(session, meeting.id, enterprise.id) if enterprise else 0
+    if taken is None or enterprise is None:
+        taken = store.enterprise_seats(session, meeting.id, enterprise.id) if enterprise else 0
     if taken + seats > meeting.per_enterprise_limit:
         return None, texts.ENTERPRISE_LIMIT.format(title=title(meeting), limit=meeting.per_enterprise_limit,
                                                    taken=taken)
@@ -117,7 +124,13 @@ def signup(services, session, meeting: Meeting, user, seats: int = 1, note: str 
 
 
 def waitlist_position(session, record: MeetingSignup) -> int:
-    return next((i for i, s in enumerate(store.waitlist(session, record.meeting_id), 1) if s.id == record.id), 0)
+    """The signup's place in its meeting's waitlist (1 = next to be promoted); 0 when it is not waitlisted."""
+    session.flush()
+    if record.status != "waitlisted" or record.id is None:
+        return 0
+    if record.waitlisted_at is None:    # not from signup(): where it stands is the list's to say
+        return next((i for i, s in enumerate(store.waitlist(session, record.meeting_id), 1) if s.id == record.id), 0)
+    return store.waitlisted_ahead(session, record) + 1
 
 
 def change_seats(session, record: MeetingSignup, seats: int) -> tuple[str, Room | None]:
