@@ -40,6 +40,23 @@ class Database:
             raise RuntimeError("Database.bind() was not called")
         return self._factory()
 
+    def held_session(self) -> Session:
+        """A session that keeps one connection through several commits (close it with `close_held`): an
+        inbound message commits twice, and each checkout from the pool costs PostgreSQL a ping."""
+        if self._factory is None:
+            raise RuntimeError("Database.bind() was not called")
+        connection = self.engine.connect()
+        session = self._factory(bind=connection)
+        session.info["held_connection"] = connection
+        return session
+
+    @staticmethod
+    def close_held(session: Session) -> None:
+        session.close()
+        connection = session.info.pop("held_connection", None)
+        if connection is not None:
+            connection.close()
+
     @contextmanager
     def session(self):
         """A unit of work: commit on success, roll back on any error."""

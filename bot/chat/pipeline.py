@@ -70,7 +70,12 @@ class Dispatcher:
         return reply
 
     def _handle_fresh(self, services, msg: Message, batch: KeyBatch) -> Reply:
-        session = services.db.new_session()
+        try:
+            session = services.db.held_session()
+        except SQLAlchemyError as exc:
+            if is_unavailable(exc):
+                raise ServiceUnavailable("database unavailable") from exc
+            raise
         try:
             user_ref, message_id = _store(session, msg)
             if msg.is_group and identity.burn_leaked_code(session, msg.channel, msg.dedupe_key, msg.text or ""):
@@ -86,7 +91,7 @@ class Dispatcher:
                 raise ServiceUnavailable("database unavailable") from exc
             raise
         finally:
-            session.close()
+            services.db.close_held(session)
 
     def context(self, services, session, msg: Message, user_ref: int | None, message_id: int,
                 batch: KeyBatch | None = None) -> Context:
