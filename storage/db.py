@@ -8,6 +8,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.sqlite_writers import WriterLockedConnection
+
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached: the caller answers 503 so WeChat retries later."""
@@ -23,7 +25,7 @@ class Database:
     def bind(self, url: str) -> Database:
         is_sqlite = url.startswith("sqlite")
         if is_sqlite:   # a local file: nothing to ping, and connections are cheap
-            options = {"connect_args": {"timeout": 15, "check_same_thread": False}}
+            options = {"connect_args": {"timeout": 15, "check_same_thread": False, "factory": WriterLockedConnection}}
         else:
             options = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10,
                        "connect_args": {"connect_timeout": 5}}
