@@ -89,8 +89,8 @@ class Settings:
     redis_persistence_check: bool = True
     group_unmentioned_intents: tuple = ("complaint.file", "complaint.status", "meeting.signup")
     group_unmentioned_confidence: float = 0.7
-    serve_workers: int = 2
-    serve_threads: int = 4
+    serve_workers: int = 3
+    serve_threads: int = 2
     scheduler_interval_s: int = 60
     jobs_inline: bool = False      # run background jobs at once, in-process (tests only)
     simulator: bool = False        # the chat simulator at / (behind the staff login); SIMULATOR=1 turns it on
