@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 _roster: tuple[str, ...] = ()
 _NO_LETTERS = re.compile(r"[\W_]*")          # no letter or digit at all: nothing to understand
 _ONLY_QUESTION = re.compile(r"\s*\?[?\s]*")   # …except a bare question mark
+# Emoji that acknowledge, thank or greet, sent alone (👍, 🙏🏻, 👌👌): a reply in kind, like "好的". Any other
+# emoji alone (😡, 🤔, 📎) says nothing the bot can act on.
+_KIND_EMOJI = frozenset("👍👌🙏👏🤝🌹💐🌷😊🙂😄😀😁☺❤💪✌👋🆗✔✅💯")
 RULES_THRESHOLD = 0.45                        # the rules' softmax below this → "other"
 EXPLAIN_TOP = 8                               # features listed by explain()
 
@@ -97,7 +101,8 @@ def classify(text, today: date | None = None, threshold: float | None = None,
     if _NO_LETTERS.fullmatch(norm.text):   # only punctuation, emoji, spaces (or nothing)
         if _ONLY_QUESTION.fullmatch(norm.text):   # a bare "？" asks what this is and how to use it
             return Classification("help", 0.6, {}, norm.script, norm.text, engine=which, decided_by="empty")
-        return Classification("other", 1.0, {}, norm.script, norm.text, engine=which, decided_by="empty")
+        intent = "smalltalk" if _only_kind_emoji(norm.original) else "other"
+        return Classification(intent, 1.0, {}, norm.script, norm.text, engine=which, decided_by="empty")
     feats = message_features(norm.text) if which == "model" else None
     result = _by_model(norm.text, feats, threshold) if feats is not None else _by_rules(norm.text, threshold)
     result.script = norm.script
@@ -110,6 +115,11 @@ def classify(text, today: date | None = None, threshold: float | None = None,
         if topics:
             slots["topics"] = topics
     return result
+
+
+def _only_kind_emoji(text: str) -> bool:
+    symbols = [c for c in text if unicodedata.category(c) == "So"]   # skin tones and joiners are not "So"
+    return bool(symbols) and all(c in _KIND_EMOJI for c in symbols)
 
 
 def _demote(ranking: list, limit: float) -> tuple[str, float, str | None]:

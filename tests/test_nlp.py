@@ -176,6 +176,14 @@ def test_bad_input_never_raises(engine, text):
     assert 0.0 <= result.confidence <= 1.0
 
 
+@pytest.mark.parametrize("text, intent", [("👍👍👍", "smalltalk"), ("🙏🏻", "smalltalk"), ("👌 ！", "smalltalk"),
+                                          ("❤️", "smalltalk"), ("😡😡", "other"), ("👍🤔", "other"),
+                                          ("📎", "other"), ("？？", "help")])
+def test_messages_of_emoji_alone(engine, text, intent):
+    # a thumbs-up or folded hands answers like "好的" / "谢谢"; other emoji alone say nothing to act on
+    assert classify(text).intent == intent
+
+
 # --- the corpus and the held-out scores ---
 
 def test_corpus_is_large_and_varied_enough(rows):
