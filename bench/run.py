@@ -6,20 +6,50 @@ import contextlib
 import json
 import logging
 import os
+import random
 import re
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
+
+import requests
+from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
 
-from bench.webhook import bench_webhook  # noqa: E402  (after the path is set: `python bench/run.py`)
+# After the path is set (`python bench/run.py`):
+from bench.webhook import bench_webhook  # noqa: E402
+from bot import create_app  # noqa: E402
+from bot.cli import main as cli_main  # noqa: E402
+from bot.complaints.rules import CATEGORIES  # noqa: E402
+from bot.complaints.service import SOURCES  # noqa: E402
+from bot.config import load_settings  # noqa: E402
+from bot.push import fakeapi  # noqa: E402
+from nlp import classify, corpus, engine  # noqa: E402
+from nlp.normalize import _converter  # noqa: E402
+from storage import staff  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.models import Complaint, ComplaintEvent, Enterprise, utcnow  # noqa: E402
+from storage.redis import stop_embedded  # noqa: E402
+
+# `python -m nlp TEXT`, reporting its peak resident memory on the way out.
+COLD_NLP = """
+import atexit, runpy, sys
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            sys.stderr.write("PEAK_KB " + line.split()[1] + "\\n")
+atexit.register(peak)
+sys.argv = ["nlp", *sys.argv[1:]]
+runpy.run_module("nlp", run_name="__main__", alter_sys=True)
+"""
 
 
 def messages(names=("own.jsonl", "dev.jsonl")) -> list[str]:
@@ -32,7 +62,6 @@ def messages(names=("own.jsonl", "dev.jsonl")) -> list[str]:
 
 def validation_messages() -> list[str]:
     """Every validation message of the corpus: also long narratives, as real traffic has them."""
-    from nlp import corpus
     return [row.text for row in corpus.split(corpus.load(), "validation")]
 
 
@@ -54,24 +83,25 @@ def _throughput(classify, texts: list[str], rounds: int = 5) -> tuple[list[float
 
 
 def bench_nlp() -> None:
-    from nlp import classify, engine
     texts = messages()
     classify("预热")
     runs, latencies = _throughput(classify, texts)
     long_runs, long_latencies = _throughput(classify, validation_messages(), rounds=3)
     # Baseline in the same run: the unavoidable part, OpenCC's conversion of the same texts.
-    from nlp.normalize import _converter
     convert = _converter("t2s.json").convert
     start = time.perf_counter()
     for _ in range(5):
         for text in texts:
             convert(text)
     baseline = 5 * len(texts) / (time.perf_counter() - start)
-    # A cold `python -m nlp TEXT`, as a shell user runs it: wall time and the child's peak RSS.
+    # A cold `python -m nlp TEXT`, as a shell user runs it: wall time and the child's own peak RSS (VmHWM of
+    # its address space; getrusage's children figure would count this big parent, which the child was
+    # forked from before it ran python).
     wall = time.perf_counter()
-    subprocess.run([PY, "-m", "nlp", "早茶会算我一个，带两个同事"], cwd=ROOT, capture_output=True, check=True)
+    child = subprocess.run([PY, "-c", COLD_NLP, "早茶会算我一个，带两个同事"], cwd=ROOT, capture_output=True,
+                           text=True, check=True)
     cold = time.perf_counter() - wall
-    cold_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    cold_rss = int(re.search(r"^PEAK_KB (\d+)$", child.stderr, re.M).group(1)) / 1024
     print(f"== nlp (single process, engine: {engine.current()})")
     print(f"  messages/second  median {statistics.median(runs):8.0f}   (runs: {', '.join(f'{r:.0f}' for r in runs)})"
           f"   [{len(texts)} own+dev messages]")
@@ -99,9 +129,7 @@ def _bench_config(tmp: Path, api_base: str) -> dict:
 
 def _raw_baseline(api_base: str, n: int, threads: int) -> float:
     """What {threads} threads sending straight to the fake API manage: the ceiling at this latency."""
-    from concurrent.futures import ThreadPoolExecutor
 
-    import requests
     session = requests.Session()
     adapter = requests.adapters.HTTPAdapter(pool_maxsize=threads)
     session.mount("http://", adapter)
@@ -114,7 +142,6 @@ def _raw_baseline(api_base: str, n: int, threads: int) -> float:
 
 
 def bench_broadcast(recipients: int = 10_000, latency_ms: int = 20) -> None:
-    from bot.push import fakeapi
     server, state = fakeapi.serve()
     api_base = f"http://127.0.0.1:{server.server_address[1]}/cgi-bin/"
     state.latency_s = latency_ms / 1000
@@ -149,7 +176,6 @@ def bench_broadcast(recipients: int = 10_000, latency_ms: int = 20) -> None:
             print(f"  {workers} worker{'s' if workers > 1 else ' '}: {results[workers]:6.0f} sends/s "
                   f"({figures['sent']}/{figures['total']} sent, {figures['failed']} failed, {elapsed:.1f} s incl. start-up,"
                   f" API calls {sent_calls - 1})")
-            from storage.redis import stop_embedded
             stop_embedded(Path(tmp) / "var")
     baseline = _raw_baseline(api_base, 2000, 32)
     print(f"  baseline: 32 bare client threads, no database: {baseline:6.0f} sends/s")
@@ -168,10 +194,7 @@ SCALE_TEXTS = ("西区又停电了，生产线全停", "园区道路施工围挡
 def scale_tickets(first: int, count: int, now, rng, enterprises: int) -> tuple[list[dict], list[dict]]:
     """`count` varied tickets (ids from `first`), filed over the year before `now`, and their events:
     every status, source and category, ratings, reopenings, repeats, merges, overdue and on-time closings."""
-    from datetime import timedelta
 
-    from bot.complaints.rules import CATEGORIES
-    from bot.complaints.service import SOURCES
     # As config.yaml routes them; one ticket in ten handed to another department.
     routed = dict(zip(CATEGORIES, ("经发局", "城建局", "城建局", "城建局", "生态环境分局", "政务服务中心", "税务分局", "金融办",
                                    "人社局", "应急管理局", "企业服务中心", "优化办"), strict=True))
@@ -216,12 +239,7 @@ class ScaleSite:
     client logged in, and the CLI pointed at it."""
 
     def __init__(self, tmp: Path, count: int, now):
-        import random
 
-        from bot import create_app
-        from bot.config import load_settings
-        from storage import staff
-        from storage.migrate import upgrade
         self.var = tmp / "var"
         config = tmp / "config.yaml"
         config.write_text((ROOT / "config.yaml").read_text().replace("var_dir: var", f"var_dir: {self.var}"))
@@ -234,9 +252,7 @@ class ScaleSite:
         upgrade(settings.database_url)
         self.app = create_app(settings=settings)
         self.built = self.app.extensions["bot"]
-        from sqlalchemy import insert
 
-        from storage.models import Complaint, ComplaintEvent, Enterprise, utcnow
         with self.built.db.session() as session:
             session.execute(insert(Enterprise.__table__), [
                 dict(name=f"规模测试企业{i}有限公司", credit_code=f"91BENCH{i:011d}", industry="制造", tags=[], contacts=[],
@@ -272,10 +288,9 @@ class ScaleSite:
         return len(response.get_data())
 
     def cli(self, *args: str) -> None:
-        from bot.cli import main
         with (self.environment(), open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink),
               contextlib.redirect_stderr(sink)):
-            assert main(list(args)) == 0, args
+            assert cli_main(list(args)) == 0, args
 
     def dashboard_cold(self) -> None:
         """The figures computed: the cached copy dropped first."""
@@ -300,7 +315,6 @@ class ScaleSite:
         }
 
     def close(self) -> None:
-        from storage.redis import stop_embedded
         self.built.redis.connection_pool.disconnect()
         stop_embedded(self.var)
 
@@ -312,7 +326,6 @@ def bench_scale(small: int = 500, large: int = 50_000, only: tuple[str, ...] = (
     in interleaved rounds (each operation at one size, then at the other), so that a busy minute weighs on both
     alike; prints the medians and their ratio. `only` keeps the operations whose name contains one of its words
     (BENCH_SCALE_ONLY=dashboard,csv)."""
-    from datetime import datetime
     print(f"== scale: the console and the reports at {small:,} and at {large:,} tickets (SQLite + embedded Redis,"
           f" in process; medians of {rounds} interleaved rounds, exports {export_rounds})")
     now = datetime.utcnow().replace(microsecond=0)

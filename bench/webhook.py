@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import http.client
 import multiprocessing
 import os
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +30,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
+
+import redis
+from sqlalchemy import create_engine, text
+
+from bot.config import load_settings
+from storage.redis import stop_embedded
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -167,14 +175,12 @@ class Server:
 
 
 def free_port() -> int:
-    import socket
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
 def wait_up(port: int, path: str) -> None:
-    import http.client
     for _ in range(300):
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
@@ -188,7 +194,6 @@ def wait_up(port: int, path: str) -> None:
 
 def fresh_postgres(url: str) -> tuple[str, callable]:
     """A new database beside the one DATABASE_URL names (dropped afterwards), so runs start equal."""
-    from sqlalchemy import create_engine, text
     name = f"bench_{os.getpid()}"
     parts = urlparse(url)
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
@@ -214,7 +219,6 @@ def start_ours(name: str, tmp: Path, env: dict) -> Server:
 
 def bench_webhook(seconds: float | None = None, rounds: int | None = None, passes: int = 2) -> dict:
     """Prints and returns {system: {ratio, p99 ratio, …}}."""
-    from bot.config import load_settings
     seconds = seconds or float(os.environ.get("BENCH_SECONDS", 8))
     rounds = rounds or int(os.environ.get("BENCH_ROUNDS", 3))
     settings = load_settings()
@@ -251,7 +255,6 @@ def bench_webhook(seconds: float | None = None, rounds: int | None = None, passe
                                   .replace(f"serve_threads: {settings.serve_threads}", f"serve_threads: {threads}"))
                 env = dict(base_env, BOT_CONFIG=str(config), BOT_VAR_DIR=str(var), **extra)
                 if "REDIS_URL" in extra:
-                    import redis
                     redis.Redis.from_url(extra["REDIS_URL"]).flushdb()
                 server = start_ours(name, tmp / name, env)
                 servers.append(server)
@@ -288,7 +291,6 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def _stop_redis(var: Path) -> None:
-    from storage.redis import stop_embedded
     stop_embedded(var)
 
 

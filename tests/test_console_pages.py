@@ -9,11 +9,13 @@ from datetime import timedelta
 from helpers import OfficialAccountUser, console_login, csrf
 
 from bot import clock
+from bot.chat.message import Message
 from bot.complaints import service as tickets
 from bot.meetings import service as meetings
 from bot.policies import service as policies
+from storage import broadcasts as broadcast_store
 from storage import complaints as store
-from storage import enterprises, staff, users
+from storage import enterprises, messages, staff, users
 from storage import meetings as meeting_store
 from storage import policies as policy_store
 
@@ -319,3 +321,17 @@ def test_the_console_shows_park_time_not_utc(client, accounts):
         ticket = complaint.ticket_no
     console_login(client, "reader", "reader-pass-1")
     assert "03-02 01:30" in client.get(f"/admin/complaints/{ticket}").get_data(as_text=True)
+
+
+def test_pages_name_a_broadcasts_recipients_and_a_messages_kind_in_words(client, accounts):
+    with accounts.db.session() as session:
+        broadcast_store.create(session, "新政策", "正文", "", "topic:科技", "staff", [])
+        user_ref = users.seen(session, "wechat", "o-image-sender")
+        message_id = messages.record(session, Message(channel="wechat", user_id="o-image-sender", msg_type="image",
+                                                      dedupe_key="img-1"), user_ref)
+        messages.save_outcome(session, message_id, None, None, "", messages.FAILED, "RuntimeError")
+    console_login(client, "admin1", "admin-pass-1")
+    dashboard = client.get("/admin/").get_data(as_text=True)
+    assert "订阅「科技」的用户" in dashboard and "topic:科技" not in dashboard
+    waiting = client.get("/admin/unhandled").get_data(as_text=True)
+    assert "（图片）" in waiting and "（image）" not in waiting

@@ -5,7 +5,7 @@ from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from bot.admin import auth
-from bot.admin.common import FormError, bp, services
+from bot.admin.common import FormError, bp, services, target_label
 from bot.broadcasts import service as broadcasts
 from storage import broadcasts as store
 from storage import groups as group_store
@@ -29,13 +29,6 @@ def _checked(form: dict) -> int:
         return len(broadcasts.recipients(auth.db(), form["target"] or "all"))
     except (broadcasts.LinkError, broadcasts.TargetError) as exc:
         raise FormError(str(exc)) from None
-
-
-def target_label(target: str) -> str:
-    """A target as staff read it: topic:科技 → 订阅「科技」的用户."""
-    kind, _, name = (target or "all").partition(":")
-    return {"all": "全部关注用户", "topic": f"订阅「{name}」的用户", "tag": f"标签「{name}」的企业",
-            "group": f"企业微信群「{name}」"}.get(kind, target)
 
 
 def _choices(session) -> list[tuple[str, list[tuple[str, str, int]]]]:

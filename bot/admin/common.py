@@ -19,6 +19,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 csrf = CSRFProtect()
 ROLE_NAMES = {"admin": "管理员", "staff": "工作人员", "viewer": "只读"}
 CHANNEL_NAMES = {"wechat": "公众号", "wecom": "企业微信", "group": "群聊"}
+# What a stored message without text was (Message.msg_type).
+MSG_TYPE_NAMES = {"image": "图片", "voice": "语音", "video": "视频", "shortvideo": "视频", "location": "位置",
+                  "link": "链接", "file": "文件", "event": "事件", "text": "文字"}
 # A chat user's roles (ChannelUser.roles): what they may do in the chat.
 USER_ROLE_NAMES = {"staff": "工作人员", "admin": "管理员", "monitor": "监测员"}
 # The audit log's actions as staff read them (the code stays in the log and shows on hover).
@@ -62,6 +65,19 @@ def local_time(moment: datetime | None, pattern: str = "%m-%d %H:%M") -> str:
 def channel_label(code: str | None) -> str:
     """Where a user writes from, as staff call it (the code stays in the database and JSON)."""
     return CHANNEL_NAMES.get(code or "", code or "")
+
+
+@bp.app_template_filter("msg_type")
+def msg_type_label(code: str | None) -> str:
+    return MSG_TYPE_NAMES.get(code or "", code or "")
+
+
+@bp.app_template_filter("target")
+def target_label(target: str | None) -> str:
+    """A broadcast's or survey's recipients as staff read them: topic:科技 → 订阅「科技」的用户."""
+    kind, _, name = (target or "all").partition(":")
+    return {"all": "全部关注用户", "topic": f"订阅「{name}」的用户", "tag": f"标签「{name}」的企业",
+            "group": f"企业微信群「{name}」", "liaison": f"{name} 包联的企业"}.get(kind, target)
 
 
 @bp.app_template_filter("source")
