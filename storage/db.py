@@ -42,22 +42,21 @@ class Database:
             raise RuntimeError("Database.bind() was not called")
         return self._factory()
 
-    def held_session(self) -> Session:
-        """A session that keeps one connection through several commits (close it with `close_held`): an
-        inbound message commits twice, and each checkout from the pool costs PostgreSQL a ping."""
+    @contextmanager
+    def held_session(self):
+        """A session that keeps one connection through several commits (an inbound message commits twice,
+        and each checkout from the pool costs PostgreSQL a ping); rolled back on an error, closed at the end."""
         if self._factory is None:
             raise RuntimeError("Database.bind() was not called")
-        connection = self.engine.connect()
-        session = self._factory(bind=connection)
-        session.info["held_connection"] = connection
-        return session
-
-    @staticmethod
-    def close_held(session: Session) -> None:
-        session.close()
-        connection = session.info.pop("held_connection", None)
-        if connection is not None:
-            connection.close()
+        with self.engine.connect() as connection:
+            session = self._factory(bind=connection)
+            try:
+                yield session
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
 
     @contextmanager
     def session(self):

@@ -71,27 +71,20 @@ class Dispatcher:
 
     def _handle_fresh(self, services, msg: Message, batch: KeyBatch) -> Reply:
         try:
-            session = services.db.held_session()
+            with services.db.held_session() as session:
+                user_ref, message_id = _store(session, msg)
+                if msg.is_group and identity.burn_leaked_code(session, msg.channel, msg.dedupe_key, msg.text or ""):
+                    session.commit()   # the code is dead even if the bot stays silent in this group
+                ctx = self.context(services, session, msg, user_ref, message_id, batch)
+                reply, error = self._respond_safely(ctx)
+                _save_outcome(ctx, reply, messages.FAILED if error else None, error)
+                session.commit()   # the handler's work and the reply (or the failure), together
+                return reply
         except SQLAlchemyError as exc:
+            # No connection, or stored and then the database went away: 503, and staff see it as dropped.
             if is_unavailable(exc):
                 raise ServiceUnavailable("database unavailable") from exc
             raise
-        try:
-            user_ref, message_id = _store(session, msg)
-            if msg.is_group and identity.burn_leaked_code(session, msg.channel, msg.dedupe_key, msg.text or ""):
-                session.commit()   # the code is dead even if the bot stays silent in this group
-            ctx = self.context(services, session, msg, user_ref, message_id, batch)
-            reply, error = self._respond_safely(ctx)
-            _save_outcome(ctx, reply, messages.FAILED if error else None, error)
-            session.commit()   # the handler's work and the reply (or the failure), together
-            return reply
-        except SQLAlchemyError as exc:
-            session.rollback()
-            if is_unavailable(exc):   # stored, but the database went away: 503, and staff see it as dropped
-                raise ServiceUnavailable("database unavailable") from exc
-            raise
-        finally:
-            services.db.close_held(session)
 
     def context(self, services, session, msg: Message, user_ref: int | None, message_id: int,
                 batch: KeyBatch | None = None) -> Context:
