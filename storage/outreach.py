@@ -365,15 +365,16 @@ def survey_figures(session: Session, start, end) -> list[dict]:
     return rows
 
 
-def period_figures(session: Session, since: date | None, until: date | None, start, end) -> dict:
-    """Visits, enterprises contacted, survey response rates, outreach tickets by source, monitors."""
+def period_figures(session: Session, since: date | None, until: date | None, start, end,
+                   tickets_by_source: dict[str, int]) -> dict:
+    """Visits, enterprises contacted, survey response rates, outreach tickets by source, monitors.
+    `tickets_by_source` is the period's tickets (not merged) counted by source, as the caller's figures already
+    hold them: counted again here, the database would choose the source index and read every ticket ever filed
+    from those sources (16 ms at 50,000 tickets)."""
     period_visits = visits(session, since=since, until=until, limit=100_000)
     keys = key_enterprise_ids(session)
     visited = {v.enterprise_id for v in period_visits}
     contacted = contacted_enterprises(session, since, until, start, end)
-    by_source = dict(session.execute(select(Complaint.source, func.count()).where(
-        Complaint.source.in_(OUTREACH_SOURCES), Complaint.merged_into.is_(None), _in(Complaint.created_at, start, end))
-        .group_by(Complaint.source)).all())
     surveys_sent = survey_figures(session, start, end)
     asked = sum(s["enterprises"] for s in surveys_sent)
     answered = sum(s["answered"] for s in surveys_sent)
@@ -385,6 +386,6 @@ def period_figures(session: Session, since: date | None, until: date | None, sta
                                                    .where(EnterpriseLiaison.liaison_id.is_not(None))),
         "surveys": surveys_sent, "survey_enterprises": asked, "survey_answered": answered,
         "survey_response_rate": round(answered / asked, 3) if asked else None,
-        "tickets_by_source": {source: by_source.get(source, 0) for source in OUTREACH_SOURCES},
+        "tickets_by_source": {source: tickets_by_source.get(source, 0) for source in OUTREACH_SOURCES},
         "monitors": len(monitors(session)),
     }

@@ -85,7 +85,7 @@ def stats(session, since: date | None = None, today: date | None = None, until: 
             "repeats": repeats,
         },
         "until": until.isoformat() if until else None,
-        "outreach": outreach_store.period_figures(session, since, until, start, end),   # issue 17
+        "outreach": outreach_store.period_figures(session, since, until, start, end, by_source),   # issue 17
         "policy_queries": messages.count_intent(session, "policy.query", start, end),
         "signups": meeting_store.count_signups(session, start, end),
     }
