@@ -40,7 +40,8 @@ STATUS_CUE = re.compile(r"怎么样|咋样|怎样了|如何了?|进展|进度|�
                         r"修好了?没|修了(没|吗)|弄了(没|吗)|办了(没|吗)|办好了(没|吗)|"
                         r"好了没|有消息没|有没有消息|有结果|有下文|谁在管|什么状态|啥状态|到哪一步|到哪了|哪一步了|"
                         r"登记(了|上了|好了)(吗|吧|没)|跟进|后来怎么|搞好了没|有人(来)?(看|管|处理)(过)?(了)?(没|吗)|"
-                        r"现在(什么|啥)情况|(那个|的)呢[?？]?$|搞成点|点样|咩情况|有冇人跟")
+                        r"现在(什么|啥)情况|(那个|的)呢[?？]?$|搞成点|点样|咩情况|有冇人跟|"
+                        r"(办|处理|弄|修|搞)(完|好)了?(是吧|吧|吗|没有|没|未)[?？]?$")
 ANAPHORA = re.compile(r"那个|这个|那件|这件|的事|这事|那事|上次|之前|刚才|刚刚|前几天|上周|反映的|报的|嗰|𠮶")
 JUST_NOW = re.compile(r"刚才|刚刚|刚")
 SKIP = re.compile(r"^(跳过|没有|无|不用|不方便|略|skip|不知道|不清楚|不记得了|说不清)[!.。！]*$")
@@ -87,6 +88,23 @@ def _owner(ctx, filer: identity.Filer | None = None) -> tuple[int | None, int | 
     """(the user's VERIFIED enterprise, the user): unverified users own only what they filed."""
     filer = filer or identity.filer(ctx.session, ctx.user_ref)    # one statement, no record loaded
     return (filer.enterprise_id if filer else None), ctx.user_ref
+
+
+# What a place is told with besides the place itself: "在北区纬二路，我们厂大门口那一段", "北区12号厂房西边嗰幅墙".
+LOCATIVE = re.compile(r"就在|位置|地址|地点|大门口|门口|旁边|附近|对面|外面|里面|后面|前面|楼下|楼上|隔壁|一带|周边|路口|"
+                      r"拐角|那一段|这一段|一段|那段|这段|那边|这边|那里|这里|那儿|这儿|厂里|厂区|我们厂|本厂|厂|号|"
+                      r"(嗰|𠮶|这|那)?[幅面堵块栋间个]?")
+# Something happening, not a place: "西区4号厂房的墙裂了", "东区8号厂房屋顶掉瓦", "3号路有人打架".
+HAPPENING = re.compile(r"[裂坏漏堵停断塌掉冒臭吵烧炸倒占打吵偷丢淹积脏乱]|不(亮|通|行|能|了)|没(有)?(电|水|气|人)")
+ONLY_PLACE_REST = 3          # characters left, at most, once places, fillers and locative words are gone
+
+
+def only_a_place(text: str) -> bool:
+    """"西区4号厂房", "在北区纬二路，我们厂大门口那一段": the text says where, and nothing that happened there."""
+    told = matter.read(text)
+    if told.has_problem or not told.places or HAPPENING.search(told.content):
+        return False
+    return len(LOCATIVE.sub("", told.content)) <= ONLY_PLACE_REST
 
 
 def _alnum(text: str) -> int:
@@ -156,6 +174,12 @@ def file_complaint(msg: Message, ctx: Context) -> Answer:
     if is_bare(text):
         ctx.conversation.start("complaint_guided", "what", {"media": []})
         return texts.GUIDED_WHAT
+    if only_a_place(text):   # owners tell a problem in pieces: the place after the problem, or before it
+        added = _place_for_the_last_ticket(msg, ctx, text)
+        if added:
+            return added
+        ctx.conversation.start("complaint_guided", "what", {"media": [], "location": msg.text.strip()[:200]})
+        return texts.GUIDED_WHAT_AFTER_PLACE
     if not is_problem(text, nlu):
         if WITHDRAW.search(text):
             return texts.NOTHING_FILED

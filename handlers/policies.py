@@ -260,9 +260,16 @@ def query(msg: Message, ctx: Context) -> Answer:
     return texts.NO_HIT
 
 
+# "只要…", "只订阅…", "仅…", "改成…", "换成…": the named topics replace the subscriptions held before.
+ONLY_THESE = re.compile(r"只(要|订|收|看|推|想要|需要|关注)|仅|改成|换成|改为|就要")
+
+
 @router.route(intent("policy.subscribe"))
 def subscribe(msg: Message, ctx: Context) -> Answer:
+    """订阅 a topic (or everything); "只要人才方面的", "改成只订阅人才": those topics instead of what was before."""
     topics = policy_topics(ctx.nlu.text) or [""]
+    if topics != [""] and ONLY_THESE.search(ctx.nlu.text):
+        store.deactivate_all(ctx.session, ctx.user_ref)
     for topic in topics:
         store.set_subscription(ctx.session, ctx.user_ref, topic, True)
     return texts.SUBSCRIBED.format(what="、".join(t for t in topics if t) or texts.ALL_TOPICS)

@@ -100,6 +100,24 @@ def test_a_short_problem_is_asked_only_where_and_a_place_files_it(client, settin
     assert ticket.location == "东区8号厂房" and ticket.category == "供电"
 
 
+def test_a_problem_told_in_pieces_place_after_or_before_is_one_ticket(client, settings, services):
+    """Owners send the problem, then the place (even after a question in between); or the place first."""
+    user = _member(client, settings, services, "cc-pieces")
+    assert TICKET.search(user.say("停电了，整个车间都黑了，机器全停"))
+    assert "工单号" not in user.say("诶顺便问一下，早茶会什么时候开")
+    added = user.say("在北区纬二路，我们厂大门口那一段")                  # a place alone: that ticket's place
+    assert "工单号" not in added and "补充到工单" in added
+    [ticket] = _tickets(services, "cc-pieces")
+    assert "纬二路" in ticket.location and ticket.category == "供电"
+
+    other = _member(client, settings, services, "cc-place-first", enterprise="湘西山韵茶业有限公司")
+    asked = other.say("东区8号厂房")                                     # a place before any problem
+    assert "工单号" not in asked and "描述" in asked and not _tickets(services, "cc-place-first")
+    assert TICKET.search(other.say("屋顶漏水，下雨就往车间里滴"))
+    [first] = _tickets(services, "cc-place-first", "湘西山韵茶业有限公司")
+    assert first.location == "东区8号厂房"
+
+
 def test_everything_the_first_message_says_is_used(client, settings, services):
     user = _member(client, settings, services, "cc-slots", phone="")
     reply = user.say("今天上午10点开始东区8号厂房电压一直忽高忽低，已经烧了两台变频器，联系电话 13512340000")

@@ -107,3 +107,15 @@ def test_import_is_idempotent_by_title_and_rejects_bad_records(seeded, tmp_path)
         assert [p.topics for p in store.all_policies(session) if p.title == "测试政策"] == [["科技", "产业"]]
         with pytest.raises(policies.PolicyFileError, match="应为日期"):
             policies.import_records(seeded, session, [{"title": "坏", "deadline": "明年"}])
+
+
+def test_only_these_topics_replace_a_subscription_to_everything(client, settings, seeded):
+    user = OfficialAccountUser(client, settings, "p-6")
+    assert "全部" in user.say("订阅政策通知")
+    assert "人才" in user.say("改成只订阅人才方面的")
+    with seeded.db.session() as session:
+        ref = users.find(session, "wechat", "p-6").id
+        assert {t for t, active in store.subscriptions_of(session, ref).items() if active} == {"人才"}
+    assert "科技" in user.say("科技方面的政策也推送给我")    # without 只: added to what is there
+    with seeded.db.session() as session:
+        assert {t for t, active in store.subscriptions_of(session, ref).items() if active} == {"人才", "科技"}
