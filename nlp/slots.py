@@ -21,7 +21,12 @@ NUMERALS = {"一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5
 _NUM = r"(\d{1,2}|[一二两俩三四五六七八九十]{1,2})"
 COMPANION = re.compile(rf"带(上|埋|着|了)?{_NUM}(个|位|名)(同事|人|员工|伙伴|朋友)?")
 SEATS = re.compile(rf"(来|报|去|订|book|留|要){_NUM}(个|位|名)(人|位子|座位|名额)?|{_NUM}(个|位)(位子|座位|名额|人参加)")
-COMPANY = re.compile(r"([一-鿿a-z0-9]{2,20}?(?:有限责任公司|股份有限公司|有限公司|公司|集团|厂|合作社))")
+_COMPANY_SUFFIX = r"(?:有限责任公司|股份有限公司|有限公司|公司|集团|厂|合作社)"
+COMPANY = re.compile(rf"([一-鿿a-z0-9]{{2,20}}?{_COMPANY_SUFFIX})")
+# A name-shaped phrase that names no one: "我们厂", "这家公司", "西区4号厂(房)" — a pronoun or a place before the suffix.
+NOT_A_NAME = re.compile(rf"^(我们?|咱们?|本|你们?|他们?|这|那|这个|那个|这家|那家|隔壁|对面|贵|我司)?{_COMPANY_SUFFIX}$|"
+                        rf"\d+号{_COMPANY_SUFFIX}$")
+SELF_INTRO = re.compile(r"^(我们是|我是|我们|我司是|是|我在|在)(?=..)")   # "我们是湘西龙腾酒业有限公司": the name after it
 
 # Places in a park (normalised text), each as (kind, value), so that two tellings can be compared kind
 # by kind: "东区" and "西区" are two zones; "8号厂房" and "东区" are compatible.
@@ -174,15 +179,16 @@ def match_company(text: str, roster) -> str | None:
         found = exact.search(text)
         if found:
             return cores.get(found.group(0), found.group(0))
-    phrase = COMPANY.search(text)
-    if phrase is None:
+    names = (SELF_INTRO.sub("", m.group(1)) for m in COMPANY.finditer(text))
+    name = next((n for n in names if not NOT_A_NAME.search(n)), None)
+    if name is None:
         return None
     if cores:   # fuzzy only when the text names a company-shaped phrase (cheap for most messages)
         from rapidfuzz import fuzz, process
-        best = process.extractOne(core_name(phrase.group(1)), list(cores), scorer=fuzz.ratio)
+        best = process.extractOne(core_name(name), list(cores), scorer=fuzz.ratio)
         if best and best[1] >= 80:
             return cores[best[0]]
-    return phrase.group(1)
+    return name
 
 
 @lru_cache(maxsize=4)

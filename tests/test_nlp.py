@@ -96,6 +96,9 @@ def test_slots(engine):
     assert mask_phones("电话13812345678") == "电话138****5678"
     roster = ["湘西苗岭农业科技有限公司", "武陵云科技有限公司"]
     assert match_company("我是苗岭农业科技的", roster) == "湘西苗岭农业科技有限公司"
+    assert match_company("老王家具厂的噪音太大", ()) == "老王家具厂"
+    assert match_company("西区4号厂房", ()) is None and match_company("我们厂门口的路坏了", ()) is None
+    assert match_company("我们公司是恒丰包装有限公司", ()) == "恒丰包装有限公司"
     result = classify("查一下工单 ts2026031500012，电话0743-8123456")
     assert result.intent == "complaint.status"
     assert result.slots["ticket_ids"] == ["TS2026031500012"]
