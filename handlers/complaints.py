@@ -41,8 +41,10 @@ STATUS_CUE = re.compile(r"怎么样|咋样|怎样了|如何了?|进展|进度|�
                         r"好了没|有消息没|有没有消息|有结果|有下文|谁在管|什么状态|啥状态|到哪一步|到哪了|哪一步了|"
                         r"登记(了|上了|好了)(吗|吧|没)|跟进|后来怎么|搞好了没|有人(来)?(看|管|处理)(过)?(了)?(没|吗)|"
                         r"现在(什么|啥)情况|(那个|的)呢[?？]?$|搞成点|点样|咩情况|有冇人跟|"
-                        r"(办|处理|弄|修|搞)(完|好)了?(是吧|吧|吗|没有|没|未)[?？]?$")
-ANAPHORA = re.compile(r"那个|这个|那件|这件|的事|这事|那事|上次|之前|刚才|刚刚|前几天|上周|反映的|报的|嗰|𠮶")
+                        r"(办|处理|弄|修|搞)(完|好)了?(是吧|吧|吗|没有|没|未)[?？]?$|是不是没人管|没人管了?(吗|吧)?[?？]?$|"
+                        r"有没有人管")
+ANAPHORA = re.compile(r"那个|这个|那件|这件|的事|这事|那事|上次|之前|刚才|刚刚|前几天|上周|反映的|报的|嗰|𠮶|"
+                      r"还是(不|没)|仍然|依然|到现在还|至今还")   # "路灯还是不亮": the matter told before
 JUST_NOW = re.compile(r"刚才|刚刚|刚")
 SKIP = re.compile(r"^(跳过|没有|无|不用|不方便|略|skip|不知道|不清楚|不记得了|说不清)[!.。！]*$")
 DECLINE_PHONE = re.compile(r"^(跳过|没有|无|不用|不方便|略|skip|不留|不想留|不给|保密|算了)|不留了|不方便|不用留|不想给")
@@ -56,6 +58,12 @@ RATING_WORDS = (("非常不满意", 1), ("很不满意", 1), ("特别不满意",
 RATING_NUMBER = re.compile(r"^(?:打|给|评)?\s*([1-5])(?![\d个位人号楼栋点月日天年层%.])\s*(?:分|星|颗星)?"
                            r"\s*[,.，。、:：!！]?\s*(.*)$"
                            r"|^(?:打|给|评)?\s*([一二三四五])\s*(?:分|星|颗星)\s*[,.，。、:：!！]?\s*(.*)$")
+# "刚才那个评价，给4分吧": a score named inside a sentence (only read while a rating is asked for).
+RATING_SCORE_INSIDE = re.compile(r"(?:打|给|评)\s*([1-5])\s*(?:分|星|颗星)(?!钟)(.*)$"
+                                 r"|(?:打|给|评)\s*([一二三四五])\s*(?:分|星|颗星)(?!钟)(.*)$")
+# Cantonese and colloquial negation before 满意: "唔滿意", "冇乜满意", "没有很满意" are not 满意.
+NEGATED_SATISFIED = re.compile(r"(?:唔|冇|没有?|不是)(?:乜|好|很|太|怎么|係好|系好)?(?=满意)")
+RATING_EMOJI = {"👍": 4, "👌": 4, "💯": 5, "🌹": 5, "👏": 5, "👎": 1}
 CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CHOICE_NUMBER = re.compile(r"^(?:选|就|要|是)?第?([1-9]|[一二三四五六七八九])(?:个|号|条|件|项)?(?:吧|那个|那件|那条)?$")
 MIN_DESCRIPTION_CHARS = 4
@@ -706,20 +714,30 @@ def register_nothing_pending(msg: Message, ctx: Context) -> Answer:
 
 # --- the return visit (回访): the rating after "resolved" ---
 
-def parse_rating(text: str) -> tuple[int, str] | None:
-    """"5", "4分吧", "五星", "非常满意，师傅很给力", "不太满意，灯又灭了" → (score, comment)."""
+def parse_rating(text: str, raw: str = "") -> tuple[int, str] | None:
+    """"5", "4分吧", "五星", "刚才那个评价，给4分吧", "非常满意，师傅很给力", "不太满意，灯又灭了", "唔滿意" (the
+    normalised text), or emoji alone in `raw` ("👍👍", "👎") → (score, comment)."""
     text = text.strip()
-    match = RATING_NUMBER.match(text)
+    if not text:
+        return _emoji_rating(raw)
+    match = RATING_NUMBER.match(text) or RATING_SCORE_INSIDE.search(text)
     if match:
         digit, rest = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
         score = int(digit) if digit.isdigit() else CHINESE_DIGITS[digit]
         return score, _comment(rest or "")
-    text = re.sub(r"不好意思|你好|您好", " ", text)
+    text = NEGATED_SATISFIED.sub("不", re.sub(r"不好意思|你好|您好", " ", text))
     found = [(text.find(word), -len(word), word, score) for word, score in RATING_WORDS if word in text]
     if not found:
         return None
     start, _, word, score = min(found)
     return score, _comment(text[:start] + text[start + len(word):])
+
+
+def _emoji_rating(raw: str) -> tuple[int, str] | None:
+    symbols = {c for c in raw if not c.isspace() and c not in "\ufe0f\u200d" and not 0x1F3FB <= ord(c) <= 0x1F3FF}
+    if symbols and symbols <= set(RATING_EMOJI):
+        return min(RATING_EMOJI[c] for c in symbols), ""     # 👍 with 👎 is not praise
+    return None
 
 
 def _comment(text: str) -> str:
@@ -732,7 +750,7 @@ def rating_accepts(msg: Message, ctx: Context, state: State) -> bool:
     complaint = store.get(ctx.session, state.data["complaint_id"])
     if complaint is None or complaint.status != "resolved":
         return True           # nothing to rate any more: the step lets the message through
-    return parse_rating(ctx.nlu.text if ctx.nlu else msg.text) is not None
+    return parse_rating(ctx.nlu.text if ctx.nlu else msg.text, msg.text) is not None
 
 
 def rating_step(msg: Message, ctx: Context, state: State) -> Answer:
@@ -740,7 +758,7 @@ def rating_step(msg: Message, ctx: Context, state: State) -> Answer:
     if complaint is None or complaint.status != "resolved":
         ctx.conversation.clear()          # nothing to rate any more: treat it as a new message
         return ctx.reroute(msg)
-    parsed = parse_rating(ctx.nlu.text if ctx.nlu else msg.text)
+    parsed = parse_rating(ctx.nlu.text if ctx.nlu else msg.text, msg.text)
     if parsed is None:
         return texts.RATING_ASK_AGAIN.format(ticket=complaint.ticket_no)
     ctx.conversation.clear()

@@ -18,9 +18,9 @@ router = Router("meetings")
 DETAILS_TIMEOUT_S = 1800
 OFFER_TIMEOUT_S = 1800
 TRIVIAL_NOTE = re.compile(r"^[\W_]*$")
-# "我报名了吗", "早茶会我报上了没", "我有没有报名": the user's signup status, never a signup.
+# "我报名了吗", "早茶会我报上了没", "我有没有报名", "我们一共报了几个人": the user's signup status, never a signup.
 STATUS_ASKED = (r"(报名|报上名?|报了名)(早茶会|了|过|成功)*(吗|没|么|嘛|没有)|(有没有|是不是|是否|有无)(已经)?报(名|上)|"
-                r"我的(早茶会)?报名|报名(情况|状态|信息)")
+                r"我的(早茶会)?报名|报名(情况|状态|信息)|报了(几|多少)(个|位|名)?人?|(一共|总共)(报|去)(了)?(几|多少)")
 YES = re.compile(r"^(是的?|好的?|好吧|好啊|行吧?|行啊|可以的?|确认|确定|嗯+|对的?|ok|okay|没问题|就这样|那就这样|报吧|同意)"
                  r"([!.。!,，\s~]|$)")
 NO = re.compile(r"不用|不要|不报|先不|不去|不了|那算了|拉倒|没必要")

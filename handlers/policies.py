@@ -8,7 +8,7 @@ from bot.broadcasts import service as broadcasts
 from bot.chat.context import Answer, Context
 from bot.chat.conversation import Flow, State
 from bot.chat.message import Message
-from bot.chat.router import Router, intent, regex, staff_only
+from bot.chat.router import Matcher, Router, intent, regex, staff_only
 from bot.complaints import service as complaints
 from bot.policies import service as policies
 from bot.policies import texts
@@ -48,6 +48,29 @@ def expand(msg: Message, ctx: Context) -> Answer:
         return texts.NO_DETAIL
     policy = policies.get(ctx.services, ctx.session, ids[position])
     return policies.detail(policy) if policy else texts.NO_DETAIL
+
+
+# "那要找哪个单位问比较快？" right after a policy answer: whom to ask about it, whatever the model made of it.
+ASKS_WHOM = re.compile(r"找(哪个|哪|什么)?(单位|部门|人|谁)|哪个(单位|部门|科室)|联系(谁|方式|电话)|电话(是)?多少|问谁|"
+                       r"打(哪个)?电话")
+
+
+def _asks_whom_about_last_policy(msg: Message, ctx: Context) -> bool:
+    nlu = ctx.nlu
+    if nlu is None or nlu.intent not in ("other", "help", "smalltalk") or not ASKS_WHOM.search(nlu.text):
+        return False
+    last = _last(ctx)
+    return bool(last.get("ids")) and last.get("kind") in ("answer", "payout", "chased")
+
+
+@router.route(Matcher(_asks_whom_about_last_policy, "asks_whom_about_last_policy"))
+def whom_to_ask(msg: Message, ctx: Context) -> Answer:
+    """The policy just shown, in full: its department and contact are in it."""
+    seen = _last(ctx)["ids"]
+    shown = [p for p in (policies.get(ctx.services, ctx.session, i) for i in seen[:3]) if p]
+    if len(shown) == 1:
+        return policies.detail(shown[0])
+    return _ask_which(msg, ctx, shown, payout=False) if shown else texts.NO_DETAIL
 
 
 @router.route(regex(r"(哪些|什么|有啥)政策.{0,8}(适合|符合|能享受|可以享受|能申请|可以申请)|适合我们的政策|我们能享受(哪些|什么)|"
@@ -131,15 +154,18 @@ def chase_payout(msg: Message, ctx: Context) -> Answer:
     last = _last(ctx)
     if last.get("kind") == "chased" and last.get("ticket"):
         return texts.CHASED_ALREADY.format(ticket=last["ticket"])
-    if last.get("kind") != "payout" or not last.get("ids"):
+    if last.get("kind") == "unknown_payout":   # a payout of a policy the base does not hold: chased as told
+        subject = last["question"]
+    elif last.get("kind") == "payout" and last.get("ids"):
+        policy = policies.get(ctx.services, ctx.session, last["ids"][0])
+        subject = f"{policies.shown(policy.title) if policy else ''}（{last['question']}）"
+    else:
         return texts.CHASE_WHAT
-    policy = policies.get(ctx.services, ctx.session, last["ids"][0])
-    title = policies.shown(policy.title) if policy else ""
     user = ctx.user
-    complaint, _ = complaints.file(ctx.services, ctx.session, description=f"政策兑现催办：{title}（{last['question']}）",
+    complaint, _ = complaints.file(ctx.services, ctx.session, description=f"政策兑现催办：{subject}",
                                    category="其他", source=msg.channel,
                                    enterprise_id=user.enterprise_id if user else None, user_ref=ctx.user_ref)
-    _remember(ctx, last["ids"], last["question"], kind="chased",
+    _remember(ctx, last.get("ids") or [], last["question"], kind="chased",
                              ticket=complaint.ticket_no)
     return texts.CHASED.format(ticket=complaint.ticket_no, due=complaint.due.isoformat())
 
@@ -152,7 +178,7 @@ def _payout(msg: Message, ctx: Context, reading: policies.Reading) -> Answer:
     if reading.hits:   # two policies fit about as well: which one?
         return _ask_which(msg, ctx, [p for p, _ in reading.hits], payout=True)
     if reading.named:   # a policy the base does not have: say so, never answer about another one
-        _remember(ctx, [], msg.text, kind="none")
+        _remember(ctx, [], msg.text, kind="unknown_payout")   # "催办" next: the park chases it all the same
         return texts.NO_FIT_PAYOUT.format(what=reading.what)
     last = _last(ctx)
     seen = last.get("ids") or []

@@ -12,6 +12,8 @@ from helpers import GroupMember, OfficialAccountUser
 
 from bot.complaints import matter
 from bot.complaints import service as tickets
+from handlers.complaints import parse_rating
+from nlp import normalize
 from storage import complaints as store
 from storage import enterprises, identity, meetings, users
 
@@ -262,3 +264,12 @@ def test_a_rating_waits_behind_a_pending_question(client, settings, services):
     filed = user.say("园区食堂饭菜有馊味，好几个员工拉肚子")            # answers the pending question first
     assert TICKET.search(filed) and ticket in filed                   # …then the rating is asked
     assert "感谢" in user.say("4")
+
+
+def test_ratings_in_words_numbers_and_emoji_with_negation():
+    """What owners answer to the return visit: Cantonese negation is not praise, a score inside a sentence counts."""
+    said = {"唔滿意，仲係漏緊水": 2, "冇乜滿意": 2, "没有很满意": 2, "幾滿意": 4, "刚才那个评价，给4分吧": 4,
+            "非常满意": 5, "👍👍👍": 4, "👎": 1, "👍👎": 1, "好的": None, "给了5分钟就修好了": None}
+    for text, score in said.items():
+        parsed = parse_rating(normalize(text).text, text)
+        assert (parsed[0] if parsed else None) == score, text
