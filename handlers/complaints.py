@@ -101,7 +101,7 @@ def _owner(ctx, filer: identity.Filer | None = None) -> tuple[int | None, int | 
 # What a place is told with besides the place itself: "在北区纬二路，我们厂大门口那一段", "北区12号厂房西边嗰幅墙".
 LOCATIVE = re.compile(r"就在|位置|地址|地点|大门口|门口|旁边|附近|对面|外面|里面|后面|前面|楼下|楼上|隔壁|一带|周边|路口|"
                       r"拐角|那一段|这一段|一段|那段|这段|那边|这边|那里|这里|那儿|这儿|厂里|厂区|我们厂|本厂|厂|号|"
-                      r"(嗰|𠮶|这|那)?[幅面堵块栋间个]?")
+                      r"(嗰|𠮶|这|那)?[幅面堵块栋间个]?|[段路口到处边侧头]")
 # Something happening, not a place: "西区4号厂房的墙裂了", "东区8号厂房屋顶掉瓦", "3号路有人打架".
 HAPPENING = re.compile(r"[裂坏漏堵停断塌掉冒臭吵烧炸倒占打吵偷丢淹积脏乱]|不(亮|通|行|能|了)|没(有)?(电|水|气|人)")
 ONLY_PLACE_REST = 3          # characters left, at most, once places, fillers and locative words are gone
