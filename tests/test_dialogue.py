@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from helpers import OfficialAccountUser
 
+from bot.chat.pipeline import two_requests
 from storage import identity, users
 
 
@@ -87,3 +88,13 @@ def test_matchers_compose():
     assert not (~msg_type("text"))(text, ctx)
     assert not event("subscribe")(text, ctx)
     assert repr(intent("help") & ~keyword("x")) == "(intent('help',) & ~keyword('x',))"
+
+
+def test_two_requests_in_one_message_are_split_only_when_each_part_is_a_clear_request_of_its_own():
+    signup, question = two_requests("报名早茶会顺便问下稳岗补贴怎么申请")
+    assert (signup[1].intent, question[1].intent) == ("meeting.signup", "policy.query")
+    assert [i.intent for _, i in two_requests("上次报的停水修好没有？另外食堂饭菜又涨价了")] == ["complaint.status",
+                                                                                     "complaint.file"]
+    assert two_requests("现在还有没有稳岗补贴") is None          # 还有 as "still any"
+    assert two_requests("停电了，还有路灯也坏了") is None        # one kind of request: one answer tells both
+    assert two_requests("你好，另外谢谢你们") is None            # not requests

@@ -36,6 +36,7 @@ from storage.redis import KeyBatch, lenient
 log = logging.getLogger(__name__)
 RETRY_WAIT_S = 4.0          # a retry waits this long for the first attempt's reply (WeChat waits 5 s)
 LEAVE_FLOW_CONFIDENCE = 0.8  # a pending question yields to a request this clear
+TWO_REQUESTS_CONFIDENCE = 0.6   # each part of a message split in two must be understood at least this surely
 # Asking for a person leaves any pending question ("转人工", "我要找工作人员"); asking about one does not
 # ("你们是真人吗").
 WANTS_A_PERSON = re.compile(r"人工|工作人员|找人|客服|领导|打电话给我|联系我")
@@ -124,6 +125,9 @@ class Dispatcher:
         state = ctx.conversation.get() if msg.msg_type != "event" else None
         flow = self.flows.get(state.flow) if state is not None else None
         if flow is None:
+            parts = two_requests(msg.text, ctx.settings.intent_threshold) if msg.text else None
+            if parts:
+                return self.then_waiting(ctx, self.route_each(msg, ctx, parts))
             return self.then_waiting(ctx, self.route(msg, ctx))
         if flow.accepts is not None and flow.accepts(msg, ctx, state):
             return self.then_waiting(ctx, flow.steps[state.step](msg, ctx, state))
@@ -165,6 +169,19 @@ class Dispatcher:
         flow = self.flows.get(waiting.flow)
         question = flow.reask(ctx, waiting) if flow is not None and flow.reask is not None else None
         return _append(answer, question or waiting.data.get("_question"))
+
+    def route_each(self, msg: Message, ctx: Context, parts: list) -> Answer:
+        """Two requests in one message, answered one after the other, each as if it came alone."""
+        whole = ctx.nlu
+        answer = None
+        try:
+            for text, understood in parts:
+                ctx.msg = part = replace(msg, text=text)
+                ctx.nlu = replace(understood, script=whole.script)
+                answer = _append(answer, Reply.of(self.route(part, ctx)).text)
+        finally:
+            ctx.msg, ctx.nlu = msg, whole
+        return answer
 
     def route(self, msg: Message, ctx: Context) -> Answer:
         """The first matching route's answer (handlers/__init__.py decides the order)."""
@@ -261,6 +278,35 @@ def _push_reply(services, session, msg: Message, reply: Reply) -> bool:
     for text in ([reply.text] if reply.text else []) + list(reply.followups):
         jobs.queue_push(services, session, msg.channel, msg.user_id, text)
     return True
+
+
+# "报名早茶会顺便问下稳岗补贴", "订阅税收政策 还有我们厂门口路面塌了", "上次报的停水修好没有？另外食堂…": a second
+# request after a word that starts one; not "还有没有补贴" (还有 as "still any").
+SECOND_REQUEST = re.compile(r"(?:顺便|順便|另外|此外|(?:^|(?<=[，,。.；;！!？?\s]))"
+                            r"(?:还有就是|還有就是|还有|還有|对了|對了|再问一下|再問一下))"
+                            r"(?!没|沒|多少|几|幾|吗|嗎|呢|什么|什麼)[，,：:\s]*")
+# What each part must clearly be for the message to count as two requests.
+SEPARATE_REQUESTS = {"complaint.file", "complaint.status", "policy.query", "policy.subscribe", "policy.unsubscribe",
+                     "meeting.signup", "meeting.info", "meeting.cancel"}
+MIN_PART_CHARS = 4
+
+
+def two_requests(text: str, threshold: float | None = None) -> list | None:
+    """[(first part, its classification), (second part, its classification)] when the text asks two different
+    things, each clearly; else None (one request, however many words)."""
+    found = SECOND_REQUEST.search(text)
+    if found is None:
+        return None
+    first, second = text[:found.start()].strip(" ，,。.；;"), text[found.end():].strip()
+    if len(first) < MIN_PART_CHARS or len(second) < MIN_PART_CHARS:
+        return None
+    parts = [(first, nlp.classify(first, threshold=threshold)), (second, nlp.classify(second, threshold=threshold))]
+    intents = [understood.intent for _, understood in parts]
+    if intents[0] == intents[1] or not set(intents) <= SEPARATE_REQUESTS:
+        return None
+    if any(understood.confidence < TWO_REQUESTS_CONFIDENCE for _, understood in parts):
+        return None
+    return parts
 
 
 def _append(answer: Answer, more: str | None) -> Answer:
