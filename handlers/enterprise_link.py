@@ -18,10 +18,12 @@ from nlp.slots import match_company
 from storage import enterprises, identity
 
 router = Router("enterprise_link")
-COMMAND = re.compile(r"^(绑定|关联)(企业|公司)?[:： ]*(.*)$")
+# "绑定企业 星辰电子", "我想绑定企业", "帮我关联一下公司：…": the name, when given, follows.
+COMMAND = re.compile(r"^(?:我想|我要|想|要|请|麻烦|帮我|请帮我|我们想)?(?:绑定|关联)(?:一下)?(企业|公司)?[:： ]*(.*)$")
 # A code anywhere in a message: alone, or inside a sentence ("我们的邀请码是 YQ-…，帮我绑定").
 CODE_ANYWHERE = r"(?i)(?<![a-z0-9])yq[-\s]?[a-z0-9]{4}[-\s]?[a-z0-9]{4}(?![a-z0-9])"
-YES = re.compile(r"^(是|是的|对|对的|没错|确认|yes|y|嗯)[!。.]*$")
+MIN_NAME_PART = 3     # "星辰电子" for 星辰电子科技有限公司; shorter parts name too many
+YES = re.compile(r"^(是|是的|对|对的|没错|确认|yes|y|嗯|系呀|係呀|系|係|冇错|啱|啱啊)[!。.啊呀]*$")
 NO = re.compile(r"^(不是|不对|否|no|n|错了)[!。.]*$")
 
 
@@ -31,7 +33,7 @@ def start(msg: Message, ctx: Context) -> Answer:
     if code:
         ctx.conversation.clear()
         return membership.redeem_code(ctx.services, ctx.session, msg, ctx.user, code)
-    name = COMMAND.match(ctx.nlu.text).group(3).strip()
+    name = COMMAND.match(ctx.nlu.text).group(2).strip()
     if not name:
         ctx.conversation.start("link_enterprise", "ask_name")
         return texts.LINK_ASK
@@ -73,7 +75,14 @@ def claim(ctx, enterprise, source: str, ticket_no: str = "") -> str:
 
 
 def _propose(ctx, text: str) -> str:
-    name = match_company(text, enterprises.names(ctx.session))
+    """The roster enterprise the answer names, to be confirmed ("是「星辰电子科技有限公司」吗？"): by its full or
+    core name, nearly, or — asked for a name — by a part of it that only one enterprise has ("星辰电子")."""
+    roster = enterprises.names(ctx.session)
+    name = match_company(text, roster)
+    if name is None:
+        part = re.sub(r"[\W_]+", "", text)
+        holders = [n for n in roster if len(part) >= MIN_NAME_PART and part in n] if part else []
+        name = holders[0] if len(holders) == 1 else None
     enterprise = enterprises.by_name(ctx.session, name) if name else None
     if enterprise is None:
         ctx.conversation.start("link_enterprise", "ask_name")

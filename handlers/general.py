@@ -104,12 +104,18 @@ def media(msg: Message, ctx: Context) -> Answer:
     return texts.MEDIA_ACK.format(kind=texts.MEDIA_RECEIVED.get(msg.msg_type, "消息"))
 
 
+# The owner drops what they were saying: "那算了", "没事了", "不用了吧".
+LETTING_GO = re.compile(r"(算了|没事了|不用了|无所谓了?)[吧啊呀哈~。.!！]*$")
+
+
 @fallback.route(always())
 def not_understood(msg: Message, ctx: Context) -> Answer:
     if msg.is_group and not msg.mentioned:
         return None
     if ctx.conversation is not None and ctx.conversation.held is not None:
         return texts.CANNOT_HELP    # a question is pending and is asked again right after: no menu, no offer
+    if ctx.nlu is not None and LETTING_GO.search(ctx.nlu.text):
+        return texts.LET_IT_GO      # "哦，可能是我们厂长报的，那算了": nothing to do, and no menu thrown at them
     guess = ctx.nlu.runner_up if ctx.nlu is not None else None
     # A long message with no better guess may be a problem told in unfamiliar words: offer to file it.
     offer = complaints.offer_filing(msg, ctx) if guess in (None, "complaint.file") else None

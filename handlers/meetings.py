@@ -95,6 +95,9 @@ def _sign_up(msg: Message, ctx: Context, meeting, seats: int, topic: str = "") -
             return texts.TOPIC_NOTED.format(topic=topic)
         if seats > existing.seats:
             return _more_seats(ctx, existing, seats)
+        said = meetings.party_size(ctx.nlu.text) if ctx.nlu else None
+        if said is not None and said < existing.seats:   # "算了还是我一个人去吧": fewer than signed up for
+            return meetings.reduce_seats(ctx.services, ctx.session, existing, said)
         return meetings.signup(ctx.services, ctx.session, meeting, user, seats,
                                existing=existing)[1]   # says: already signed up
     found = meetings.room(ctx.session, meeting, user.enterprise_id, held=0)

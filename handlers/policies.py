@@ -18,12 +18,12 @@ from storage import policies as store
 
 router = Router("policies")
 # A question about what was just shown, not a new one: "那要准备什么材料", "这个找谁办", "截止到什么时候".
-FOLLOW_UP = re.compile(r"^(那|这个|那个|它|这项|那项|要|需要|得|还要|请问这)|材料|流程|条件|截止|多少钱|金额|找谁|电话|"
+FOLLOW_UP = re.compile(r"^(那|这个|那个|它|这项|那项|要|需要|得|还要|请问这)|材料|资料|流程|条件|截止|多少钱|金额|找谁|电话|"
                        r"怎么(申请|办|领|报)|在哪(办|申请|报)|哪个部门")
 ORDINALS = {"1": 0, "一": 0, "2": 1, "二": 1, "3": 2, "三": 2, "4": 3, "四": 3, "5": 4, "五": 4}
 ORDINAL = re.compile(r"^(就是|是)?第?([1-5一二三四五])(个|条|项|种|号)?(吧|啊|呀)?[!.。]*$")
 # "我订阅了哪些", "看看我的订阅", "我都订了些什么": what the user receives (never a new subscription).
-SUBSCRIPTIONS_ASKED = (r"(订阅|订|定阅)(了|过)(哪些|什么|啥|几个|些|哪几|没有?|吗|么)|都订了|"
+SUBSCRIPTIONS_ASKED = (r"(订阅|订|定阅)(了|过|咗)(哪些|什么|啥|几个|些|哪几|没有?|吗|么|啲咩|咩|边啲)|都订了|"
                        r"(我的|查看|查询|看看|看下|看一下)(政策)?(订阅|推送)(了|的)?(哪些|什么|啥|情况|列表|内容)?$|"
                        r"订阅(情况|状态|列表|内容)|(收|接收)(哪些|什么)(政策)?推送|"
                        r"(有没有|有|是否|是不是)(已经)?(订阅|订|定阅)(了|过)?[^，,。]{0,8}(吗|么|没有?)$")
@@ -188,6 +188,11 @@ def _payout(msg: Message, ctx: Context, reading: policies.Reading) -> Answer:
         if policy is not None:
             _remember(ctx, [policy.id], msg.text, kind="payout")
             return policies.payout(policy)
+    if not seen and last.get("kind") in ("none", "unknown_payout") and last.get("question") \
+            and FOLLOW_UP.search(ctx.nlu.text):
+        # "稳岗补贴是怎么回事" (not in the base), then "那个钱什么时候到账": the same policy's money
+        _remember(ctx, [], f"{last['question']}（{msg.text}）", kind="unknown_payout")
+        return texts.NO_FIT_PAYOUT.format(what=last["question"][:30])
     enterprise = ctx.user.enterprise if ctx.user else None
     candidates = policies.likely(ctx.services, ctx.session, msg.text, enterprise, seen)
     if not candidates:
@@ -287,7 +292,7 @@ def query(msg: Message, ctx: Context) -> Answer:
 
 
 # "只要…", "只订阅…", "仅…", "改成…", "换成…": the named topics replace the subscriptions held before.
-ONLY_THESE = re.compile(r"只(要|订|收|看|推|想要|需要|关注)|仅|改成|换成|改为|就要")
+ONLY_THESE = re.compile(r"只(要|订|收|看|推|想要|需要|关注|留|保留)|仅|改成|换成|改为|就要")
 
 
 @router.route(intent("policy.subscribe"))
@@ -304,6 +309,8 @@ def subscribe(msg: Message, ctx: Context) -> Answer:
 @router.route(intent("policy.unsubscribe"))
 def unsubscribe(msg: Message, ctx: Context) -> Answer:
     topics = policy_topics(ctx.nlu.text)
+    if topics and ONLY_THESE.search(ctx.nlu.text):   # "其他的都退了，只留科技": a narrowing, not a goodbye
+        return subscribe(msg, ctx)
     if not topics or re.search(r"所有|全部|都", ctx.nlu.text):
         store.deactivate_all(ctx.session, ctx.user_ref)   # 退订: nothing is sent any more, at once
         return texts.UNSUBSCRIBED.format(what=texts.ALL_TOPICS)

@@ -289,6 +289,19 @@ def signup_status(session, user, now: datetime | None = None) -> str:
     return texts.STATUS_NONE
 
 
+def reduce_seats(services, session, record: MeetingSignup, seats: int) -> str:
+    """"算了还是我一个人去吧": fewer seats on a confirmed signup; the freed ones go to the waitlist at once."""
+    meeting = store.get(session, record.meeting_id)
+    freed = record.seats - seats
+    if record.status == "confirmed" and freed > 0:
+        store.release_seats(session, meeting.id, freed)
+        record.seats, record.updated_at = seats, utcnow()
+        promote(services, session, meeting)
+    elif record.status == "waitlisted":
+        record.seats = seats
+    return texts.SEATS_CHANGED.format(seats=record.seats)
+
+
 def cancel(services, session, record: MeetingSignup) -> str:
     """Withdraw; freed seats go at once to the waitlist, in order, and those promoted are told."""
     meeting = store.get(session, record.meeting_id)
