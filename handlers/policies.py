@@ -147,7 +147,22 @@ def broadcast_confirm(msg: Message, ctx: Context, state: State) -> Answer:
 
 # --- payouts and 催办 ---
 
-@router.route(regex(r"^(帮我|麻烦)?催(办|一下|一催)"))
+CHASE = r"^(帮我|麻烦)?催(办|一下|一催)"
+# "催办吧 拖太久了" right after a payout answer: the payout is chased, though the model hears a ticket's status
+# question (the complaints' routes come first, so this router goes before them: handlers/__init__.py).
+payout_chase = Router("policies.payout_chase")
+
+
+def _right_after_a_payout(msg: Message, ctx: Context) -> bool:
+    return _last(ctx).get("kind") in ("payout", "unknown_payout", "chased")
+
+
+@payout_chase.route(regex(CHASE) & Matcher(_right_after_a_payout, "right_after_a_payout"))
+def chase_after_payout(msg: Message, ctx: Context) -> Answer:
+    return chase_payout(msg, ctx)
+
+
+@router.route(regex(CHASE))
 def chase_payout(msg: Message, ctx: Context) -> Answer:
     """A late payout the user wants the park to chase becomes a request (诉求) — only right after a
     payout was explained; anything else is asked about, never turned into a payout ticket."""

@@ -96,5 +96,7 @@ def test_two_requests_in_one_message_are_split_only_when_each_part_is_a_clear_re
     assert [i.intent for _, i in two_requests("上次报的停水修好没有？另外食堂饭菜又涨价了")] == ["complaint.status",
                                                                                      "complaint.file"]
     assert two_requests("现在还有没有稳岗补贴") is None          # 还有 as "still any"
-    assert two_requests("停电了，还有路灯也坏了") is None        # one kind of request: one answer tells both
+    assert two_requests("西区停电三天了，还有东区也停电了") is None   # one matter for one department: one ticket
+    outage, lights = two_requests("西区3号路停电三天了生产线全停 还有东门口那段路的路灯坏了一个月了")
+    assert (outage[1].slots["category"], lights[1].slots["category"]) == ("供电", "道路交通")   # two departments
     assert two_requests("你好，另外谢谢你们") is None            # not requests

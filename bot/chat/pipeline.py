@@ -302,11 +302,18 @@ def two_requests(text: str, threshold: float | None = None) -> list | None:
         return None
     parts = [(first, nlp.classify(first, threshold=threshold)), (second, nlp.classify(second, threshold=threshold))]
     intents = [understood.intent for _, understood in parts]
-    if intents[0] == intents[1] or not set(intents) <= SEPARATE_REQUESTS:
+    if not set(intents) <= SEPARATE_REQUESTS:
         return None
+    if intents[0] == intents[1] and not (intents[0] == "complaint.file" and _two_departments(parts)):
+        return None      # one kind of request: one answer tells both; two problems for two departments: two
     if any(understood.confidence < TWO_REQUESTS_CONFIDENCE for _, understood in parts):
         return None
     return parts
+
+
+def _two_departments(parts: list) -> bool:
+    categories = {understood.slots.get("category") for _, understood in parts}
+    return len(categories) == 2 and None not in categories
 
 
 def _append(answer: Answer, more: str | None) -> Answer:

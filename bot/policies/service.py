@@ -412,6 +412,7 @@ GENERIC_WORDS = frozenset("""
 情况 一般 通常 大概 知道 了解 相关 方面 有关 关于 针对 以上 以下 具体 详细 介绍 标准 金额 额度 比例 最高
 截止 截止时间 时间 部门 电话 联系 找谁 哪里 在哪
 谢谢 你好 您好 老师 麻烦 帮忙 帮我 看看 查查 查询 查一下 咨询 不是 投诉 那要 还要 要求 规定 文件 通知 能否 是否 多长时间
+那边 这边 好像 似乎 听说 据说 清楚 搞不清楚 不清楚 不知道 十几个 几十个 好几个 人事 财务 老板 领导 同事
 """.split())
 # The kind of help a question asks for; the words just before it name the thing ("电费补贴": 电费).
 BENEFIT_WORDS = frozenset("补贴 补助 补助款 补贴款 奖补 奖补资金 资金 奖励 奖金 奖励资金 扶持 扶持资金 优惠 资助 补偿 返还 "
