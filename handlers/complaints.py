@@ -40,7 +40,7 @@ STATUS_CUE = re.compile(r"怎么样|咋样|怎样了|如何了?|进展|进度|�
                         r"修好了?没|修了(没|吗)|弄了(没|吗)|办了(没|吗)|办好了(没|吗)|"
                         r"好了没|有消息没|有没有消息|有结果|有下文|谁在管|什么状态|啥状态|到哪一步|到哪了|哪一步了|"
                         r"登记(了|上了|好了)(吗|吧|没)|跟进|后来怎么|搞好了没|有人(来)?(看|管|处理)(过)?(了)?(没|吗)|"
-                        r"现在(什么|啥)情况|(那个|的)呢[?？]?$|搞成点|点样|咩情况|有冇人跟|"
+                        r"现在(什么|啥)情况|(那个|的)呢[?？]?$|搞成点|点样|咩情况|有冇人跟|(而家|现在)点(呀|啊|嘅|呢)?[?？]?$|几时(搞掂|搞定|搞好|修好|整好|弄好|处理好)|(搞掂|整好)(未|没|了没)|"
                         r"(办|处理|弄|修|搞)(完|好)了?(是吧|吧|吗|没有|没|未)[?？]?$|是不是没人管|没人管了?(吗|吧)?[?？]?$|"
                         r"有没有人管")
 ANAPHORA = re.compile(r"那个|这个|那件|这件|的事|这事|那事|上次|之前|刚才|刚刚|前几天|上周|反映的|报的|嗰|𠮶|"
@@ -84,6 +84,7 @@ NEAR_US = re.compile(r"(公司|厂|厂区|单位|我们|园区|仓库|车间|宿
 COMPANY_WORDS = re.compile(r"贸易|科技|实业|物流|建材|食品|制造|工业|机械|电子|医药|生物|纺织|包装|五金|能源|农业|酒业|茶业|商贸|"
                            r"集团|股份|饮品|材料|装备|软件|汽车|零部件|储能|粮油|加工|厂$|公司$")
 FOCUS_TTL_S = 6 * 3600        # "刚才那个…" refers to the ticket talked about last, for this long
+PHONE_ASKED_TTL_S = 86400     # the phone is asked once a day at most, however many tickets are filed
 PLACE_ADDED_WITHIN = timedelta(minutes=30)   # a bare place this soon after filing belongs to that ticket
 CHOICE_FLOW = "complaint_choose"
 
@@ -269,8 +270,15 @@ def _ask_phone(msg, ctx, complaint, user_phone: str | None = None) -> str:
         user_phone = ctx.user.phone if ctx.user is not None else ""
     if user_phone:
         return ""
+    asked = _phone_asked_key(msg)
+    if lenient(ctx.services.redis).set(asked, "1", ex=PHONE_ASKED_TTL_S, nx=True) is None:
+        return ""       # asked after an earlier ticket today and left unanswered: not asked again
     ctx.conversation.start("complaint_phone", "phone", {"complaint_id": complaint.id})
     return texts.ASK_PHONE
+
+
+def _phone_asked_key(msg) -> str:
+    return f"complaint-phone-asked:{msg.channel}:{msg.user_id}"
 
 
 # --- guided filing: what → where → phone → file, each asked only when missing ---

@@ -8,7 +8,7 @@ from bot import clock
 from bot.chat.context import Answer, Context
 from bot.chat.conversation import Flow, State
 from bot.chat.message import Message
-from bot.chat.router import Router, intent, regex
+from bot.chat.router import Matcher, Router, intent, regex
 from bot.meetings import service as meetings
 from bot.meetings import texts
 from nlp.slots import chinese_number
@@ -24,6 +24,34 @@ STATUS_ASKED = (r"(报名|报上名?|报了名)(早茶会|了|过|成功)*(吗|�
 YES = re.compile(r"^(是的?|好的?|好吧|好啊|行吧?|行啊|可以的?|确认|确定|嗯+|对的?|ok|okay|没问题|就这样|那就这样|报吧|同意)"
                  r"([!.。!,，\s~]|$)")
 NO = re.compile(r"不用|不要|不报|先不|不去|不了|那算了|拉倒|没必要")
+
+
+# "同事不去了，算了还是我一个人去吧", "厂长那天来不了，只剩我一个": fewer people, not a cancellation.
+FEWER_PEOPLE = re.compile(r"(还是|就|只剩|只有|只)我一个(人)?|我一个人(去|来|参加|就好|就行|就够)|我自己(去|来)|改成(我)?一个人|"
+                          r"(同事|厂长|经理|老板|领导|主管|他|她|另一个|另外一个)(那天)?(有事|来不了|去不了|不去了|不来了|不能去|"
+                          r"不能来|去不成|来不成)")
+
+
+def _fewer_seats(ctx: Context, record) -> int | None:
+    """The seats a signup of several keeps when the message says fewer people come; None otherwise."""
+    text = ctx.nlu.text if ctx.nlu else ""
+    if record is None or record.seats < 2 or record.status not in ("confirmed", "waitlisted") \
+            or not FEWER_PEOPLE.search(text):
+        return None
+    said = meetings.party_size(text)
+    return said if said is not None and said < record.seats else record.seats - 1
+
+
+def _signup_to_shrink(ctx: Context):
+    active = store.active_signups_of_user(ctx.session, ctx.user_ref, clock.now()) if ctx.user_ref else []
+    return next((record for record in active if _fewer_seats(ctx, record) is not None), None)
+
+
+@router.route(Matcher(lambda msg, ctx: FEWER_PEOPLE.search(ctx.nlu.text if ctx.nlu else "") is not None
+                      and _signup_to_shrink(ctx) is not None, "fewer_people"))
+def fewer_people(msg: Message, ctx: Context) -> Answer:
+    record = _signup_to_shrink(ctx)
+    return meetings.reduce_seats(ctx.services, ctx.session, record, _fewer_seats(ctx, record))
 
 
 @router.route(regex(STATUS_ASKED) & intent("meeting.signup", "meeting.info", "meeting.cancel", "other", "smalltalk",
@@ -234,6 +262,9 @@ def cancel_signup(msg: Message, ctx: Context, state: State) -> Answer:
     """"取消" right after signing up means the signup; "没事了" or "算了" only ends the follow-up."""
     record = store.get_signup(ctx.session, state.data["signup_id"])
     ctx.conversation.clear()
+    fewer = _fewer_seats(ctx, record)
+    if fewer is not None:      # "同事不去了": one person fewer, the signup stays
+        return meetings.reduce_seats(ctx.services, ctx.session, record, fewer)
     if not re.search(r"取消|不去|去不了|不参加|退出|撤销", ctx.nlu.text if ctx.nlu else msg.text):
         return ctx.reroute(msg)
     if record is None or record.status not in ("confirmed", "waitlisted"):

@@ -157,7 +157,7 @@ def _right_after_a_payout(msg: Message, ctx: Context) -> bool:
     return _last(ctx).get("kind") in ("payout", "unknown_payout", "chased")
 
 
-@payout_chase.route(regex(CHASE) & Matcher(_right_after_a_payout, "right_after_a_payout"))
+@payout_chase.route(regex(r"催(办|一下|一催)") & Matcher(_right_after_a_payout, "right_after_a_payout"))
 def chase_after_payout(msg: Message, ctx: Context) -> Answer:
     return chase_payout(msg, ctx)
 

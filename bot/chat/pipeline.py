@@ -36,6 +36,7 @@ from storage.redis import KeyBatch, lenient
 log = logging.getLogger(__name__)
 RETRY_WAIT_S = 4.0          # a retry waits this long for the first attempt's reply (WeChat waits 5 s)
 LEAVE_FLOW_CONFIDENCE = 0.8  # a pending question yields to a request this clear
+NEUTRAL_MAX_CHARS = 6          # a reply this short may be script-neutral ("是", "好的")
 TWO_REQUESTS_CONFIDENCE = 0.6   # each part of a message split in two must be understood at least this surely
 # Asking for a person leaves any pending question ("转人工", "我要找工作人员"); asking about one does not
 # ("你们是真人吗").
@@ -125,10 +126,7 @@ class Dispatcher:
         state = ctx.conversation.get() if msg.msg_type != "event" else None
         flow = self.flows.get(state.flow) if state is not None else None
         if flow is None:
-            parts = two_requests(msg.text, ctx.settings.intent_threshold) if msg.text else None
-            if parts:
-                return self.then_waiting(ctx, self.route_each(msg, ctx, parts))
-            return self.then_waiting(ctx, self.route(msg, ctx))
+            return self.then_waiting(ctx, self.route_message(msg, ctx))
         if flow.accepts is not None and flow.accepts(msg, ctx, state):
             return self.then_waiting(ctx, flow.steps[state.step](msg, ctx, state))
         if msg.text and is_cancel(ctx.nlu.text if ctx.nlu else msg.text):
@@ -143,7 +141,7 @@ class Dispatcher:
             return self.digress(msg, ctx, flow, state)
         ctx.conversation.clear()
         ctx.notes.append(replies.FLOW_LEFT.format(title=flow.title))
-        return self.then_waiting(ctx, self.route(msg, ctx))
+        return self.then_waiting(ctx, self.route_message(msg, ctx))
 
     def digress(self, msg: Message, ctx: Context, flow: Flow, state: State) -> Answer:
         """A message that is not the answer to the pending question: answered as what it is. The question
@@ -152,7 +150,7 @@ class Dispatcher:
         store = ctx.conversation
         store.hold(state)
         try:
-            answer = self.route(msg, ctx)
+            answer = self.route_message(msg, ctx)
         finally:
             queued = store.release()
         if queued is not None:
@@ -169,6 +167,11 @@ class Dispatcher:
         flow = self.flows.get(waiting.flow)
         question = flow.reask(ctx, waiting) if flow is not None and flow.reask is not None else None
         return _append(answer, question or waiting.data.get("_question"))
+
+    def route_message(self, msg: Message, ctx: Context) -> Answer:
+        """A message that is no answer to a pending question: one request, or two told together."""
+        parts = two_requests(msg.text, ctx.settings.intent_threshold) if msg.text else None
+        return self.route_each(msg, ctx, parts) if parts else self.route(msg, ctx)
 
     def route_each(self, msg: Message, ctx: Context, parts: list) -> Answer:
         """Two requests in one message, answered one after the other, each as if it came alone."""
@@ -342,12 +345,18 @@ def _keep_script(ctx: Context) -> None:
     is answered in the script the user wrote last."""
     key = _script_key(ctx.msg)
     store = ctx.user_keys if ctx.user_keys is not None else lenient(ctx.services.redis)
-    if HAN.search(ctx.nlu.text or ""):
+    text = ctx.nlu.text or ""
+    if HAN.search(text) and not _script_neutral(text, ctx.nlu.script):
         store.set(key, ctx.nlu.script, ex=SCRIPT_TTL_S)
         return
     known = store.get(key)
     if known:
         ctx.nlu.script = known.decode() if isinstance(known, bytes) else str(known)
+
+
+def _script_neutral(text: str, script: str) -> bool:
+    """"是", "好的", "对": short words written alike in both scripts say nothing about which the user writes."""
+    return script == "simplified" and len(text) <= NEUTRAL_MAX_CHARS and nlp.to_script(text, "traditional") == text
 
 
 def _wants_a_person(ctx: Context) -> bool:
