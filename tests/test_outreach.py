@@ -121,8 +121,8 @@ def test_skip_cancel_resume_traditional_and_a_digression_that_keeps_the_question
     digression = owner.say("我的联络员是谁")
     assert "张伟" in digression and "第 2 题还在等您" in digression
     assert "（3/4）" in owner.say("融資、用工")                              # Traditional options
-    paused = owner.say("取消")
-    assert "暂停" in paused and "已答的 2 题已保存" in paused
+    paused = owner.say("取消")           # written alike in both scripts: answered in the last one the owner used
+    assert "暫停" in paused and "已答的 2 題已保存" in paused
     assert "张伟" in owner.say("有事找谁")                                    # no survey pending now
     resumed = owner.say("问卷")
     assert "已答 2/4 题" in resumed and "（3/4）" in resumed
