@@ -287,6 +287,10 @@ def test_console_my_enterprises_visit_log_assignment_contact_and_monitors(client
     with park.db.session() as session:
         assert store.is_monitor(users.find(session, "wechat", "owner-c"))
         assert store.KEY_TAG in enterprises.by_name(session, LONE).tags
+    admin = client.application.test_client()
+    _login(admin)
+    audit = admin.get("/admin/audit").get_data(as_text=True)        # the user and the role in words, not codes
+    assert "公众号用户（owner-c）" in audit and "监测员" in audit and "wechat:owner-c" not in audit
     forbidden = client.post("/admin/outreach/contact", data={"username": "lijun", "phone": "1", "csrf_token": token})
     assert forbidden.status_code == 403
 

@@ -134,7 +134,21 @@ def audit_detail_label(entry) -> str:
         return {"csv": "CSV", "xlsx": "Excel"}.get(detail, detail)
     if entry.action in ("login", "logout") and not detail:
         return ""
+    if entry.action in ("user.role", "outreach.monitor"):      # the chat user's roles: monitor,staff
+        return user_roles_label([r for r in detail.split(",") if r]) if detail else "—"
+    if entry.action == "staff.add":                             # "admin 城建局": the role, then the department
+        role, _, department = detail.partition(" ")
+        return " ".join(filter(None, (ROLE_NAMES.get(role, role), department)))
     return detail
+
+
+@bp.app_template_filter("audit_target")
+def audit_target_label(target: str | None) -> str:
+    """What an audit entry acted on: a chat user ("wechat:openid") named by their channel in words."""
+    channel, _, user_id = (target or "").partition(":")
+    if channel in CHANNEL_NAMES and user_id:
+        return f"{CHANNEL_NAMES[channel]}用户（{user_id}）"
+    return target or ""
 
 
 def services():
