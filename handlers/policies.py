@@ -158,10 +158,6 @@ def _right_after_a_payout(msg: Message, ctx: Context) -> bool:
 
 
 @payout_chase.route(regex(r"催(办|一下|一催)") & Matcher(_right_after_a_payout, "right_after_a_payout"))
-def chase_after_payout(msg: Message, ctx: Context) -> Answer:
-    return chase_payout(msg, ctx)
-
-
 @router.route(regex(CHASE))
 def chase_payout(msg: Message, ctx: Context) -> Answer:
     """A late payout the user wants the park to chase becomes a request (诉求) — only right after a
