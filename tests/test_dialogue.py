@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from helpers import OfficialAccountUser
 
-from bot.chat.pipeline import two_requests
+from nlp.split import two_requests
 from storage import identity, users
 
 
