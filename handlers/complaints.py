@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import nlp
 from bot import clock
 from bot.chat.context import Answer, Context
 from bot.chat.conversation import ConversationStore, Flow, State
@@ -20,6 +21,7 @@ from bot.complaints import matter, service, texts
 from bot.identity import service as membership
 from bot.push import jobs, outbound
 from handlers.texts import MEDIA_RECEIVED, NO_HURRY
+from nlp.revisions import after_correction
 from nlp.slots import category_by_cues, match_company, phones, places
 from storage import complaints as store
 from storage import enterprises, identity
@@ -33,6 +35,10 @@ REQUEST_WORDS = re.compile(r"我们|我|要|想|需要|有|一个|个|一下|一
                            r"complain|在|这里|这|里|给你们|你们|跟|找|园区", re.I)
 BARE_REQUEST = re.compile(r"^(我|我们)?(要|想|需要)?(投诉|反映|举报|提|complain)(一下|一个|个|些)?"
                           r"(问题|事情|情况|诉求|事)?(可以吗|行吗)?[!.?。！？~]*$")
+# "已經講第三次了，都沒有人理我們", "到底有没有人管": frustration, with no matter in it yet.
+FRUSTRATION = re.compile(r"(已经|都)?(讲|说|反映|提|打电话|找)(了|过)?"
+                         r"(第?[0-9一二三四五六七八九十几两好多]+(次|回|遍)|好多次|很多次|无数次|多少次)(了)?|(都|也|还|一直)?(没有|没|无)(人)(理|管|回|睬|回复|处理|来)(过)?(我们|我)?|"
+                         r"(到底|究竟)?(有没有|有无)人(管|理)|(怎么|咋)(还|都)?没人(管|理)|太(过分|离谱)了?|气死(我)?了?")
 WITHDRAW = re.compile(r"不投诉了|不反映了|不用了|不用登记|不登记了|算了|自己再看看|(自己|已经)解决了|没事了|不需要了|搞定了")
 NOT_COMPLAINING = re.compile(r"不是要?(投诉|反映)|不(投诉|反映)了|不想(投诉|反映)|没(什么|啥)要(投诉|反映)")
 # A question about a matter raised before, even when the model hears a new complaint in it.
@@ -124,7 +130,7 @@ def _alnum(text: str) -> int:
 
 def is_bare(text: str) -> bool:
     """A request to file with nothing to file yet ("我要投诉", "有个问题要反映")."""
-    return bool(BARE_REQUEST.match(text)) or _alnum(REQUEST_WORDS.sub("", text)) < 2
+    return bool(BARE_REQUEST.match(text)) or _alnum(REQUEST_WORDS.sub("", FRUSTRATION.sub("", text))) < 2
 
 
 def asks_status(text: str) -> bool:
@@ -168,13 +174,56 @@ def follow_up_status(msg: Message, ctx: Context) -> Answer:
     return status(msg, ctx)
 
 
+# "不对，是东区不是西区", "啱啱講錯咗，係B棟唔係A棟": a place taken back ("不是西区") and another given.
+NOT_THIS_PLACE = re.compile(r"(?:不是|唔系|唔是|并非)([^,，。.;；!！?？]+?)(?=[,，。.;；!！?？]|是|系|$)")
+# "哦对了，是在政务服务中心三楼那个窗口报的": more about the matter just told.
+ADDENDUM = re.compile(r"^[哦噢啊喔]?[,，\s]*(对了|补充一下|补充|忘了说|还有就是|再说一下)")
+
+
+def _change_to_last_ticket(msg: Message, ctx: Context) -> tuple | None:
+    """(ticket, places to put instead, or None for a detail to add) when the message corrects or completes the
+    ticket this user filed minutes ago rather than telling a new matter; else None."""
+    text = ctx.nlu.text if ctx.nlu else ""
+    taken_back = [place for found in NOT_THIS_PLACE.finditer(text) for _, place in places(found.group(1))]
+    adds = ADDENDUM.match(text) is not None
+    said = [place for _, place in places(text)]
+    if not (taken_back or adds or said):
+        return None
+    recent = _focus(ctx)
+    if recent is None or recent.user_ref != ctx.user_ref or recent.status not in store.OPEN_STATUSES \
+            or utcnow() - recent.created_at.replace(tzinfo=None) > PLACE_ADDED_WITHIN:
+        return None
+    told_before = {place for _, place in places(nlp.normalize(f"{recent.location} {recent.description}").text)}
+    if taken_back and set(taken_back) <= told_before:
+        instead = [place for place in said if place not in taken_back]
+        return (recent, instead) if instead else None
+    if adds and matter.category(text) in (recent.category, "其他") or (
+            said and set(said) <= told_before and not matter.read(text).has_problem):
+        return recent, None        # "就东区3号厂房边上那条路 你们自己去看": the same place again
+    return None
+
+
+@router.route(intent("complaint.file", "other", "smalltalk") & ~msg_type("event")
+              & Matcher(lambda msg, ctx: _change_to_last_ticket(msg, ctx) is not None, "changes_last_ticket"))
+def change_last_ticket(msg: Message, ctx: Context) -> Answer:
+    """A correction or a detail right after filing goes to that ticket, not into a second one."""
+    recent, instead = _change_to_last_ticket(msg, ctx)
+    told = msg.text.strip()[:60]
+    if instead:
+        recent.location = " ".join(re.sub("[a-z]", lambda m: m.group().upper(), place) for place in instead)[:200]
+        service.add_note(ctx.session, recent, f"用户更正地点：{told}", "user")
+        return texts.PLACE_CORRECTED.format(place=recent.location, ticket=recent.ticket_no)
+    service.add_note(ctx.session, recent, f"用户补充：{msg.text.strip()[:300]}", "user")
+    return texts.DETAIL_ADDED.format(ticket=recent.ticket_no)
+
+
 @router.route(intent("complaint.file") & ~msg_type("event"))
 def file_complaint(msg: Message, ctx: Context) -> Answer:
     """A stated problem is filed at once (with every slot it gives); a bare "我要投诉" asks what happened;
     a short "停电了" asks only where; a question about an earlier matter is answered as one."""
     nlu = ctx.nlu
     text = nlu.text
-    if msg.is_group and not msg.mentioned and not _worth_filing_unasked(text, nlu):
+    if msg.is_group and not msg.mentioned and not _worth_filing_unasked(text, nlu, msg.text):
         return None
     if asks_status(text):
         if not is_problem(text, nlu) or _matching_tickets(ctx, text):
@@ -219,10 +268,11 @@ def _place_for_the_last_ticket(msg, ctx, text: str) -> str | None:
     return texts.PLACE_ADDED.format(place=msg.text.strip()[:40], ticket=recent.ticket_no)
 
 
-def _worth_filing_unasked(text: str, nlu) -> bool:
+def _worth_filing_unasked(text: str, nlu, msg_raw: str = "") -> bool:
     """Unmentioned in a group, only a complaint told in full is taken up ("是的是的，那边确实黑" is not)."""
-    if re.match(r"^(是的|是啊|对|对的|确实|没错|嗯|\+1|同意|同感|我们也是|附议)", text):
-        return False
+    if re.match(r"^(是的|是啊|对|对的|确实|没错|嗯|\+1|同意|同感|我们也是|附议|哈哈|呵呵|嘿嘿|笑死)", text) \
+            or re.search("[😂🤣😆😅]", msg_raw):
+        return False      # agreeing, or joking ("哈哈哈园区的下水道年年堵😂"), is no request to the park
     return is_problem(text, nlu) and _alnum(text) >= 10 and not asks_status(text)
 
 
@@ -728,6 +778,11 @@ def parse_rating(text: str, raw: str = "") -> tuple[int, str] | None:
     text = text.strip()
     if not text:
         return _emoji_rating(raw)
+    corrected = after_correction(text)    # "给2分……算了算了，还是给4分吧": the score said last counts
+    if corrected is not None and corrected != text:
+        revised = parse_rating(corrected)
+        if revised is not None:
+            return revised
     match = RATING_NUMBER.match(text) or RATING_SCORE_INSIDE.search(text)
     if match:
         digit, rest = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
@@ -782,6 +837,15 @@ def rating_reask(ctx: Context, state: State) -> str | None:
 
 
 # --- a long message nobody understood: offer to file it as told ---
+
+def file_if_told(msg, ctx) -> str | None:
+    """A message the model was unsure of that tells a problem and where it is ("南区食品产业园B栋前面那条路 最近破一个
+    大洞"): filed at once, as a sure one would be. Not unmentioned in groups."""
+    told = matter.read(ctx.nlu.text if ctx.nlu else msg.text)
+    if (msg.is_group and not msg.mentioned) or msg.msg_type != "text" or not told.has_problem or not told.places:
+        return None
+    return _file(msg, ctx, msg.text)
+
 
 def offer_filing(msg, ctx) -> str | None:
     """Problems come in words no rule knows; rather than lose one, offer to file the message as it is

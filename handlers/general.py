@@ -84,6 +84,9 @@ def help_menu(msg: Message, ctx: Context) -> Answer:
 @general.route(intent("smalltalk"))
 def smalltalk(msg: Message, ctx: Context) -> Answer:
     text = ctx.nlu.text
+    held = ctx.nlu.slots.get("hold_off")
+    if held in texts.HELD_BACK:
+        return texts.HELD_BACK[held]
     if re.search(r"谢|感|thank|辛苦|赞|帮了大忙", text):
         return texts.THANKS
     if re.search(r"再见|拜拜|晚安", text):
@@ -117,6 +120,9 @@ def not_understood(msg: Message, ctx: Context) -> Answer:
     if ctx.nlu is not None and LETTING_GO.search(ctx.nlu.text):
         return texts.LET_IT_GO      # "哦，可能是我们厂长报的，那算了": nothing to do, and no menu thrown at them
     guess = ctx.nlu.runner_up if ctx.nlu is not None else None
+    filed = complaints.file_if_told(msg, ctx) if guess == "complaint.file" else None
+    if filed:
+        return filed
     # A long message with no better guess may be a problem told in unfamiliar words: offer to file it.
     offer = complaints.offer_filing(msg, ctx) if guess in (None, "complaint.file") else None
     if offer:

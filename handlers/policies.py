@@ -51,13 +51,18 @@ def expand(msg: Message, ctx: Context) -> Answer:
 
 
 # "那要找哪个单位问比较快？" right after a policy answer: whom to ask about it, whatever the model made of it.
-ASKS_WHOM = re.compile(r"找(哪个|哪|什么)?(单位|部门|人|谁)|哪个(单位|部门|科室)|联系(谁|方式|电话)|电话(是)?多少|问谁|"
-                       r"打(哪个)?电话")
+ASKS_WHOM = re.compile(r"(找|搵|揾|问|向|跟|同)(哪个|哪|什么|边个|边)?(单位|部门|人|谁|边个)|哪个(单位|部门|科室)|"
+                       r"边个(单位|部门)|联系(谁|方式|电话)|电话(是)?多少|问谁|打(哪个)?电话|(去|喺)?(哪里|边度|哪儿)(申请|办|报)")
+WHOM_REST_CHARS = 4   # "咁要搵边个申请": once the asking is gone, what is left names no other policy
 
 
 def _asks_whom_about_last_policy(msg: Message, ctx: Context) -> bool:
     nlu = ctx.nlu
-    if nlu is None or nlu.intent not in ("other", "help", "smalltalk") or not ASKS_WHOM.search(nlu.text):
+    if nlu is None or not ASKS_WHOM.search(nlu.text):
+        return False
+    rest = ASKS_WHOM.sub("", nlu.text)
+    if nlu.intent not in ("other", "help", "smalltalk") and not (
+            nlu.intent == "policy.query" and sum(ch.isalnum() for ch in rest) <= WHOM_REST_CHARS):
         return False
     last = _last(ctx)
     return bool(last.get("ids")) and last.get("kind") in ("answer", "payout", "chased")
@@ -70,7 +75,46 @@ def whom_to_ask(msg: Message, ctx: Context) -> Answer:
     shown = [p for p in (policies.get(ctx.services, ctx.session, i) for i in seen[:3]) if p]
     if len(shown) == 1:
         return policies.detail(shown[0])
-    return _ask_which(msg, ctx, shown, payout=False) if shown else texts.NO_DETAIL
+    if not shown:
+        return texts.NO_DETAIL
+    # "咁要搵边个申请？" after a list: whom to ask about each, rather than asking back which one was meant
+    return "\n".join([texts.WHOM_HEAD] + [
+        texts.WHOM_ITEM.format(n=n, title=policies.shown(p.title), issuer=p.issuer or "园区", contact=p.contact or "—")
+        for n, p in enumerate(shown, 1)])
+
+
+# "我们是做软件开发的 研发投入挺多 能享受吗", "钱啥时候能到 急用" right after one policy was shown: about that one.
+ASKS_ELIGIBLE = re.compile(r"(能|可以|可不可以|能不能|可唔可以|得唔得)(享受|申请|申报|报|拿|领|用)|符合(条件|吗|不|么)|"
+                           r"够(条件|格)|有(资格|份)|算不算|适用(吗|不|么)|(行|得)不行|合资格")
+
+
+def _the_one_policy_shown(ctx: Context) -> int | None:
+    last = _last(ctx)
+    ids = last.get("ids") or []
+    return ids[0] if len(ids) == 1 and last.get("kind") in ("answer", "payout", "chased") else None
+
+
+def _about_the_policy_shown(msg: Message, ctx: Context) -> bool:
+    nlu = ctx.nlu
+    if nlu is None or nlu.intent not in ("policy.query", "other", "help", "smalltalk"):
+        return False
+    if not (ASKS_ELIGIBLE.search(nlu.text) or policies.PAYOUT.search(nlu.text)):
+        return False
+    if _the_one_policy_shown(ctx) is None:
+        return False
+    return not policies.read(ctx.services, ctx.session, nlu.text).hits   # another policy named: that one
+
+
+@router.route(Matcher(_about_the_policy_shown, "about_the_policy_shown"))
+def about_the_policy_shown(msg: Message, ctx: Context) -> Answer:
+    """Whether we qualify (its eligibility, in its detail) or when its money comes (its payout)."""
+    policy = policies.get(ctx.services, ctx.session, _the_one_policy_shown(ctx))
+    if policy is None:
+        return texts.NO_DETAIL
+    if policies.PAYOUT.search(ctx.nlu.text):
+        _remember(ctx, [policy.id], msg.text, kind="payout")
+        return policies.payout(policy)
+    return policies.detail(policy)
 
 
 @router.route(regex(r"(哪些|什么|有啥)政策.{0,8}(适合|符合|能享受|可以享受|能申请|可以申请)|适合我们的政策|我们能享受(哪些|什么)|"

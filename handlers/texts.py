@@ -32,6 +32,10 @@ WHO_AM_I = ("我是园区联企助手，一个自动回复的智能助手，可�
             "需要工作人员请发送“转人工”。")
 HERE = "在的，我是园区联企助手，请讲。"
 NO_HURRY = "好的，不着急。"
+# "先不要取消", "等下先别退", "先不用催": the action held back, and how to take it when they decide.
+HELD_BACK = {"meeting.cancel": "好的，报名先给您保留着。确定去不了时回复“取消早茶会报名”。",
+             "policy.unsubscribe": "好的，先不退订，推送照常。想退时回复“退订”。",
+             "complaint.file": "好的，先不催办。需要园区协调时回复“催办”。"}
 DID_YOU_MEAN = "您是想{guess}吗？可以换个说法再说一次。"
 INTENT_NAMES = {
     "complaint.file": "反映问题", "complaint.status": "查询诉求进度", "policy.query": "咨询政策",

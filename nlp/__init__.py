@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-from nlp import engine, model
+from nlp import engine, model, revisions
 from nlp.commands import command
 from nlp.features import features as message_features
 from nlp.intents import decide, load_model, score
@@ -26,6 +26,8 @@ _ONLY_QUESTION = re.compile(r"\s*\?[?\s]*")   # …except a bare question mark
 # emoji alone (😡, 🤔, 📎) says nothing the bot can act on.
 _KIND_EMOJI = frozenset("👍👌🙏👏🤝🌹💐🌷😊🙂😄😀😁☺❤💪✌👋🆗✔✅💯")
 RULES_THRESHOLD = 0.45                        # the rules' softmax below this → "other"
+REVISED_CONFIDENCE = 0.6                      # what follows "哦不对" replaces the message when understood this surely
+PLUS_ONE_ECHO_CHARS = 4                       # "+1 算我一个" echoes the +1; longer words after it are the owner's own
 EXPLAIN_TOP = 8                               # features listed by explain()
 
 
@@ -95,7 +97,32 @@ class Classification:
 def classify(text, today: date | None = None, threshold: float | None = None,
              using: str | None = None) -> Classification:
     """Classify one message; never raises, whatever the input. `using` names the engine ("model" or
-    "rules") instead of NLP_ENGINE: the console asks the other one for a second opinion."""
+    "rules") instead of NLP_ENGINE: the console asks the other one for a second opinion.
+
+    What the message finally says counts (nlp/revisions.py): after "哦不对"/"算了" the rest, when it is a clear
+    request; after "+1 " the owner's own words; a negated action ("先不要取消") is no request for it."""
+    result = _classify(text, today, threshold, using)
+    for tail in (revisions.after_correction(result.text), revisions.after_plus_one(result.text)):
+        if tail is None:
+            continue
+        revised = _classify(tail, today, threshold, using)
+        clear = revised.intent not in ("other", "smalltalk") and revised.confidence >= REVISED_CONFIDENCE
+        if clear or revisions.holds_off(tail, revised.intent) or revisions.after_plus_one(result.text) == tail \
+                and len(tail) > PLUS_ONE_ECHO_CHARS:
+            revised.script, revised.decided_by = result.script, f"revised ({revised.decided_by})"
+            result = revised
+        break
+    if result.intent == "complaint.file" and revisions.is_announcement(result.text):
+        result = Classification("other", result.confidence, {}, result.script, result.text, engine=result.engine,
+                                decided_by="announcement")
+    if revisions.holds_off(result.text, result.intent):
+        held = result.intent
+        result = Classification("smalltalk", result.confidence, {"hold_off": held}, result.script, result.text,
+                                engine=result.engine, decided_by="hold_off")
+    return result
+
+
+def _classify(text, today: date | None, threshold: float | None, using: str | None) -> Classification:
     norm = normalize(text)
     which = using if using in engine.ENGINES else engine.current()
     if _NO_LETTERS.fullmatch(norm.text):   # only punctuation, emoji, spaces (or nothing)

@@ -12,6 +12,7 @@ from bot.errors import DomainError
 from bot.meetings import texts
 from bot.push import jobs
 from bot.push.scheduler import Periodic
+from nlp.revisions import after_correction
 from nlp.slots import chinese_number, complaint_category
 from storage import meetings as store
 from storage.models import Meeting, MeetingSignup, utcnow
@@ -177,7 +178,12 @@ _PAIR = re.compile(r"我们俩|咱俩|我俩|两个人|俩人")
 def party_size(text: str) -> int | None:
     """How many people a signup message means, speaker included: "带两个同事" → 3, "再带个同事" → 2,
     "我和一个同事" → 2, "我们三个人" → 3, "一共来三个人" → 3, "那就两个人吧" → 2, "先报我一个" → 1;
-    None when it does not say."""
+    None when it does not say. After a correction ("两个人 哦不对 就我自己") the corrected number counts."""
+    corrected = after_correction(text)
+    if corrected is not None and corrected != text:
+        said = party_size(corrected)
+        if said is not None:
+            return said
     total = _TOTAL.search(text)
     if total and re.search(r"一共|总共|共计|合计|总计", text):
         return chinese_number(total.group(3))

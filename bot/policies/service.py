@@ -413,6 +413,7 @@ GENERIC_WORDS = frozenset("""
 截止 截止时间 时间 部门 电话 联系 找谁 哪里 在哪
 谢谢 你好 您好 老师 麻烦 帮忙 帮我 看看 查查 查询 查一下 咨询 不是 投诉 那要 还要 要求 规定 文件 通知 能否 是否 多长时间
 那边 这边 好像 似乎 听说 据说 清楚 搞不清楚 不清楚 不知道 十几个 几十个 好几个 人事 财务 老板 领导 同事
+人家 别人 别家 隔壁 同行 邻居 收到 拿到 到手 刚刚 刚才 问个 不能 等了 等到
 """.split())
 # The kind of help a question asks for; the words just before it name the thing ("电费补贴": 电费).
 BENEFIT_WORDS = frozenset("补贴 补助 补助款 补贴款 奖补 奖补资金 资金 奖励 奖金 奖励资金 扶持 扶持资金 优惠 资助 补偿 返还 "
@@ -422,10 +423,11 @@ PAYOUT = re.compile(r"到账|到帐|账上|拨付|拨款|兑现|发放|下发|�
                     r"钱.{0,8}(什么时候|啥时候|何时|多久)|还没(到|发|下来|拨|打|给)")
 COVERED_SHARE = 0.5        # a policy fits when it covers more than this share of the thing asked about (by idf)…
 ALL_COVERED_SHARE = 0.3    # …and at least this share of all the question's words
+UNKNOWN_UNCOVERED = 3.0    # the weight of an uncovered word the dictionary lacks (a typo, a glued pair)
 NEAR_BEST = 0.35           # fitting hits this far below the best one are not worth listing
 PARTICLES = frozenset("的 之 地 得 了 吗 呢 吧 啊 呀".split())
 # Single characters that belong to no name: the span of what was asked never grows over them.
-FUNCTION_CHARS = frozenset("给把被在有是我你他她它的了吗呢吧啊呀和与或跟对向从到就也都还能要想会可"
+FUNCTION_CHARS = frozenset("给把被在有是我你他她它的了吗呢吧啊呀和与或跟对向从到就也都还能要想会可刚先事"
                            "这那哪啥么没不很太又再才让请问搞弄办领拿交报")
 
 
@@ -543,17 +545,21 @@ def read(services, session, text: str, limit: int = 3) -> Reading:
         return reading
     base = snapshot(services)
     weight = {w: information(w) for w in words}
-    total = sum(weight.values())
     thing = _thing(tokens, words)
-    thing_total = sum(weight[w] for w in thing)
+    known = tokenizer().FREQ
     fitting = []
     for hit in base.index.search(norm, limit=10, min_score=MIN_SCORE):
         policy, body = base.rows.get(hit.doc_id), base.texts.get(hit.doc_id)
         if policy is None or body is None:
             continue
         covered = {w for w in words if covers(body, w)}
-        share = sum(weight[w] for w in covered) / total
-        if sum(weight[w] for w in thing if w in covered) / thing_total > COVERED_SHARE and share >= ALL_COVERED_SHARE:
+        # A word jieba's dictionary lacks and the policy does not say is mostly a typo or a chance pair its
+        # HMM glued from chatter ("刚评上那个高新" → 刚评): it weighs little against the words that fit.
+        missing = sum(weight[w] if w in known else UNKNOWN_UNCOVERED for w in words if w not in covered)
+        share = sum(weight[w] for w in covered) / (sum(weight[w] for w in covered) + missing or 1)
+        thing_covered = sum(weight[w] for w in thing if w in covered)
+        thing_missing = sum(weight[w] if w in known else UNKNOWN_UNCOVERED for w in thing if w not in covered)
+        if thing_covered / (thing_covered + thing_missing or 1) > COVERED_SHARE and share >= ALL_COVERED_SHARE:
             fitting.append((policy, hit.score, share))
     if fitting:
         fitting.sort(key=lambda f: (-round(f[2], 2), -f[1]))

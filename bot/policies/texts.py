@@ -1,6 +1,8 @@
 """Everything the policy feature says, in one place for review."""
 
 HITS_HEAD = "为您找到以下政策："
+WHOM_HEAD = "刚才这几项政策的受理部门和咨询电话："
+WHOM_ITEM = "{n}.【{title}】{issuer}，咨询：{contact}"
 HIT = "{n}.【{title}】{summary}\n   金额：{amount}　截止：{deadline}\n   申请：{how}\n   咨询：{contact}"
 HITS_TAIL = "回复“第1条”“第2条”查看详细。"
 DETAIL = ("【{title}】\n{doc_no}发布：{issuer}（{level}级）\n{summary}\n适用对象：{eligibility}\n"
