@@ -4,8 +4,8 @@ The routing table: every feature's router, in the one order that decides who ans
 
 First match wins, so the order below matters (tests/test_routing.py pins it):
 1. events    — subscribe/unsubscribe/click/… never reach intent routes;
-2. explicit commands (绑定企业; 我的联络员是谁, 问卷; 催办 right after a payout answer) before intents, so a
-   command is never mistaken for chat;
+2. explicit commands (绑定企业; 我的联络员是谁, 问卷; 催办 right after a payout answer, 找哪个单位 right after a
+   policy answer, fewer people for a signup held) before intents, so a command is never mistaken for chat;
 3. complaints — filing, status, "我的诉求"; meetings — info, signup, cancel; policies — questions,
    "第2条", what suits us, 转咨询, subscriptions (their commands come before their intents);
 4. general   — help, smalltalk, human, media;
@@ -13,8 +13,8 @@ First match wins, so the order below matters (tests/test_routing.py pins it):
 """
 from handlers import complaints, enterprise_link, general, meetings, outreach, policies
 
-ROUTERS = [general.events, enterprise_link.router, outreach.router, policies.payout_chase, complaints.router,
-           meetings.router, policies.router, general.general, general.fallback]
+ROUTERS = [general.events, enterprise_link.router, outreach.router, policies.payout_chase, meetings.before_complaints,
+           complaints.router, meetings.router, policies.router, general.general, general.fallback]
 ROUTES = [route for router in ROUTERS for route in router.routes]
 
 # Every declared multi-step conversation; bot/__init__.py hands them to the Dispatcher with ROUTES.

@@ -44,9 +44,10 @@ NOT_COMPLAINING = re.compile(r"不是要?(投诉|反映)|不(投诉|反映)了|�
 # A question about a matter raised before, even when the model hears a new complaint in it.
 STATUS_CUE = re.compile(r"怎么样|咋样|怎样了|如何了?|进展|进度|处理得|处理到|处理了(没|吗)|解决了(没|吗)|弄好没|弄好了没|"
                         r"修好了?没|修了(没|吗)|弄了(没|吗)|办了(没|吗)|办好了(没|吗)|"
-                        r"好了没|有消息没|有没有消息|有结果|有下文|谁在管|什么状态|啥状态|到哪一步|到哪了|哪一步了|"
+                        r"好了没|有消息没|有没有消息|有结果|有下文|谁在管|什么状态|啥状态|咩状态|到哪一步|到哪了|哪一步了|"
+                        r"单子呢|那张单|那个单子|"
                         r"登记(了|上了|好了)(吗|吧|没)|跟进|后来怎么|搞好了没|有人(来)?(看|管|处理)(过)?(了)?(没|吗)|"
-                        r"现在(什么|啥)情况|(那个|的)呢[?？]?$|搞成点|点样|咩情况|有冇人跟|(而家|现在)点(呀|啊|嘅|呢)?[?？]?$|几时(搞掂|搞定|搞好|修好|整好|弄好|处理好)|(搞掂|整好)(未|没|了没)|"
+                        r"现在(什么|啥)情况|(那个|的)呢[?？]?$|搞成点|点样|咩情况|有冇人跟|(而家|现在)点(呀|啊|嘅|呢)?[?？]?$|几时(可以|能|会|先)?(搞掂|搞定|搞好|修好|整好|弄好|处理好)|(搞掂|整好)(未|没|了没)|"
                         r"(办|处理|弄|修|搞)(完|好)了?(是吧|吧|吗|没有|没|未)[?？]?$|是不是没人管|没人管了?(吗|吧)?[?？]?$|"
                         r"有没有人管")
 ANAPHORA = re.compile(r"那个|这个|那件|这件|的事|这事|那事|上次|之前|刚才|刚刚|前几天|上周|反映的|报的|嗰|𠮶|"
@@ -65,12 +66,13 @@ RATING_NUMBER = re.compile(r"^(?:打|给|评)?\s*([1-5])(?![\d个位人号楼栋
                            r"\s*[,.，。、:：!！]?\s*(.*)$"
                            r"|^(?:打|给|评)?\s*([一二三四五])\s*(?:分|星|颗星)\s*[,.，。、:：!！]?\s*(.*)$")
 # "刚才那个评价，给4分吧": a score named inside a sentence (only read while a rating is asked for).
-RATING_SCORE_INSIDE = re.compile(r"(?:打|给|评)\s*([1-5])\s*(?:分|星|颗星)(?!钟)(.*)$"
-                                 r"|(?:打|给|评)\s*([一二三四五])\s*(?:分|星|颗星)(?!钟)(.*)$")
+RATING_SCORE_INSIDE = re.compile(r"(?:打|给|评)\s*(?:个|上|了|它|他们|你们)?\s*([1-5])\s*(?:分|星|颗星)(?!钟)(.*)$"
+                                 r"|(?:打|给|评)\s*(?:个|上|了|它|他们|你们)?\s*([一二两三四五])\s*(?:分|星|颗星)(?!钟)(.*)$")
 # Cantonese and colloquial negation before 满意: "唔滿意", "冇乜满意", "没有很满意" are not 满意.
 NEGATED_SATISFIED = re.compile(r"(?:唔|冇|没有?|不是)(?:乜|好|很|太|怎么|係好|系好)?(?=满意)")
-RATING_EMOJI = {"👍": 4, "👌": 4, "💯": 5, "🌹": 5, "👏": 5, "👎": 1}
-CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+RATING_EMOJI = {"👍": 4, "👌": 4, "💯": 5, "🌹": 5, "👏": 5, "👎": 1, "😡": 1, "😠": 1, "🤬": 1, "😤": 2, "😞": 2,
+                "😔": 2, "🙂": 4, "😊": 4}
+CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CHOICE_NUMBER = re.compile(r"^(?:选|就|要|是)?第?([1-9]|[一二三四五六七八九])(?:个|号|条|件|项)?(?:吧|那个|那件|那条)?$")
 MIN_DESCRIPTION_CHARS = 4
 SHORT_PROBLEM_CHARS = 8       # "停电了", "路灯坏了好几盏": a problem this short, with no place, is asked where
@@ -86,11 +88,13 @@ PLACE_WORDS = re.compile(r"厂里|厂区|公司|门口|车间|仓库|宿舍|办�
 SELF_INTRODUCED = re.compile(r"(我是|我们是|我们公司(是|叫)?|我司|本公司|我在|我们单位(是)?)")
 # "公司门口", "我们厂里", "车间里面": where the teller is, a place enough not to be asked again.
 NEAR_US = re.compile(r"(公司|厂|厂区|单位|我们|园区|仓库|车间|宿舍|食堂|办公楼|办公室|大楼|楼)(的)?(大)?"
-                     r"(门口|里面|里头|里|内|外面|外|旁边|后面|前面|附近|楼下|楼上|对面|隔壁)")
+                     r"(门口|里面|里头|入面|里|内|外面|外|旁边|后面|前面|附近|楼下|楼上|对面|隔壁)")
 COMPANY_WORDS = re.compile(r"贸易|科技|实业|物流|建材|食品|制造|工业|机械|电子|医药|生物|纺织|包装|五金|能源|农业|酒业|茶业|商贸|"
                            r"集团|股份|饮品|材料|装备|软件|汽车|零部件|储能|粮油|加工|厂$|公司$")
 FOCUS_TTL_S = 6 * 3600        # "刚才那个…" refers to the ticket talked about last, for this long
 PHONE_ASKED_TTL_S = 86400     # the phone is asked once a day at most, however many tickets are filed
+BARE_STATUS_REST = 4          # characters left of a status question without its status words: it names nothing
+BARE_STATUS_CHARS = 10        # "而家系咩状态": short enough to be about the ticket talked about last
 PLACE_ADDED_WITHIN = timedelta(minutes=30)   # a bare place this soon after filing belongs to that ticket
 CHOICE_FLOW = "complaint_choose"
 
@@ -163,10 +167,39 @@ def wait_a_moment(msg: Message, ctx: Context) -> Answer:
 
 
 def _follows_up_on_a_matter(msg: Message, ctx: Context) -> bool:
-    """"好的，那食堂那个呢" after a status answer: a status question the model took for chat."""
+    """"好的，那食堂那个呢" after a status answer, "咁而家系咩状态" after a ticket was talked about: a status
+    question the model took for chat."""
     nlu = ctx.nlu
-    return (nlu is not None and nlu.intent in ("smalltalk", "other") and asks_status(nlu.text)
-            and bool(ANAPHORA.search(nlu.text)) and matter.is_specific(matter.read(nlu.text)))
+    if nlu is None or nlu.intent not in ("smalltalk", "other", "help") or not asks_status(nlu.text):
+        return False
+    if ANAPHORA.search(nlu.text) and matter.is_specific(matter.read(nlu.text)):
+        return True
+    return _alnum(nlu.text) <= BARE_STATUS_CHARS and _focus(ctx) is not None
+
+
+# "能不能快点吧，损失很大", "麻烦尽快", "这次能不能快点，一停就是大半天": hurrying the ticket just talked about.
+URGE = re.compile(r"快点|快些|快一点|尽快|抓紧|赶紧|加快|催一下|催催|催下|帮忙催|早点(处理|解决|弄|修)|能不能快|抓点紧|"
+                  r"快啲|快手啲|急急急|等不了")
+
+
+def _urges_the_ticket(msg: Message, ctx: Context) -> bool:
+    nlu = ctx.nlu
+    if nlu is None or nlu.intent not in ("complaint.file", "complaint.status", "other", "smalltalk", "help") \
+            or not URGE.search(nlu.text) or ADDENDUM.match(nlu.text):
+        return False
+    recent = _focus(ctx)
+    if recent is None or recent.status not in store.OPEN_STATUSES:
+        return False
+    told = matter.read(nlu.text)
+    return not told.has_problem or told.category == recent.category
+
+
+@router.route(Matcher(_urges_the_ticket, "urges_the_ticket"))
+def urge(msg: Message, ctx: Context) -> Answer:
+    """The owner hurries the open ticket just talked about: noted for the department, no second ticket."""
+    recent = _focus(ctx)
+    service.add_note(ctx.session, recent, f"用户催促：{msg.text.strip()[:200]}", "user")
+    return texts.URGED.format(ticket=recent.ticket_no, due=recent.due.isoformat())
 
 
 @router.route(Matcher(_follows_up_on_a_matter, "follows_up_on_a_matter"))
@@ -177,7 +210,7 @@ def follow_up_status(msg: Message, ctx: Context) -> Answer:
 # "不对，是东区不是西区", "啱啱講錯咗，係B棟唔係A棟": a place taken back ("不是西区") and another given.
 NOT_THIS_PLACE = re.compile(r"(?:不是|唔系|唔是|并非)([^,，。.;；!！?？]+?)(?=[,，。.;；!！?？]|是|系|$)")
 # "哦对了，是在政务服务中心三楼那个窗口报的": more about the matter just told.
-ADDENDUM = re.compile(r"^[哦噢啊喔]?[,，\s]*(对了|补充一下|补充|忘了说|还有就是|再说一下)")
+ADDENDUM = re.compile(r"^[哦噢啊喔]?[,，\s]*(对了|补充一下|补充|忘了说|还有就是|再说一下|另外)")
 
 
 def _change_to_last_ticket(msg: Message, ctx: Context) -> tuple | None:
@@ -197,7 +230,7 @@ def _change_to_last_ticket(msg: Message, ctx: Context) -> tuple | None:
     if taken_back and set(taken_back) <= told_before:
         instead = [place for place in said if place not in taken_back]
         return (recent, instead) if instead else None
-    if adds and matter.category(text) in (recent.category, "其他") or (
+    if adds and (matter.category(text) in (recent.category, "其他") or not matter.read(text).has_problem) or (
             said and set(said) <= told_before and not matter.read(text).has_problem):
         return recent, None        # "就东区3号厂房边上那条路 你们自己去看": the same place again
     return None
@@ -339,8 +372,9 @@ def guided_accepts(msg: Message, ctx: Context, state: State) -> bool:
     if msg.msg_type == "location":
         return state.step in ("where", "what")
     text = ctx.nlu.text if ctx.nlu else msg.text
-    if state.step == "phone":
-        return phone_accepts(msg, ctx, state)
+    if state.step == "phone":   # the number, or the place told late ("就在园区2号宿舍楼，对了你们周末上班吗")
+        return phone_accepts(msg, ctx, state) or (not state.data.get("location")
+                                                   and _is_place_answer(text, state.data.get("description", "")))
     if WITHDRAW.search(text) or asks_status(text):
         return False
     if state.step == "where":
@@ -392,6 +426,11 @@ def guided_phone(msg: Message, ctx: Context, state: State) -> Answer:
         ctx.conversation.move(state)
         return texts.GUIDED_MEDIA.format(kind=MEDIA_RECEIVED.get(msg.msg_type, "附件"))
     found = phones(msg.text.replace(" ", ""))
+    text = ctx.nlu.text if ctx.nlu else msg.text
+    if not found and not DECLINE_PHONE.search(text) and not state.data.get("location"):
+        state.data["location"] = msg.text.strip()[:200]     # the place, told while the phone was asked
+        ctx.conversation.move(state)
+        return texts.GUIDED_PLACE_NOTED + texts.GUIDED_PHONE
     if found and ctx.user is not None:
         ctx.user.phone = found[0]
     state.data["phone"] = found[0] if found else ""
@@ -473,12 +512,15 @@ def enterprise_accepts(msg: Message, ctx: Context, state: State) -> bool:
     text = ctx.nlu.text if ctx.nlu else msg.text
     if identity.find_code(msg.text) or DECLINE_ENTERPRISE.search(text):
         return True
+    if re.match(r"^(还有|另外|对了|顺便)", text) or (matter.read(text).has_problem and _alnum(text) > 20):
+        return False     # "还有个事，3号楼的消防通道被…堵死了": another matter, not the name asked for
     if _enterprise_named(ctx, text) is not None or match_company(text, ()) is not None:
         return True
     nlu = ctx.nlu
     if nlu is not None and nlu.intent not in ("other", "complaint.file") and nlu.confidence >= 0.7:
         return False     # a request of its own (政策, 早茶会, 转人工, 谢谢…)
-    if re.search(r"[?？吗呢谢]|你|什么|怎么|哪", text) or not 2 <= _alnum(text) <= 20 or matter.read(text).has_problem:
+    if re.search(r"[?？吗呢谢]|你|什么|怎么|哪|还有|另外|对了", text) or not 2 <= _alnum(text) <= 20 \
+            or matter.read(text).has_problem:
         return False
     return bool(COMPANY_WORDS.search(text)) or (nlu is not None and nlu.confidence < 0.95)
 
@@ -604,8 +646,11 @@ def _status_answer(msg, ctx) -> tuple[str, list | None]:
     if not mine:
         return (texts.NONE_OPEN if enterprise_id is not None else texts.NONE_OPEN_OWN), None
     question = matter.read(text)
-    focus = _focus(ctx, mine) if ANAPHORA.search(text) else None
-    if not matter.is_specific(question):
+    rest = matter.read(STATUS_CUE.sub("", text))       # "咁而家系咩状态": nothing named, the ticket talked about
+    bare = bool(STATUS_CUE.search(text)) and _alnum(rest.text) <= BARE_STATUS_REST \
+        and not (rest.strong or rest.weak or rest.places)
+    focus = _focus(ctx, mine) if ANAPHORA.search(text) or bare else None
+    if bare or not matter.is_specific(question):
         if focus is not None:
             return _describe(ctx, focus), None
         return _listing(ctx, mine, enterprise_id), None
@@ -805,7 +850,7 @@ def _emoji_rating(raw: str) -> tuple[int, str] | None:
 
 def _comment(text: str) -> str:
     """What the owner added to the rating, without the particles around it."""
-    text = text.strip(" ,，。.!！~")
+    text = re.sub(r"^(吧|啊|呀|啦|哈|了)+", "", text.strip(" ,，。.!！~")).strip(" ,，。.!！~")
     return "" if re.fullmatch(r"(吧|啊|呀|了|哈|哦|好评|差评|分|星)*", text) else text
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from bot.chat.context import Answer, Context
-from bot.chat.conversation import Flow, State
+from bot.chat.conversation import Flow, State, is_cancel
 from bot.chat.message import Message
 from bot.chat.router import Router, regex
 from bot.identity import service as membership
@@ -22,9 +22,14 @@ router = Router("enterprise_link")
 COMMAND = re.compile(r"^(?:我想|我要|想|要|请|麻烦|帮我|请帮我|我们想)?(?:绑定|关联)(?:一下)?(企业|公司)?[:： ]*(.*)$")
 # A code anywhere in a message: alone, or inside a sentence ("我们的邀请码是 YQ-…，帮我绑定").
 CODE_ANYWHERE = r"(?i)(?<![a-z0-9])yq[-\s]?[a-z0-9]{4}[-\s]?[a-z0-9]{4}(?![a-z0-9])"
-MIN_NAME_PART = 3     # "星辰电子" for 星辰电子科技有限公司; shorter parts name too many
+MIN_NAME_PART = 3     # "星辰电子" for 星辰电子科技有限公司; shorter parts name too many…
+MIN_NAME_START = 2    # …unless they are how the name starts ("望岳" for 望岳智能装备有限公司), and only one does
 YES = re.compile(r"^(是|是的|对|对的|没错|确认|yes|y|嗯|系呀|係呀|系|係|冇错|啱|啱啊)[!。.啊呀]*$")
 NO = re.compile(r"^(不是|不对|否|no|n|错了)[!。.]*$")
+NO_BUT = re.compile(r"^(?:不是|不对|错了)[,，。.!！\s]+(?:我们|我司|我们公司)?(?:是|叫|系)?\s*([^,，。.!！]{2,40})")
+NO_BUT_MAX_CHARS = 24   # "不是，我们是望岳机电": a short correction; a longer message says more than a name
+LINK_ANSWERS = ("smalltalk", "other", "help")
+LEAVE_CONFIDENCE = 0.8
 
 
 @router.route(regex(COMMAND.pattern))
@@ -62,7 +67,25 @@ def confirm(msg: Message, ctx: Context, state: State) -> Answer:
     if NO.match(answer):
         ctx.conversation.start("link_enterprise", "ask_name")
         return texts.LINK_RETRY
+    other_name = NO_BUT.match(answer) if len(answer) <= NO_BUT_MAX_CHARS else None
+    # "不是，我们是望岳机电": not that one; the name they give instead is looked up
+    if other_name and is_cancel(other_name.group(1)):    # "不是，算了": no link, and nothing more to ask
+        ctx.conversation.clear()
+        return texts.LINK_DROPPED
+    if other_name and not re.search(r"[我你他她们]", other_name.group(1)):
+        return _propose(ctx, other_name.group(1))
     return texts.LINK_YES_NO
+
+
+def link_accepts(msg: Message, ctx: Context, state: State) -> bool:
+    """"是"/"不是，我们是…" answer "are you with X?"; to "which enterprise?" anything is an answer but a clear
+    request of its own (a problem, a policy question…)."""
+    nlu = ctx.nlu
+    text = (nlu.text if nlu else msg.text).strip()
+    if state.step == "confirm" and (YES.match(text) or NO.match(text)
+                                    or len(text) <= NO_BUT_MAX_CHARS and NO_BUT.match(text)):
+        return True
+    return nlu is None or nlu.confidence < LEAVE_CONFIDENCE or nlu.intent in LINK_ANSWERS
 
 
 def claim(ctx, enterprise, source: str, ticket_no: str = "") -> str:
@@ -81,7 +104,8 @@ def _propose(ctx, text: str) -> str:
     name = match_company(text, roster)
     if name is None:
         part = re.sub(r"[\W_]+", "", text)
-        holders = [n for n in roster if len(part) >= MIN_NAME_PART and part in n] if part else []
+        holders = [n for n in roster if part in n and (len(part) >= MIN_NAME_PART or n.startswith(part))] \
+            if len(part) >= MIN_NAME_START else []
         name = holders[0] if len(holders) == 1 else None
     enterprise = enterprises.by_name(ctx.session, name) if name else None
     if enterprise is None:
@@ -93,5 +117,5 @@ def _propose(ctx, text: str) -> str:
 
 FLOWS = [
     Flow("link_enterprise", "绑定企业", {"ask_name": ask_name, "confirm": confirm},
-         answers=("smalltalk", "other", "help")),
+         answers=LINK_ANSWERS, accepts=link_accepts),
 ]

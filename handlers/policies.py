@@ -17,6 +17,9 @@ from nlp.slots import policy_topics
 from storage import policies as store
 
 router = Router("policies")
+# Routes that go before the complaints' (handlers/__init__.py): "催办吧 拖太久了" right after a payout answer,
+# "贷款那个找哪个单位办" right after a policy answer — the model hears a ticket's status in both.
+payout_chase = Router("policies.payout_chase")
 # A question about what was just shown, not a new one: "那要准备什么材料", "这个找谁办", "截止到什么时候".
 FOLLOW_UP = re.compile(r"^(那|这个|那个|它|这项|那项|要|需要|得|还要|请问这)|材料|资料|流程|条件|截止|多少钱|金额|找谁|电话|"
                        r"怎么(申请|办|领|报)|在哪(办|申请|报)|哪个部门")
@@ -24,6 +27,7 @@ ORDINALS = {"1": 0, "一": 0, "2": 1, "二": 1, "3": 2, "三": 2, "4": 3, "四":
 ORDINAL = re.compile(r"^(就是|是)?第?([1-5一二三四五])(个|条|项|种|号)?(吧|啊|呀)?[!.。]*$")
 # "我订阅了哪些", "看看我的订阅", "我都订了些什么": what the user receives (never a new subscription).
 SUBSCRIPTIONS_ASKED = (r"(订阅|订|定阅)(了|过|咗)(哪些|什么|啥|几个|些|哪几|没有?|吗|么|啲咩|咩|边啲)|都订了|"
+                       r"(订阅|订|定阅)的(是|都是|有)?(哪些|什么|啥|哪几|咩|边啲)|"
                        r"(我的|查看|查询|看看|看下|看一下)(政策)?(订阅|推送)(了|的)?(哪些|什么|啥|情况|列表|内容)?$|"
                        r"订阅(情况|状态|列表|内容)|(收|接收)(哪些|什么)(政策)?推送|"
                        r"(有没有|有|是否|是不是)(已经)?(订阅|订|定阅)(了|过)?[^，,。]{0,8}(吗|么|没有?)$")
@@ -53,7 +57,7 @@ def expand(msg: Message, ctx: Context) -> Answer:
 # "那要找哪个单位问比较快？" right after a policy answer: whom to ask about it, whatever the model made of it.
 ASKS_WHOM = re.compile(r"(找|搵|揾|问|向|跟|同)(哪个|哪|什么|边个|边)?(单位|部门|人|谁|边个)|哪个(单位|部门|科室)|"
                        r"边个(单位|部门)|联系(谁|方式|电话)|电话(是)?多少|问谁|打(哪个)?电话|(去|喺)?(哪里|边度|哪儿)(申请|办|报)")
-WHOM_REST_CHARS = 4   # "咁要搵边个申请": once the asking is gone, what is left names no other policy
+WHOM_REST_CHARS = 6   # "咁要搵边个申请", "贷款那个找哪个单位办": once the asking is gone, little is left
 
 
 def _asks_whom_about_last_policy(msg: Message, ctx: Context) -> bool:
@@ -62,13 +66,13 @@ def _asks_whom_about_last_policy(msg: Message, ctx: Context) -> bool:
         return False
     rest = ASKS_WHOM.sub("", nlu.text)
     if nlu.intent not in ("other", "help", "smalltalk") and not (
-            nlu.intent == "policy.query" and sum(ch.isalnum() for ch in rest) <= WHOM_REST_CHARS):
-        return False
+            nlu.intent in ("policy.query", "complaint.status") and sum(ch.isalnum() for ch in rest) <= WHOM_REST_CHARS):
+        return False       # "贷款那个找哪个单位办" reads like a ticket's status; after a policy answer it is not
     last = _last(ctx)
     return bool(last.get("ids")) and last.get("kind") in ("answer", "payout", "chased")
 
 
-@router.route(Matcher(_asks_whom_about_last_policy, "asks_whom_about_last_policy"))
+@payout_chase.route(Matcher(_asks_whom_about_last_policy, "asks_whom_about_last_policy"))
 def whom_to_ask(msg: Message, ctx: Context) -> Answer:
     """The policy just shown, in full: its department and contact are in it."""
     seen = _last(ctx)["ids"]
@@ -194,7 +198,6 @@ def broadcast_confirm(msg: Message, ctx: Context, state: State) -> Answer:
 CHASE = r"^(帮我|麻烦)?催(办|一下|一催)"
 # "催办吧 拖太久了" right after a payout answer: the payout is chased, though the model hears a ticket's status
 # question (the complaints' routes come first, so this router goes before them: handlers/__init__.py).
-payout_chase = Router("policies.payout_chase")
 
 
 def _right_after_a_payout(msg: Message, ctx: Context) -> bool:
@@ -270,6 +273,9 @@ def which_accepts(msg: Message, ctx: Context, state: State) -> bool:
     text = (ctx.nlu.text if ctx.nlu else msg.text).strip()
     if ORDINAL.match(text):
         return True
+    nlu = ctx.nlu
+    if nlu is not None and nlu.confidence >= 0.8 and nlu.intent not in ("policy.query", "other", "smalltalk", "help"):
+        return False     # "以后有融资方面的政策也推给我": a request of its own, though it names a policy's field
     reading = policies.read(ctx.services, ctx.session, text)
     return bool(reading.hits) or (reading.named and ctx.nlu is not None
                                   and ctx.nlu.intent in ("policy.query", "other") and not reading.payout)

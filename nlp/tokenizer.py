@@ -19,6 +19,7 @@ import marshal
 import math
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -105,6 +106,13 @@ def _load_dictionary() -> Dictionary:
         if parts[0]:
             dictionary.add_word(parts[0], int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 1)
     return dictionary
+
+
+@lru_cache(maxsize=1)
+def domain_terms() -> frozenset[str]:
+    """The words of the domain dictionary (nlp/data/userdict.txt): 留抵退税, 稳岗返还, 高企, 环评…"""
+    return frozenset(line.split(" ")[0] for line in USER_DICT.read_text(encoding="utf-8").splitlines()
+                     if line.strip())
 
 
 def dictionary() -> Dictionary:

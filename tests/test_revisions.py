@@ -4,8 +4,10 @@ rest. Conversations that use these run in tests/dialogues/fresh8a.yaml and fresh
 from __future__ import annotations
 
 import nlp
+from bot.chat.pipeline import cancel_then_request
 from bot.meetings.service import party_size
 from handlers.complaints import parse_rating
+from nlp.split import answer_then_request, two_requests
 
 
 def test_a_negated_action_is_held_back_not_taken():
@@ -46,3 +48,24 @@ def test_agreeing_is_not_signing_up_and_a_notice_is_not_a_complaint():
 def test_cantonese_negations_read_as_mandarin():
     assert nlp.classify("唔要推送").intent == "policy.unsubscribe"
     assert nlp.normalize("係B棟唔係A棟").text == "系b栋不是a栋"
+
+
+def test_a_rating_is_read_however_it_is_said():
+    for text, score in [("给个3分吧，拖得有点久", 3), ("打个5分", 5), ("給個4分啦", 4), ("给两分", 2)]:
+        assert parse_rating(nlp.normalize(text).text, text)[0] == score, text
+    assert parse_rating("", "😡😡😡") == (1, "")
+    assert parse_rating(nlp.normalize("给个3分吧，拖得有点久").text)[1] == "拖得有点久"   # the comment, no particles
+
+
+def test_a_numbered_list_and_an_answer_with_a_request_after_it_are_split():
+    items = two_requests("麻烦一次性帮我处理下：1、厂区北门外的下水道堵了，污水都漫到路上了 2、以后有融资方面的政策推送给我 "
+                         "3、创业担保贷款小微企业最多能贷多少")
+    assert [understood.intent for _, understood in items] == ["complaint.file", "policy.subscribe", "policy.query"]
+    assert two_requests("买了3.5吨钢材，2.3吨废料") is None                       # numbers, no list
+    first, rest = answer_then_request("给4分吧，下次快点。对了我们俩还想报名下周的早茶会")
+    assert first == "给4分吧，下次快点。" or first.startswith("给4分吧")
+    assert rest[0][1].intent == "meeting.signup"
+    assert answer_then_request("给4分吧，下次快点") is None
+    head, after = cancel_then_request("算了不反映了，取消吧。以后融资方面的政策推给我就行", None)
+    assert head and after[0][1].intent == "policy.subscribe"
+    assert cancel_then_request("算了不反映了。谢谢", None) == (None, None)

@@ -28,7 +28,7 @@ from bot.chat.message import Message, Reply
 from bot.chat.router import Route, first_match
 from bot.errors import ForgedRequest, ServiceUnavailable, UserError
 from bot.push import jobs
-from nlp.split import two_requests
+from nlp.split import answer_then_request, two_requests
 from storage import identity, messages, users
 from storage.db import is_unavailable
 from storage.models import utcnow
@@ -128,12 +128,17 @@ class Dispatcher:
         if flow is None:
             return self.then_waiting(ctx, self.route_message(msg, ctx))
         if flow.accepts is not None and flow.accepts(msg, ctx, state):
-            return self.then_waiting(ctx, flow.steps[state.step](msg, ctx, state))
-        if msg.text and is_cancel(ctx.nlu.text if ctx.nlu else msg.text):
+            return self.then_waiting(ctx, self.answer_then_more(msg, ctx, flow, state))
+        cancel, rest = cancel_then_request(msg.text, ctx.settings.intent_threshold) if msg.text else (None, None)
+        if cancel is not None or (msg.text and is_cancel(ctx.nlu.text if ctx.nlu else msg.text)):
             if flow.on_cancel is not None:
-                return self.then_waiting(ctx, flow.on_cancel(msg, ctx, state))
-            ctx.conversation.clear()
-            return self.then_waiting(ctx, replies.FLOW_CANCELLED.format(title=flow.title))
+                answer = flow.on_cancel(msg, ctx, state)
+            else:
+                ctx.conversation.clear()
+                answer = replies.FLOW_CANCELLED.format(title=flow.title)
+            if rest:    # "算了不反映了，取消吧。以后融资方面的政策推给我就行": and the request after it
+                answer = _append(answer, Reply.of(self.route_each(msg, ctx, rest)).text)
+            return self.then_waiting(ctx, answer)
         if flow.accepts is None:
             if not _leaves_flow(ctx, flow):
                 return self.then_waiting(ctx, flow.steps[state.step](msg, ctx, state))
@@ -142,6 +147,25 @@ class Dispatcher:
         ctx.conversation.clear()
         ctx.notes.append(replies.FLOW_LEFT.format(title=flow.title))
         return self.then_waiting(ctx, self.route_message(msg, ctx))
+
+    def answer_then_more(self, msg: Message, ctx: Context, flow: Flow, state: State) -> Answer:
+        """The answer to the pending question, and a request told after it in the same message ("给4分吧。对了
+        我们俩还想报名早茶会"): the step takes the first part (when that alone still answers), then the rest is
+        answered as if it came alone."""
+        split = answer_then_request(msg.text, ctx.settings.intent_threshold) if msg.text else None
+        if split is None:
+            return flow.steps[state.step](msg, ctx, state)
+        first, rest = split
+        whole, understood = ctx.nlu, nlp.classify(first, threshold=ctx.settings.intent_threshold)
+        ctx.msg, ctx.nlu = replace(msg, text=first), replace(understood, script=whole.script)
+        try:
+            if not flow.accepts(ctx.msg, ctx, state):
+                ctx.msg, ctx.nlu = msg, whole
+                return flow.steps[state.step](msg, ctx, state)
+            answer = flow.steps[state.step](ctx.msg, ctx, state)
+        finally:
+            ctx.msg, ctx.nlu = msg, whole
+        return _append(answer, Reply.of(self.route_each(msg, ctx, rest)).text)
 
     def digress(self, msg: Message, ctx: Context, flow: Flow, state: State) -> Answer:
         """A message that is not the answer to the pending question: answered as what it is. The question
@@ -281,6 +305,23 @@ def _push_reply(services, session, msg: Message, reply: Reply) -> bool:
     for text in ([reply.text] if reply.text else []) + list(reply.followups):
         jobs.queue_push(services, session, msg.channel, msg.user_id, text)
     return True
+
+
+SENTENCE_END = re.compile(r"(?<=[。！!？?\n])")
+
+
+def cancel_then_request(text: str, threshold: float | None) -> tuple[str | None, list | None]:
+    """(the cancelling sentences, [(the request after them, its classification)]) for "算了不反映了，取消吧。以后融资
+    方面的政策推给我就行"; (None, None) when the message does not start by cancelling and then ask for more."""
+    sentences = [s for s in SENTENCE_END.split(text) if s.strip()]
+    for cut in range(1, len(sentences)):
+        head, tail = "".join(sentences[:cut]), "".join(sentences[cut:]).strip()
+        if is_cancel(nlp.normalize(head).text.strip(" ,，。.!！")):
+            understood = nlp.classify(tail, threshold=threshold)
+            if understood.intent not in ("other", "smalltalk", "help") and understood.confidence >= 0.6:
+                return head, [(tail, understood)]
+            return None, None
+    return None, None
 
 
 def _append(answer: Answer, more: str | None) -> Answer:

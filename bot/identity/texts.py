@@ -7,6 +7,7 @@ LINK_CONFIRM = "您是「{name}」的员工吗？回复“是”提交绑定申�
 LINK_NOT_FOUND = "没有在园区企业名录中找到「{text}」，请核对后重新发送公司全称，或发送“取消”。"
 LINK_RETRY = "好的，请重新发送公司全称。"
 LINK_YES_NO = "请回复“是”或“不是”。"
+LINK_DROPPED = "好的，不绑定了。需要时发送“绑定企业 公司名称”。"
 ALREADY_LINKED = "您已绑定「{name}」，无需重复申请。"
 
 CLAIM_FILED = ("已提交绑定「{name}」的申请，园区工作人员核实后会通知您。\n"

@@ -25,7 +25,7 @@ from bot.errors import DomainError
 from bot.policies import texts
 from nlp.normalize import normalize
 from nlp.search import STOPWORDS, PolicyIndex, synonyms
-from nlp.tokenizer import tokenizer
+from nlp.tokenizer import domain_terms, tokenizer
 from storage import policies as store
 from storage.db import after_commit
 
@@ -194,6 +194,7 @@ class Snapshot:
     current: tuple                  # the PolicyRows open on `day`, by id
     texts: MappingProxyType         # id → the normalised text a current policy is matched against
     index: PolicyIndex              # BM25 over the current ones
+    names: MappingProxyType         # id → the words of a current policy's title ("留抵退税")
 
 
 @dataclass
@@ -236,7 +237,8 @@ def _build(services, version, today: date) -> Snapshot:
                                " ".join(p.topics), p.body))}
             for p in current]
     return Snapshot(version=version, day=today, rows=MappingProxyType({p.id: p for p in every}), current=current,
-                    texts=MappingProxyType({p.id: policy_text(p) for p in current}), index=PolicyIndex(docs))
+                    texts=MappingProxyType({p.id: policy_text(p) for p in current}), index=PolicyIndex(docs),
+                    names=MappingProxyType({p.id: frozenset(_tokens(normalize(p.title).text)) for p in current}))
 
 
 def snapshot(services, today: date | None = None) -> Snapshot:
@@ -413,7 +415,8 @@ GENERIC_WORDS = frozenset("""
 截止 截止时间 时间 部门 电话 联系 找谁 哪里 在哪
 谢谢 你好 您好 老师 麻烦 帮忙 帮我 看看 查查 查询 查一下 咨询 不是 投诉 那要 还要 要求 规定 文件 通知 能否 是否 多长时间
 那边 这边 好像 似乎 听说 据说 清楚 搞不清楚 不清楚 不知道 十几个 几十个 好几个 人事 财务 老板 领导 同事
-人家 别人 别家 隔壁 同行 邻居 收到 拿到 到手 刚刚 刚才 问个 不能 等了 等到
+人家 别人 别家 隔壁 同行 邻居 收到 拿到 到手 刚刚 刚才 问个 不能 等了 等到 可是 但是 不过 从来 自己 会计 出纳 没收
+以后 推送 方面
 """.split())
 # The kind of help a question asks for; the words just before it name the thing ("电费补贴": 电费).
 BENEFIT_WORDS = frozenset("补贴 补助 补助款 补贴款 奖补 奖补资金 资金 奖励 奖金 奖励资金 扶持 扶持资金 优惠 资助 补偿 返还 "
@@ -424,6 +427,8 @@ PAYOUT = re.compile(r"到账|到帐|账上|拨付|拨款|兑现|发放|下发|�
 COVERED_SHARE = 0.5        # a policy fits when it covers more than this share of the thing asked about (by idf)…
 ALL_COVERED_SHARE = 0.3    # …and at least this share of all the question's words
 UNKNOWN_UNCOVERED = 3.0    # the weight of an uncovered word the dictionary lacks (a typo, a glued pair)
+NAME_CHARS = 4             # a word this long that a policy's title holds names that policy
+NAMED_AT_MOST = 2          # …when it names no more policies than this
 NEAR_BEST = 0.35           # fitting hits this far below the best one are not worth listing
 PARTICLES = frozenset("的 之 地 得 了 吗 呢 吧 啊 呀".split())
 # Single characters that belong to no name: the span of what was asked never grows over them.
@@ -561,11 +566,25 @@ def read(services, session, text: str, limit: int = 3) -> Reading:
         thing_missing = sum(weight[w] if w in known else UNKNOWN_UNCOVERED for w in thing if w not in covered)
         if thing_covered / (thing_covered + thing_missing or 1) > COVERED_SHARE and share >= ALL_COVERED_SHARE:
             fitting.append((policy, hit.score, share))
+    if not fitting:
+        fitting = _named_policies(base, words)
     if fitting:
         fitting.sort(key=lambda f: (-round(f[2], 2), -f[1]))
         best = fitting[0][1]
         reading.hits = [(p, score) for p, score, _ in fitting if score >= NEAR_BEST * best][:limit]
     return reading
+
+
+def _named_policies(base: Snapshot, words: list[str]) -> list:
+    """Policies the question names by a word of their title ("别闹了，问个正经的：留抵退税怎么申请", "我们是新创公司，
+    想申请创业担保贷款"): a policy's name is decisive however much chatter surrounds it. Only a name-like word —
+    four characters or more, or a term of the domain dictionary — and only when it names at most NAMED_AT_MOST."""
+    terms = domain_terms()
+    named = [w for w in words if (len(w) >= NAME_CHARS or w in terms) and w not in GENERIC_WORDS]
+    found = {pid for pid, title in base.names.items() if any(w in title for w in named)}
+    if not found or len(found) > NAMED_AT_MOST:
+        return []
+    return [(base.rows[pid], 1.0, 1.0) for pid in sorted(found) if pid in base.rows]
 
 
 def likely(services, session, text: str, enterprise=None, seen: list[int] | None = None, limit: int = 3) -> list:
