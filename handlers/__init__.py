@@ -13,7 +13,7 @@ First match wins, so the order below matters (tests/test_routing.py pins it):
 """
 from handlers import complaints, enterprise_link, general, meetings, outreach, policies
 
-ROUTERS = [general.events, enterprise_link.router, outreach.router, policies.payout_chase, meetings.before_complaints,
+ROUTERS = [general.events, enterprise_link.router, outreach.router, policies.before_complaints, meetings.before_complaints,
            complaints.router, meetings.router, policies.router, general.general, general.fallback]
 ROUTES = [route for router in ROUTERS for route in router.routes]
 

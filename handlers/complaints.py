@@ -210,6 +210,9 @@ def follow_up_status(msg: Message, ctx: Context) -> Answer:
 # "不对，是东区不是西区", "啱啱講錯咗，係B棟唔係A棟": a place taken back ("不是西区") and another given.
 NOT_THIS_PLACE = re.compile(r"(?:不是|唔系|唔是|并非)([^,，。.;；!！?？]+?)(?=[,，。.;；!！?？]|是|系|$)")
 # "哦对了，是在政务服务中心三楼那个窗口报的": more about the matter just told.
+# A question of its own ("对了 下个礼拜那个早茶会 是礼拜几"): never a detail of the ticket just filed.
+ASKS = re.compile(r"[?？]|[吗嘛呢][!！。.~]*$|[礼拜星期周]几|几(点|号|时)|什么时候|是否|是不是|有没有|能不能|可不可以|"
+                  r"哪(天|里|儿|个)|怎么(办|弄|申请|报)")
 ADDENDUM = re.compile(r"^[哦噢啊喔]?[,，\s]*(对了|补充一下|补充|忘了说|还有就是|再说一下|另外)")
 
 
@@ -220,7 +223,7 @@ def _change_to_last_ticket(msg: Message, ctx: Context) -> tuple | None:
     taken_back = [place for found in NOT_THIS_PLACE.finditer(text) for _, place in places(found.group(1))]
     adds = ADDENDUM.match(text) is not None
     said = [place for _, place in places(text)]
-    if not (taken_back or adds or said):
+    if not (taken_back or adds or said or (ctx.nlu is not None and ctx.nlu.intent == "complaint.file")):
         return None
     recent = _focus(ctx)
     if recent is None or recent.user_ref != ctx.user_ref or recent.status not in store.OPEN_STATUSES \
@@ -230,8 +233,15 @@ def _change_to_last_ticket(msg: Message, ctx: Context) -> tuple | None:
     if taken_back and set(taken_back) <= told_before:
         instead = [place for place in said if place not in taken_back]
         return (recent, instead) if instead else None
-    if adds and (matter.category(text) in (recent.category, "其他") or not matter.read(text).has_problem) or (
-            said and set(said) <= told_before and not matter.read(text).has_problem):
+    if said and after_correction(nlp.normalize(msg.text).text) is not None and not set(said) <= told_before:
+        return recent, said        # "不对，是东区3号路，我刚才说错了"
+    told = matter.read(text)
+    if ctx.nlu is not None and ctx.nlu.intent == "complaint.file" and matter.category(text) == recent.category \
+            and not told.has_problem and not said and not ASKS.search(text):
+        return recent, None        # "是隔壁那家物流公司堆的，说了好几次都不搬": more about the same matter
+    if adds and not ASKS.search(text) and (matter.category(text) in (recent.category, "其他")
+                                             or not told.has_problem) or (
+            said and set(said) <= told_before and not told.has_problem):
         return recent, None        # "就东区3号厂房边上那条路 你们自己去看": the same place again
     return None
 
@@ -612,6 +622,8 @@ def _a_new_problem(ctx) -> bool:
     matter in it, a specific problem, and no ticket it names."""
     nlu = ctx.nlu
     text = nlu.text
+    if re.match(r"^(还有个事|还有件事|还有一个事|还有一件事|另外|还有)", text):   # "还有个事，东门那个路灯也坏了"
+        return matter.read(text).has_problem and not nlu.slots.get("ticket_ids")
     if nlu.intent != "complaint.status" or nlu.slots.get("ticket_ids") or STATUS_CUE.search(text) \
             or ANAPHORA.search(text) or re.search(r"^我的|诉求|工单", text):
         return False

@@ -10,7 +10,7 @@ from bot.chat.context import Answer, Context
 from bot.chat.message import Message
 from bot.chat.router import Router, always, event, intent, msg_type, regex
 from bot.push import jobs
-from handlers import complaints, texts
+from handlers import complaints, policies, texts
 from storage import users
 
 events = Router("events")
@@ -123,6 +123,9 @@ def not_understood(msg: Message, ctx: Context) -> Answer:
     filed = complaints.file_if_told(msg, ctx) if guess == "complaint.file" else None
     if filed:
         return filed
+    answered = policies.answer_if_found(msg, ctx) if guess == "policy.query" else None
+    if answered:
+        return answered
     # A long message with no better guess may be a problem told in unfamiliar words: offer to file it.
     offer = complaints.offer_filing(msg, ctx) if guess in (None, "complaint.file") else None
     if offer:

@@ -9,6 +9,7 @@ from bot.chat.context import Answer, Context
 from bot.chat.conversation import Flow, State
 from bot.chat.message import Message
 from bot.chat.router import Matcher, Router, intent, regex, staff_only
+from bot.complaints import matter as complaints_matter
 from bot.complaints import service as complaints
 from bot.policies import service as policies
 from bot.policies import texts
@@ -19,10 +20,10 @@ from storage import policies as store
 router = Router("policies")
 # Routes that go before the complaints' (handlers/__init__.py): "催办吧 拖太久了" right after a payout answer,
 # "贷款那个找哪个单位办" right after a policy answer — the model hears a ticket's status in both.
-payout_chase = Router("policies.payout_chase")
+before_complaints = Router("policies.before_complaints")
 # A question about what was just shown, not a new one: "那要准备什么材料", "这个找谁办", "截止到什么时候".
 FOLLOW_UP = re.compile(r"^(那|这个|那个|它|这项|那项|要|需要|得|还要|请问这)|材料|资料|流程|条件|截止|多少钱|金额|找谁|电话|"
-                       r"怎么(申请|办|领|报)|在哪(办|申请|报)|哪个部门")
+                       r"怎么(申请|办|领|报)|在哪(里|儿)?(办|申请|报|填|交)|哪里(办|申请|报|填|交)|哪个部门|几多|最多|最高")
 ORDINALS = {"1": 0, "一": 0, "2": 1, "二": 1, "3": 2, "三": 2, "4": 3, "四": 3, "5": 4, "五": 4}
 ORDINAL = re.compile(r"^(就是|是)?第?([1-5一二三四五])(个|条|项|种|号)?(吧|啊|呀)?[!.。]*$")
 # "我订阅了哪些", "看看我的订阅", "我都订了些什么": what the user receives (never a new subscription).
@@ -65,14 +66,15 @@ def _asks_whom_about_last_policy(msg: Message, ctx: Context) -> bool:
     if nlu is None or not ASKS_WHOM.search(nlu.text):
         return False
     rest = ASKS_WHOM.sub("", nlu.text)
-    if nlu.intent not in ("other", "help", "smalltalk") and not (
+    asks_who = nlu.intent == "human" and re.search(r"谁|哪个|边个|多少", nlu.text) and not re.search(r"人工|工作人员", nlu.text)
+    if nlu.intent not in ("other", "help", "smalltalk") and not asks_who and not (
             nlu.intent in ("policy.query", "complaint.status") and sum(ch.isalnum() for ch in rest) <= WHOM_REST_CHARS):
         return False       # "贷款那个找哪个单位办" reads like a ticket's status; after a policy answer it is not
     last = _last(ctx)
     return bool(last.get("ids")) and last.get("kind") in ("answer", "payout", "chased")
 
 
-@payout_chase.route(Matcher(_asks_whom_about_last_policy, "asks_whom_about_last_policy"))
+@before_complaints.route(Matcher(_asks_whom_about_last_policy, "asks_whom_about_last_policy"))
 def whom_to_ask(msg: Message, ctx: Context) -> Answer:
     """The policy just shown, in full: its department and contact are in it."""
     seen = _last(ctx)["ids"]
@@ -92,6 +94,13 @@ ASKS_ELIGIBLE = re.compile(r"(能|可以|可不可以|能不能|可唔可以|得
                            r"够(条件|格)|有(资格|份)|算不算|适用(吗|不|么)|(行|得)不行|合资格")
 
 
+FOLLOW_UP_CHARS = 12   # "在哪里填报？": a short question about what was just shown, whatever the model made of it
+
+
+def _alnum(text: str) -> int:
+    return sum(ch.isalnum() for ch in text)
+
+
 def _the_one_policy_shown(ctx: Context) -> int | None:
     last = _last(ctx)
     ids = last.get("ids") or []
@@ -102,13 +111,28 @@ def _about_the_policy_shown(msg: Message, ctx: Context) -> bool:
     nlu = ctx.nlu
     if nlu is None or nlu.intent not in ("policy.query", "other", "help", "smalltalk"):
         return False
-    if not (ASKS_ELIGIBLE.search(nlu.text) or policies.PAYOUT.search(nlu.text)):
+    asks_more = nlu.intent != "policy.query" and FOLLOW_UP.search(nlu.text) and _alnum(nlu.text) <= FOLLOW_UP_CHARS
+    if not (ASKS_ELIGIBLE.search(nlu.text) or policies.PAYOUT.search(nlu.text) or asks_more):
         return False
-    if _the_one_policy_shown(ctx) is None:
+    shown = _the_one_policy_shown(ctx)
+    if shown is None:
         return False
-    return not policies.read(ctx.services, ctx.session, nlu.text).hits   # another policy named: that one
+    hits = policies.read(ctx.services, ctx.session, nlu.text).hits
+    return all(policy.id == shown for policy, _ in hits)     # another policy named: that one is answered
 
 
+# "我们是去年底新搬进标准厂房的，签了五年" right after one policy was shown: the enterprise's situation, told to
+# know whether it qualifies — not a problem, though the model may hear one in it.
+OUR_SITUATION = re.compile(r"^(我们|我司|我们公司|我们厂|本公司|咱们)(是|刚|去年|今年|前年|在|有|已经|一直|属于)")
+
+
+def _tells_our_situation(msg: Message, ctx: Context) -> bool:
+    nlu = ctx.nlu
+    return (nlu is not None and nlu.intent == "complaint.file" and OUR_SITUATION.match(nlu.text) is not None
+            and not complaints_matter.read(nlu.text).has_problem and _the_one_policy_shown(ctx) is not None)
+
+
+@before_complaints.route(Matcher(_tells_our_situation, "tells_our_situation"))
 @router.route(Matcher(_about_the_policy_shown, "about_the_policy_shown"))
 def about_the_policy_shown(msg: Message, ctx: Context) -> Answer:
     """Whether we qualify (its eligibility, in its detail) or when its money comes (its payout)."""
@@ -204,7 +228,7 @@ def _right_after_a_payout(msg: Message, ctx: Context) -> bool:
     return _last(ctx).get("kind") in ("payout", "unknown_payout", "chased")
 
 
-@payout_chase.route(regex(r"催(办|一下|一催)") & Matcher(_right_after_a_payout, "right_after_a_payout"))
+@before_complaints.route(regex(r"催(办|一下|一催)") & Matcher(_right_after_a_payout, "right_after_a_payout"))
 @router.route(regex(CHASE))
 def chase_payout(msg: Message, ctx: Context) -> Answer:
     """A late payout the user wants the park to chase becomes a request (诉求) — only right after a
@@ -323,6 +347,19 @@ def subscriptions(msg: Message, ctx: Context) -> Answer:
     return texts.SUBSCRIPTIONS_TOPICS.format(what="、".join(sorted(active)))
 
 
+def answer_if_found(msg: Message, ctx: Context) -> str | None:
+    """A question the model was unsure of whose words name one policy clearly ("就是失业保险那块 听说能返一部分？"):
+    answered as a sure one would be; else None."""
+    if ctx.nlu is None or (msg.is_group and not msg.mentioned):
+        return None
+    reading = policies.read(ctx.services, ctx.session, ctx.nlu.text)
+    best = reading.clear_best()
+    if best is None:
+        return None
+    _remember(ctx, [best.id], msg.text)
+    return policies.answer_hits([best])
+
+
 @router.route(intent("policy.query"))
 def query(msg: Message, ctx: Context) -> Answer:
     reading = policies.read(ctx.services, ctx.session, ctx.nlu.text)
@@ -360,7 +397,11 @@ ONLY_THESE = re.compile(r"只(要|订|收|看|推|想要|需要|关注|留|保�
 def subscribe(msg: Message, ctx: Context) -> Answer:
     """订阅 a topic (or everything); "只要人才方面的", "改成只订阅人才": those topics instead of what was before."""
     topics = policy_topics(ctx.nlu.text) or [""]
-    if topics != [""] and ONLY_THESE.search(ctx.nlu.text):
+    only = ONLY_THESE.search(ctx.nlu.text)
+    if topics != [""] and only:
+        # "改成只订人才的吧 用工的太多了": the topics named after 只/改成, in that clause, not the ones dropped
+        clause = re.split(r"[,，。.;；!！\s]", ctx.nlu.text[only.end():], maxsplit=1)[0]
+        topics = policy_topics(clause) or topics
         store.deactivate_all(ctx.session, ctx.user_ref)
     for topic in topics:
         store.set_subscription(ctx.session, ctx.user_ref, topic, True)
