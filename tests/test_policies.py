@@ -60,7 +60,7 @@ def test_payout_questions_explain_the_payout_mode(client, settings, seeded):
     reply = user.say("高企认定奖励什么时候到账")
     assert "快申快享" in reply and "经发局" in reply and "催办" in reply
     chased = user.say("催办")
-    assert "已转为诉求" in chased and "TS" in chased
+    assert "已登记为诉求" in chased and "TS" in chased
 
 
 def test_no_good_hit_is_said_honestly_and_becomes_a_consult_ticket(client, settings, seeded):

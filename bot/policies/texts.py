@@ -39,7 +39,7 @@ SUBSCRIPTIONS_ALL = "您已订阅全部政策推送，有新政策会通知您�
 SUBSCRIPTIONS_TOPICS = "您已订阅{what}方面的政策推送。回复“订阅政策”可改为全部，回复“退订”可取消。"
 UNSUBSCRIBED = "已退订{what}政策推送，即时生效。"
 ALL_TOPICS = "全部"
-CHASED = "已转为诉求，工单号：{ticket}，园区将协调主管部门，{due} 前答复您。"
+CHASED = "已登记为诉求，工单号：{ticket}，园区将协调主管部门，{due} 前答复您。"
 CHASED_ALREADY = "这笔资金已为您催办，工单号：{ticket}。发送“查询 {ticket}”可查看进度。"
 PAYOUT_GENERAL = ("政策资金的兑现方式分三种：免申即享（部门直接拨付）、快申快享（线上简要申请后快速拨付）、"
                   "依申请（按通知申报、审核公示后拨付）。请告诉我具体的政策名称，我帮您查兑现方式和负责部门；"
