@@ -21,6 +21,7 @@ from bot.complaints import matter, service, texts
 from bot.identity import service as membership
 from bot.push import jobs, outbound
 from handlers.texts import MEDIA_RECEIVED, NO_HURRY
+from nlp.normalize import alnum_count
 from nlp.revisions import after_correction
 from nlp.slots import category_by_cues, match_company, phones, places
 from storage import complaints as store
@@ -126,20 +127,17 @@ def only_a_place(text: str) -> bool:
     return len(LOCATIVE.sub("", told.content)) <= ONLY_PLACE_REST
 
 
-def _alnum(text: str) -> int:
-    return sum(ch.isalnum() for ch in text)
-
 
 # --- what a complaint.file message is ---
 
 def is_bare(text: str) -> bool:
     """A request to file with nothing to file yet ("我要投诉", "有个问题要反映")."""
-    return bool(BARE_REQUEST.match(text)) or _alnum(REQUEST_WORDS.sub("", FRUSTRATION.sub("", text))) < 2
+    return bool(BARE_REQUEST.match(text)) or alnum_count(REQUEST_WORDS.sub("", FRUSTRATION.sub("", text))) < 2
 
 
 def asks_status(text: str) -> bool:
     """"车间停水的事弄好没有啊", "刚才那个燃气的事登记了吧？": a question about a matter raised before."""
-    return bool(STATUS_CUE.search(text)) and (bool(ANAPHORA.search(text)) or _alnum(text) <= 14)
+    return bool(STATUS_CUE.search(text)) and (bool(ANAPHORA.search(text)) or alnum_count(text) <= 14)
 
 
 def is_problem(text: str, nlu=None) -> bool:
@@ -151,7 +149,7 @@ def is_problem(text: str, nlu=None) -> bool:
     told_as_complaint = nlu is not None and nlu.intent == "complaint.file"
     if told_as_complaint and category_by_cues(text) != "其他":
         return True
-    return told_as_complaint and nlu.confidence >= SURE_COMPLAINT and _alnum(text) >= 6 and not is_bare(text)
+    return told_as_complaint and nlu.confidence >= SURE_COMPLAINT and alnum_count(text) >= 6 and not is_bare(text)
 
 
 def _needs_place(text: str, category: str) -> bool:
@@ -174,7 +172,7 @@ def _follows_up_on_a_matter(msg: Message, ctx: Context) -> bool:
         return False
     if ANAPHORA.search(nlu.text) and matter.is_specific(matter.read(nlu.text)):
         return True
-    return _alnum(nlu.text) <= BARE_STATUS_CHARS and _focus(ctx) is not None
+    return alnum_count(nlu.text) <= BARE_STATUS_CHARS and _focus(ctx) is not None
 
 
 # "能不能快点吧，损失很大", "麻烦尽快", "这次能不能快点，一停就是大半天": hurrying the ticket just talked about.
@@ -191,14 +189,15 @@ def _urges_the_ticket(msg: Message, ctx: Context) -> bool:
     if recent is None or recent.status not in store.OPEN_STATUSES:
         return False
     told = matter.read(nlu.text)
+    ctx.found["urged"] = recent
     return not told.has_problem or told.category == recent.category
 
 
 @router.route(Matcher(_urges_the_ticket, "urges_the_ticket"))
 def urge(msg: Message, ctx: Context) -> Answer:
     """The owner hurries the open ticket just talked about: noted for the department, no second ticket."""
-    recent = _focus(ctx)
-    service.add_note(ctx.session, recent, f"用户催促：{msg.text.strip()[:200]}", "user")
+    recent = ctx.found["urged"]
+    service.add_note(ctx.session, recent, texts.NOTE_URGED.format(text=msg.text.strip()[:200]), "user")
     return texts.URGED.format(ticket=recent.ticket_no, due=recent.due.isoformat())
 
 
@@ -246,17 +245,22 @@ def _change_to_last_ticket(msg: Message, ctx: Context) -> tuple | None:
     return None
 
 
+def _changes_last_ticket(msg: Message, ctx: Context) -> bool:
+    ctx.found["last_ticket_change"] = change = _change_to_last_ticket(msg, ctx)
+    return change is not None
+
+
 @router.route(intent("complaint.file", "other", "smalltalk") & ~msg_type("event")
-              & Matcher(lambda msg, ctx: _change_to_last_ticket(msg, ctx) is not None, "changes_last_ticket"))
+              & Matcher(_changes_last_ticket, "changes_last_ticket"))
 def change_last_ticket(msg: Message, ctx: Context) -> Answer:
     """A correction or a detail right after filing goes to that ticket, not into a second one."""
-    recent, instead = _change_to_last_ticket(msg, ctx)
+    recent, instead = ctx.found["last_ticket_change"]
     told = msg.text.strip()[:60]
     if instead:
         recent.location = " ".join(re.sub("[a-z]", lambda m: m.group().upper(), place) for place in instead)[:200]
-        service.add_note(ctx.session, recent, f"用户更正地点：{told}", "user")
+        service.add_note(ctx.session, recent, texts.NOTE_PLACE_CORRECTED.format(text=told), "user")
         return texts.PLACE_CORRECTED.format(place=recent.location, ticket=recent.ticket_no)
-    service.add_note(ctx.session, recent, f"用户补充：{msg.text.strip()[:300]}", "user")
+    service.add_note(ctx.session, recent, texts.NOTE_DETAIL.format(text=msg.text.strip()[:300]), "user")
     return texts.DETAIL_ADDED.format(ticket=recent.ticket_no)
 
 
@@ -293,7 +297,7 @@ def file_complaint(msg: Message, ctx: Context) -> Answer:
         ctx.conversation.start("complaint_guided", "what", {"media": []})   # a wish to complain, nothing told yet
         return texts.GUIDED_WHAT
     category = matter.category(text)
-    if _alnum(text) <= SHORT_PROBLEM_CHARS and _needs_place(text, category):
+    if alnum_count(text) <= SHORT_PROBLEM_CHARS and _needs_place(text, category):
         ctx.conversation.start("complaint_guided", "where", {"description": msg.text.strip(), "media": []})
         return texts.GUIDED_WHERE
     return _file(msg, ctx, msg.text)
@@ -302,12 +306,12 @@ def file_complaint(msg: Message, ctx: Context) -> Answer:
 def _place_for_the_last_ticket(msg, ctx, text: str) -> str | None:
     """Only a place ("南区粮油园2号冷库"), just after filing a ticket: it says where that ticket's problem is."""
     recent = _focus(ctx)
-    if recent is None or recent.user_ref != ctx.user_ref or not places(text) or _alnum(text) > 24:
+    if recent is None or recent.user_ref != ctx.user_ref or not places(text) or alnum_count(text) > 24:
         return None
     if utcnow() - recent.created_at.replace(tzinfo=None) > PLACE_ADDED_WITHIN:
         return None
     recent.location = (f"{recent.location} {msg.text.strip()}" if recent.location else msg.text.strip())[:200]
-    service.add_note(ctx.session, recent, f"用户补充地点：{msg.text.strip()[:60]}", "user")
+    service.add_note(ctx.session, recent, texts.NOTE_PLACE_ADDED.format(text=msg.text.strip()[:60]), "user")
     return texts.PLACE_ADDED.format(place=msg.text.strip()[:40], ticket=recent.ticket_no)
 
 
@@ -316,7 +320,7 @@ def _worth_filing_unasked(text: str, nlu, msg_raw: str = "") -> bool:
     if re.match(r"^(是的|是啊|对|对的|确实|没错|嗯|\+1|同意|同感|我们也是|附议|哈哈|呵呵|嘿嘿|笑死)", text) \
             or re.search("[😂🤣😆😅]", msg_raw):
         return False      # agreeing, or joking ("哈哈哈园区的下水道年年堵😂"), is no request to the park
-    return is_problem(text, nlu) and _alnum(text) >= 10 and not asks_status(text)
+    return is_problem(text, nlu) and alnum_count(text) >= 10 and not asks_status(text)
 
 
 def _file(msg, ctx, description: str, location: str = "", phone: str = "", media=()) -> str:
@@ -399,7 +403,7 @@ def _is_place_answer(text: str, description: str) -> bool:
         return False    # a different problem, told while asked where: a new matter
     if places(text):
         return True
-    return _alnum(text) <= 20 and bool(PLACE_WORDS.search(text)) and not re.search(r"[?？吗呢]", text)
+    return alnum_count(text) <= 20 and bool(PLACE_WORDS.search(text)) and not re.search(r"[?？吗呢]", text)
 
 
 def guided_what(msg: Message, ctx: Context, state: State) -> Answer:
@@ -522,14 +526,14 @@ def enterprise_accepts(msg: Message, ctx: Context, state: State) -> bool:
     text = ctx.nlu.text if ctx.nlu else msg.text
     if identity.find_code(msg.text) or DECLINE_ENTERPRISE.search(text):
         return True
-    if re.match(r"^(还有|另外|对了|顺便)", text) or (matter.read(text).has_problem and _alnum(text) > 20):
+    if re.match(r"^(还有|另外|对了|顺便)", text) or (matter.read(text).has_problem and alnum_count(text) > 20):
         return False     # "还有个事，3号楼的消防通道被…堵死了": another matter, not the name asked for
     if _enterprise_named(ctx, text) is not None or match_company(text, ()) is not None:
         return True
     nlu = ctx.nlu
     if nlu is not None and nlu.intent not in ("other", "complaint.file") and nlu.confidence >= 0.7:
         return False     # a request of its own (政策, 早茶会, 转人工, 谢谢…)
-    if re.search(r"[?？吗呢谢]|你|什么|怎么|哪|还有|另外|对了", text) or not 2 <= _alnum(text) <= 20 \
+    if re.search(r"[?？吗呢谢]|你|什么|怎么|哪|还有|另外|对了", text) or not 2 <= alnum_count(text) <= 20 \
             or matter.read(text).has_problem:
         return False
     return bool(COMPANY_WORDS.search(text)) or (nlu is not None and nlu.confidence < 0.95)
@@ -560,7 +564,7 @@ def enterprise_name(msg: Message, ctx: Context, state: State) -> Answer:
     if enterprise is None:
         told = _mask(msg.text)[:40]
         for each in [complaint, *also]:
-            service.add_note(ctx.session, each, f"用户自报企业：{told}", "user")
+            service.add_note(ctx.session, each, texts.NOTE_ENTERPRISE_TOLD.format(text=told), "user")
         return texts.ENTERPRISE_NOTED.format(text=told, ticket=complaint.ticket_no) + _ask_phone(msg, ctx, complaint)
     for each in also:
         each.claimed_enterprise = enterprise.name
@@ -627,7 +631,7 @@ def _a_new_problem(ctx) -> bool:
     if nlu.intent != "complaint.status" or nlu.slots.get("ticket_ids") or STATUS_CUE.search(text) \
             or ANAPHORA.search(text) or re.search(r"^我的|诉求|工单", text):
         return False
-    return matter.read(text).has_problem and _alnum(text) >= 8 and not _matching_tickets(ctx, text)
+    return matter.read(text).has_problem and alnum_count(text) >= 8 and not _matching_tickets(ctx, text)
 
 
 def _privately(msg, ctx, answer: str, choice=None) -> str:
@@ -659,7 +663,7 @@ def _status_answer(msg, ctx) -> tuple[str, list | None]:
         return (texts.NONE_OPEN if enterprise_id is not None else texts.NONE_OPEN_OWN), None
     question = matter.read(text)
     rest = matter.read(STATUS_CUE.sub("", text))       # "咁而家系咩状态": nothing named, the ticket talked about
-    bare = bool(STATUS_CUE.search(text)) and _alnum(rest.text) <= BARE_STATUS_REST \
+    bare = bool(STATUS_CUE.search(text)) and alnum_count(rest.text) <= BARE_STATUS_REST \
         and not (rest.strong or rest.weak or rest.places)
     focus = _focus(ctx, mine) if ANAPHORA.search(text) or bare else None
     if bare or not matter.is_specific(question):
@@ -907,7 +911,7 @@ def file_if_told(msg, ctx) -> str | None:
 def offer_filing(msg, ctx) -> str | None:
     """Problems come in words no rule knows; rather than lose one, offer to file the message as it is
     (one reply: "登记"). Not in groups, not for short messages."""
-    if msg.is_group or msg.msg_type != "text" or _alnum(msg.text) < OFFER_MIN_CHARS:
+    if msg.is_group or msg.msg_type != "text" or alnum_count(msg.text) < OFFER_MIN_CHARS:
         return None
     ctx.conversation.start("complaint_offer", "confirm", {"text": msg.text[:4000]})
     return texts.OFFER_FILING

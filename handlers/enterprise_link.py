@@ -68,12 +68,11 @@ def confirm(msg: Message, ctx: Context, state: State) -> Answer:
         ctx.conversation.start("link_enterprise", "ask_name")
         return texts.LINK_RETRY
     other_name = NO_BUT.match(answer) if len(answer) <= NO_BUT_MAX_CHARS else None
-    # "不是，我们是望岳机电": not that one; the name they give instead is looked up
     if other_name and is_cancel(other_name.group(1)):    # "不是，算了": no link, and nothing more to ask
         ctx.conversation.clear()
         return texts.LINK_DROPPED
     if other_name and not re.search(r"[我你他她们]", other_name.group(1)):
-        return _propose(ctx, other_name.group(1))
+        return _propose(ctx, other_name.group(1))        # "不是，我们是望岳机电": that name is looked up instead
     return texts.LINK_YES_NO
 
 

@@ -54,10 +54,16 @@ def _signup_to_shrink(ctx: Context):
 before_complaints = Router("meetings.before_complaints")
 
 
-@before_complaints.route(Matcher(lambda msg, ctx: FEWER_PEOPLE.search(ctx.nlu.text if ctx.nlu else "") is not None
-                                 and _signup_to_shrink(ctx) is not None, "fewer_people"))
+def _says_fewer_people(msg: Message, ctx: Context) -> bool:
+    if FEWER_PEOPLE.search(ctx.nlu.text if ctx.nlu else "") is None:
+        return False
+    ctx.found["signup_to_shrink"] = record = _signup_to_shrink(ctx)
+    return record is not None
+
+
+@before_complaints.route(Matcher(_says_fewer_people, "fewer_people"))
 def fewer_people(msg: Message, ctx: Context) -> Answer:
-    record = _signup_to_shrink(ctx)
+    record = ctx.found["signup_to_shrink"]
     return meetings.reduce_seats(ctx.services, ctx.session, record, _fewer_seats(ctx, record))
 
 

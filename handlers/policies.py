@@ -14,6 +14,7 @@ from bot.complaints import service as complaints
 from bot.policies import service as policies
 from bot.policies import texts
 from nlp.intents import INTENTS
+from nlp.normalize import alnum_count
 from nlp.slots import policy_topics
 from storage import policies as store
 
@@ -68,7 +69,7 @@ def _asks_whom_about_last_policy(msg: Message, ctx: Context) -> bool:
     rest = ASKS_WHOM.sub("", nlu.text)
     asks_who = nlu.intent == "human" and re.search(r"谁|哪个|边个|多少", nlu.text) and not re.search(r"人工|工作人员", nlu.text)
     if nlu.intent not in ("other", "help", "smalltalk") and not asks_who and not (
-            nlu.intent in ("policy.query", "complaint.status") and sum(ch.isalnum() for ch in rest) <= WHOM_REST_CHARS):
+            nlu.intent in ("policy.query", "complaint.status") and alnum_count(rest) <= WHOM_REST_CHARS):
         return False       # "贷款那个找哪个单位办" reads like a ticket's status; after a policy answer it is not
     last = _last(ctx)
     return bool(last.get("ids")) and last.get("kind") in ("answer", "payout", "chased")
@@ -92,13 +93,7 @@ def whom_to_ask(msg: Message, ctx: Context) -> Answer:
 # "我们是做软件开发的 研发投入挺多 能享受吗", "钱啥时候能到 急用" right after one policy was shown: about that one.
 ASKS_ELIGIBLE = re.compile(r"(能|可以|可不可以|能不能|可唔可以|得唔得)(享受|申请|申报|报|拿|领|用)|符合(条件|吗|不|么)|"
                            r"够(条件|格)|有(资格|份)|算不算|适用(吗|不|么)|(行|得)不行|合资格")
-
-
 FOLLOW_UP_CHARS = 12   # "在哪里填报？": a short question about what was just shown, whatever the model made of it
-
-
-def _alnum(text: str) -> int:
-    return sum(ch.isalnum() for ch in text)
 
 
 def _the_one_policy_shown(ctx: Context) -> int | None:
@@ -111,7 +106,7 @@ def _about_the_policy_shown(msg: Message, ctx: Context) -> bool:
     nlu = ctx.nlu
     if nlu is None or nlu.intent not in ("policy.query", "other", "help", "smalltalk"):
         return False
-    asks_more = nlu.intent != "policy.query" and FOLLOW_UP.search(nlu.text) and _alnum(nlu.text) <= FOLLOW_UP_CHARS
+    asks_more = nlu.intent != "policy.query" and FOLLOW_UP.search(nlu.text) and alnum_count(nlu.text) <= FOLLOW_UP_CHARS
     if not (ASKS_ELIGIBLE.search(nlu.text) or policies.PAYOUT.search(nlu.text) or asks_more):
         return False
     shown = _the_one_policy_shown(ctx)

@@ -102,24 +102,26 @@ def classify(text, today: date | None = None, threshold: float | None = None,
     What the message finally says counts (nlp/revisions.py): after "哦不对"/"算了" the rest, when it is a clear
     request; after "+1 " the owner's own words; a negated action ("先不要取消") is no request for it."""
     result = _classify(text, today, threshold, using)
-    for tail in (revisions.after_correction(result.text), revisions.after_plus_one(result.text)):
-        if tail is None:
-            continue
+    corrected = revisions.after_correction(result.text)
+    tail = corrected if corrected is not None else revisions.after_plus_one(result.text)
+    if tail is not None:
         revised = _classify(tail, today, threshold, using)
         clear = revised.intent not in ("other", "smalltalk") and revised.confidence >= REVISED_CONFIDENCE
-        if clear or revisions.holds_off(tail, revised.intent) or revisions.after_plus_one(result.text) == tail \
-                and len(tail) > PLUS_ONE_ECHO_CHARS:
+        own_words = corrected is None and len(tail) > PLUS_ONE_ECHO_CHARS    # "+1 我们也看到了"
+        if clear or own_words or revisions.holds_off(tail, revised.intent):
             revised.script, revised.decided_by = result.script, f"revised ({revised.decided_by})"
             result = revised
-        break
     if result.intent == "complaint.file" and revisions.is_announcement(result.text):
-        result = Classification("other", result.confidence, {}, result.script, result.text, engine=result.engine,
-                                decided_by="announcement")
+        return _decided(result, "other", {}, "announcement")
     if revisions.holds_off(result.text, result.intent):
-        held = result.intent
-        result = Classification("smalltalk", result.confidence, {"hold_off": held}, result.script, result.text,
-                                engine=result.engine, decided_by="hold_off")
+        return _decided(result, "smalltalk", {"hold_off": result.intent}, "hold_off")
     return result
+
+
+def _decided(result: Classification, intent: str, slots: dict, by: str) -> Classification:
+    """The message read as `intent` by a rule over what the model said (a notice, an action held back)."""
+    return Classification(intent, result.confidence, slots, result.script, result.text, engine=result.engine,
+                          decided_by=by)
 
 
 def _classify(text, today: date | None, threshold: float | None, using: str | None) -> Classification:

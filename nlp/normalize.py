@@ -100,6 +100,11 @@ def detect_script(text: str, simplified: str | None = None) -> str:
     return "simplified" if simplified == text else "traditional"
 
 
+def alnum_count(text: str) -> int:
+    """How many letters and digits the text holds: its length without punctuation, spaces or emoji."""
+    return sum(ch.isalnum() for ch in text)
+
+
 def clean(text: str) -> str:
     """Width-fold and strip what carries no meaning; keeps @mentions (see `normalize`)."""
     text = unicodedata.normalize("NFKC", text[:MAX_ANALYSED_CHARS])

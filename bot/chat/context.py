@@ -36,6 +36,7 @@ class Context:
     message_id: int | None = None               # the stored message's row
     dispatcher: Dispatcher | None = None   # handed in by the Dispatcher itself, for reroute
     user_keys: KeyBatch | None = None      # the sender's Redis keys fetched with the claim (conversation, script)
+    found: dict = field(default_factory=dict)   # what a route's matcher read for its handler (the ticket it is about)
 
     @property
     def settings(self) -> Settings:

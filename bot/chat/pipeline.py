@@ -157,14 +157,15 @@ class Dispatcher:
             return flow.steps[state.step](msg, ctx, state)
         first, rest = split
         whole, understood = ctx.nlu, nlp.classify(first, threshold=ctx.settings.intent_threshold)
-        ctx.msg, ctx.nlu = replace(msg, text=first), replace(understood, script=whole.script)
+        part = replace(msg, text=first)
+        ctx.msg, ctx.nlu = part, replace(understood, script=whole.script)
         try:
-            if not flow.accepts(ctx.msg, ctx, state):
-                ctx.msg, ctx.nlu = msg, whole
-                return flow.steps[state.step](msg, ctx, state)
-            answer = flow.steps[state.step](ctx.msg, ctx, state)
+            answers_alone = flow.accepts(part, ctx, state)
+            answer = flow.steps[state.step](part, ctx, state) if answers_alone else None
         finally:
             ctx.msg, ctx.nlu = msg, whole
+        if not answers_alone:      # the first part alone is no answer: the whole message goes to the step
+            return flow.steps[state.step](msg, ctx, state)
         return _append(answer, Reply.of(self.route_each(msg, ctx, rest)).text)
 
     def digress(self, msg: Message, ctx: Context, flow: Flow, state: State) -> Answer:

@@ -29,6 +29,12 @@ NOTHING_TO_REGISTER = "目前没有等待登记的内容。需要反映问题，
 ALREADY_REGISTERED = "您刚才反映的问题已登记，工单号：{ticket}（{status}）。查询进度请发送“查询 {ticket}”。"
 NOTHING_FILED = "好的，没有登记。有需要随时告诉我。"
 PLACE_ADDED = "好的，已把地点「{place}」补充到工单 {ticket}。"
+# Notes on a ticket for its department (staff read them in its timeline), from what the owner said.
+NOTE_URGED = "用户催促：{text}"
+NOTE_PLACE_CORRECTED = "用户更正地点：{text}"
+NOTE_DETAIL = "用户补充：{text}"
+NOTE_PLACE_ADDED = "用户补充地点：{text}"
+NOTE_ENTERPRISE_TOLD = "用户自报企业：{text}"
 URGED = "收到，已把您的催促记到工单 {ticket}，承办部门会尽快处理（办结时限 {due}）。"
 PLACE_CORRECTED = "好的，已把工单 {ticket} 的地点更正为「{place}」。"
 DETAIL_ADDED = "好的，已把您补充的情况记到工单 {ticket}，承办人员会一并看到。"
