@@ -152,8 +152,12 @@ def is_problem(text: str, nlu=None) -> bool:
     return told_as_complaint and nlu.confidence >= SURE_COMPLAINT and alnum_count(text) >= 6 and not is_bare(text)
 
 
+# Services that run across the park, not at one spot: "园区班车下午五点半就没了" is filed without asking where.
+PARK_WIDE = re.compile(r"班车|通勤车|快递|驿站|外卖")
+
+
 def _needs_place(text: str, category: str) -> bool:
-    return category in PLACE_BOUND and not places(text) and not NEAR_US.search(text)
+    return category in PLACE_BOUND and not places(text) and not NEAR_US.search(text) and not PARK_WIDE.search(text)
 
 
 # --- filing: at once when the problem is told, else only what is missing ---

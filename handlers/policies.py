@@ -97,9 +97,17 @@ FOLLOW_UP_CHARS = 12   # "在哪里填报？": a short question about what was j
 
 
 def _the_one_policy_shown(ctx: Context) -> int | None:
+    """The policy a follow-up is about: the one just shown, or the one of a short list the follow-up or the
+    question before it singles out ("补贴最多有几多" after a subsidy and a tax refund); else None."""
     last = _last(ctx)
     ids = last.get("ids") or []
-    return ids[0] if len(ids) == 1 and last.get("kind") in ("answer", "payout", "chased") else None
+    if not ids or last.get("kind") not in ("answer", "payout", "chased"):
+        return None
+    if len(ids) == 1:
+        return ids[0]
+    meant = policies.meant_among(ctx.services, ctx.session, ids[:3], ctx.nlu.text if ctx.nlu else ctx.msg.text,
+                                 last.get("question") or "")
+    return meant.id if meant is not None else None
 
 
 def _about_the_policy_shown(msg: Message, ctx: Context) -> bool:
@@ -259,9 +267,10 @@ def _payout(msg: Message, ctx: Context, reading: policies.Reading) -> Answer:
         return texts.NO_FIT_PAYOUT.format(what=reading.what)
     last = _last(ctx)
     seen = last.get("ids") or []
-    if len(seen) == 1 and last.get("kind") in ("answer", "payout", "chased") and FOLLOW_UP.search(ctx.nlu.text):
-        # "那这个钱什么时候到账": about the policy just shown
-        policy = policies.get(ctx.services, ctx.session, seen[0])
+    meant = _the_one_policy_shown(ctx)
+    if meant is not None and (len(seen) > 1 or FOLLOW_UP.search(ctx.nlu.text)):
+        # "那这个钱什么时候到账": about the policy just shown (or the one of a list the question singles out)
+        policy = policies.get(ctx.services, ctx.session, meant)
         if policy is not None:
             _remember(ctx, [policy.id], msg.text, kind="payout")
             return policies.payout(policy)
@@ -369,11 +378,11 @@ def query(msg: Message, ctx: Context) -> Answer:
     last = _last(ctx)
     seen = last.get("ids") or []
     if seen and last.get("kind") in ("answer", "payout", "chased") and FOLLOW_UP.search(ctx.nlu.text):
-        # "那要准备什么材料": about what was just shown
-        if len(seen) == 1:
-            policy = policies.get(ctx.services, ctx.session, seen[0])
-            if policy is not None:
-                return policies.detail(policy)
+        # "那要准备什么材料": about what was just shown ("补贴最多有几多": the subsidy of the two listed)
+        meant = _the_one_policy_shown(ctx)
+        policy = policies.get(ctx.services, ctx.session, meant) if meant is not None else None
+        if policy is not None:
+            return policies.detail(policy)
         shown = [p for p in (policies.get(ctx.services, ctx.session, i) for i in seen[:3]) if p]
         return _ask_which(msg, ctx, shown, payout=False)
     enterprise = ctx.user.enterprise if ctx.user else None

@@ -12,7 +12,7 @@ from nlp.commands import command
 from nlp.features import features as message_features
 from nlp.intents import decide, load_model, score
 from nlp.normalize import normalize, to_script
-from nlp.slots import complaint_category, extract, policy_topics
+from nlp.slots import complaint_category, extract, policy_topics, sure_or_cued
 from nlp.tokenizer import add_words
 
 __all__ = ["classify", "Classification", "normalize", "to_script", "add_words", "set_roster", "add_terms",
@@ -137,8 +137,8 @@ def _classify(text, today: date | None, threshold: float | None, using: str | No
     result.script = norm.script
     result.slots = slots = extract(norm.text, norm.original, today, _roster)
     if result.intent == "complaint.file":   # the department it goes to; a status query has its ticket's
-        slots["category"] = (model.load("categories").predict_features(feats).best[0] if feats is not None
-                             else complaint_category(norm.text))
+        slots["category"] = (sure_or_cued(norm.text, model.load("categories").predict_features(feats).ranking)
+                             if feats is not None else complaint_category(norm.text))
     if result.intent.startswith("policy"):
         topics = policy_topics(norm.text)
         if topics:

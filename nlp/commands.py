@@ -12,6 +12,7 @@ from nlp.intents import INTENTS
 
 COMMANDS_FILE = Path(__file__).resolve().parent / "data" / "commands.yaml"
 MAX_COMMAND_CHARS = 20     # longer text is a sentence, except for the patterns (广播 标题：正文)
+PINYIN = re.compile(r"[a-z]+( [a-z]+)+")   # "zhuan ren gong": syllables typed apart
 _TRIM = re.compile(r"^[\s.,!?~。，！？、…]+|[\s.,!?~。，！？、…吧啊呀]+$")
 
 
@@ -42,6 +43,8 @@ def command(text: str) -> tuple[str, float] | None:
     """(intent, confidence) when normalised text is one of the commands, else None."""
     exact, patterns = table()
     trimmed = _TRIM.sub("", text)
+    if PINYIN.fullmatch(trimmed):
+        trimmed = trimmed.replace(" ", "")
     if len(trimmed) <= MAX_COMMAND_CHARS:
         found = exact.get(trimmed)
         if found is not None:

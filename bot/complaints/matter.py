@@ -19,7 +19,7 @@ import yaml
 
 from nlp import engine, model, normalize
 from nlp.features import features
-from nlp.slots import complaint_category, places
+from nlp.slots import complaint_category, places, sure_or_cued
 
 DATA = Path(__file__).resolve().parent / "matters.yaml"
 SAME_MATTER = 0.5           # relation() at or above this: one matter (tuned on tests/data/merge_pairs.jsonl)
@@ -32,7 +32,7 @@ FILLER = re.compile(
     r"问题|诉求|工单|投诉|反映|情况|我们|你们|他们|公司|园区|厂区|厂里|还是|又|还|都|也|就|了|吗|呢|没有|没|啊|呀|吧|哦|"
     r"的|得|着|过|是|在|有|和|跟|把|被|给|让|要|想|能|会|一直|已经|到底|赶紧|快点|麻烦|帮忙|帮我|请|今天|昨天|"
     r"昨晚|今早|早上|晚上|上午|下午|中午|半夜|凌晨|每天|这几天|这周|上个月|几天|好几天|天天|老是|总是|一直|"
-    r"哪些|哪个|哪件|多少|几个|全部|所有|列表|列出|有哪|看看|查查|查一下|查询|帮我查|"
+    r"哪些|哪个|哪件|多少|几个|全部|所有|列表|列出|有哪|看看|查查|查一下|查一查|看一下|看一看|帮我查下|帮我看下|查下|看下|查询|帮我查|"
     r"单子|单据|自己|列出来|列一下|一步|哪步|办完|一起|给我|看哈|哈|嘛|"
     r"什么|怎么|为什么|啥|case|status|the|issue|ok|我|你|他|那|这|事|个|搞|弄|得|都", re.I)
 _NOT_ALNUM = re.compile(r"[\W_]+")
@@ -60,7 +60,7 @@ def category(text: str) -> str:
 @lru_cache(maxsize=256)
 def _category(norm: str, models: tuple) -> str:
     ranking = model.load("categories").predict(norm).ranking if models[0] == "model" else []
-    chosen = ranking[0][0] if ranking else complaint_category(norm)
+    chosen = sure_or_cued(norm, ranking) if ranking else complaint_category(norm)
     strong, _ = _concepts()
     named = {_category_of_concept().get(name) for name, rx in strong if rx.search(norm)} - {None}
     if len(named) == 1:

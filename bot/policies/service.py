@@ -588,6 +588,36 @@ def _named_policies(base: Snapshot, words: list[str]) -> list:
     return [(base.rows[pid], 1.0, 1.0) for pid in sorted(found) if pid in base.rows]
 
 
+# The kind of benefit a question names ("补贴最多有几多": a 补贴, not a tax refund), and whether it speaks of
+# having applied ("申请之后钱多久到账": not a benefit granted without applying, 免申即享).
+BENEFIT_KINDS = ("奖励", "补贴", "补助", "奖补", "返还", "贴息", "减免", "退税", "贷款", "扣除")
+APPLIED = re.compile(r"申报|申请|报的|报了|递交")
+
+
+def _kinds(norm: str) -> list[str]:
+    return [w for w in BENEFIT_KINDS if w in norm]
+
+
+def meant_among(services, session, ids: list[int], text: str, question: str = ""):
+    """Which of the policies just listed (`ids`, best first) a follow-up about "it" means, or None when it
+    cannot tell: the one the follow-up's kind of benefit fits ("补贴最多有几多" after a subsidy and a tax
+    refund), the one that is applied for when it speaks of applying, else the one the question that listed
+    them named by its title ("增值税留抵退税的条件" listed two)."""
+    shown = [p for p in (get(services, session, i) for i in ids) if p is not None]
+    if len(shown) <= 1:
+        return shown[0] if shown else None
+    norm = normalize(text).text
+    kinds = _kinds(norm)
+    if kinds:
+        shown = [p for p in shown if any(k in normalize(p.title).text for k in kinds)] or shown
+    if len(shown) > 1 and APPLIED.search(norm):
+        shown = [p for p in shown if p.payout_mode != "免申即享"] or shown
+    if len(shown) > 1 and question:
+        named = {p.id for p, _, _ in _named_policies(snapshot(services), _specific(_tokens(normalize(question).text)))}
+        shown = [p for p in shown if p.id in named] or shown
+    return shown[0] if len(shown) == 1 else None
+
+
 def likely(services, session, text: str, enterprise=None, seen: list[int] | None = None, limit: int = 3) -> list:
     """The policies an unnamed question most likely means: those the user was just shown, those that
     suit the enterprise, then those of the kind asked about (奖励 → the 奖励 policies)."""
@@ -600,8 +630,7 @@ def likely(services, session, text: str, enterprise=None, seen: list[int] | None
         found += [p for p, _ in suitable(session, enterprise, services=services)]
     found += [p for p, _ in search(services, session, text, limit=limit * 2)]
     norm = normalize(text).text
-    applied = re.search(r"申报|申请|报的|报了|递交", norm)
-    kinds = [w for w in ("奖励", "补贴", "补助", "奖补", "返还", "贴息", "减免", "退税") if w in norm]
+    applied, kinds = APPLIED.search(norm), _kinds(norm)
     unique = list({p.id: p for p in found}.values())
     unique.sort(key=lambda p: (p.id not in (seen or []),
                                bool(kinds) and not any(k in p.title for k in kinds),   # 奖励 asked: 奖励 first
