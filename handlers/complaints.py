@@ -26,6 +26,7 @@ from nlp.revisions import after_correction
 from nlp.slots import category_by_cues, match_company, phones, places
 from storage import complaints as store
 from storage import enterprises, identity
+from storage import meetings as meeting_store
 from storage.models import utcnow
 from storage.redis import lenient
 
@@ -177,6 +178,69 @@ def _follows_up_on_a_matter(msg: Message, ctx: Context) -> bool:
     if ANAPHORA.search(nlu.text) and matter.is_specific(matter.read(nlu.text)):
         return True
     return alnum_count(nlu.text) <= BARE_STATUS_CHARS and _focus(ctx) is not None
+
+
+# --- the owner takes the ticket just talked about back ---
+
+# "撤回刚才的投诉", "这个诉求撤销吧", "不用处理了", "搞错了，路灯是好的": withdrawing it.
+WITHDRAW = re.compile(
+    r"(撤回|撤销|撤掉|撤了|撤单|作废|取消)掉?(这个|那个|刚才|刚刚|我的|这条|那条|上面)?(的)?(投诉|诉求|工单|反映|单子|登记)|"
+    r"(投诉|诉求|工单|单子|登记)(就|先|帮我|麻烦)?(撤回|撤销|撤掉|撤了|作废|取消|不要了)|"
+    r"不用(再)?(处理|管|弄|修|派人|来人|麻烦|跟进)了?|不需要(再)?(处理|跟进|派人|来人)|不要(处理|管)了|"
+    r"^(撤回|撤销|撤单)(吧|了)?$")
+# "算了，取消吧", "不反映了" right after filing (nothing else pending): the ticket just filed.
+BARE_TAKE_BACK = re.compile(r"^(算了|那算了|不用了|还是算了)?[,，]?(取消|撤回|撤销)(吧|了|掉)?(?![^,，。]*(报名|早茶|订阅|推送))|"
+                            r"不(反映|投诉|告|报|登记)了")
+# "搞错了，路灯是好的", "误报": told by mistake (a place corrected is another thing: handled below).
+MISTAKEN = re.compile(r"(搞|弄|报|说|看)错了|误报")
+# "已经来电了", "水来了，不用处理了": the problem went away on its own.
+FIXED = re.compile(r"(已经|已|刚刚?|现在|终于|都)(来电|来水|来气|通水|通电|通气|有电|有水|有气|通了|恢复|修好|好了|搞好|弄好|"
+                   r"解决|没事|正常)|(电|水|气|网)(已经|又)?来了")
+# "电来了又停了", "好了一会儿又不行了": back again, not gone.
+RELAPSE = re.compile(r"又(停|断|坏|没|不|跳|漏|堵|臭)|但是?|可是|还是(不|没)|时好时坏|一会儿?")
+TAKE_BACK_MINUTES = 30      # a bare "取消" withdraws only a ticket filed this recently
+
+
+def _takes_the_ticket_back(msg: Message, ctx: Context) -> bool:
+    nlu = ctx.nlu
+    if nlu is None or msg.is_group and not msg.mentioned:
+        return False
+    text = nlu.text
+    explicit = WITHDRAW.search(text) or (MISTAKEN.search(text) and not places(text) and not NOT_THIS_PLACE.search(text))
+    fixed = FIXED.search(text) and not RELAPSE.search(text) and not matter.read(FIXED.sub("", text)).has_problem
+    bare = BARE_TAKE_BACK.search(text)
+    if not (explicit or fixed or bare):
+        return False
+    recent = _focus(ctx)
+    if recent is None or recent.status not in store.OPEN_STATUSES or recent.merged_into:
+        return False
+    if bare and not (explicit or fixed):
+        just_filed = recent.user_ref == ctx.user_ref and recent.status == "received" \
+            and utcnow() - recent.created_at.replace(tzinfo=None) <= timedelta(minutes=TAKE_BACK_MINUTES)
+        if not just_filed or _has_meeting_signup(ctx):    # "取消" may mean a breakfast-meeting seat
+            return False
+    ctx.found["taken_back"] = (recent, bool(explicit or bare))
+    return True
+
+
+def _has_meeting_signup(ctx: Context) -> bool:
+    return ctx.user_ref is not None and bool(meeting_store.active_signups_of_user(ctx.session, ctx.user_ref,
+                                                                                  clock.now()))
+
+
+@router.route(Matcher(_takes_the_ticket_back, "takes_the_ticket_back"))
+def take_back(msg: Message, ctx: Context) -> Answer:
+    """Withdrawn at once when nobody has started on it and it is the owner's own; else the department is
+    asked to close it. "已经来电了" alone is noted: the department decides whether anything is left to do."""
+    recent, withdrawing = ctx.found["taken_back"]
+    told = msg.text.strip()
+    if not withdrawing:
+        service.add_note(ctx.session, recent, texts.NOTE_FIXED.format(text=told[:200]), "user")
+        return texts.FIXED_NOTED.format(text=told[:30], ticket=recent.ticket_no)
+    # a colleague's ticket is theirs to take back: the department is asked to close it
+    if service.withdraw(ctx.services, ctx.session, recent, "user", told, may_close=recent.user_ref == ctx.user_ref):
+        return texts.WITHDRAWN.format(ticket=recent.ticket_no)
+    return texts.WITHDRAW_ASKED.format(ticket=recent.ticket_no, status=texts.STATUS_NAMES[recent.status])
 
 
 # "能不能快点吧，损失很大", "麻烦尽快", "这次能不能快点，一停就是大半天": hurrying the ticket just talked about.
@@ -738,8 +802,16 @@ def _describe(ctx, complaint) -> str:
     return describe(complaint)
 
 
+def _status_name(complaint) -> str:
+    """已撤回 for a ticket its owner took back (closed by a "withdrawn" event, not reopened since)."""
+    moves = [e.kind for e in complaint.events if e.kind in ("withdrawn", "status", "reopened", "merged")]
+    if complaint.status == "closed" and moves and moves[-1] == "withdrawn":
+        return texts.STATUS_WITHDRAWN
+    return texts.STATUS_NAMES[complaint.status]
+
+
 def describe(complaint) -> str:
-    text = texts.STATUS_LINE.format(ticket=complaint.ticket_no, status=texts.STATUS_NAMES[complaint.status],
+    text = texts.STATUS_LINE.format(ticket=complaint.ticket_no, status=_status_name(complaint),
                                     summary=_summary(complaint, 40), category=complaint.category,
                                     department=complaint.department, due=complaint.due.isoformat())
     if complaint.extended:

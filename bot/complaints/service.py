@@ -275,6 +275,25 @@ def close(services, session, complaint: Complaint, actor: str, note: str = "") -
     return complaint
 
 
+def withdraw(services, session, complaint: Complaint, actor: str, told: str, may_close: bool = True) -> bool:
+    """The owner takes a ticket back. One nobody has started (received) is closed at once as withdrawn —
+    it stays in the figures as closed, like any 撤单; one already in hand (or, with `may_close` False, filed
+    by a colleague) is the department's to close, so the wish is noted for them. Either way the
+    department's staff are told. True when it was closed."""
+    rules = services.complaint_rules
+    staff = rules.department_staff.get(complaint.department, ())
+    fields = {"ticket": complaint.ticket_no, "category": complaint.category,
+              "enterprise": _enterprise_name(complaint), "text": told[:60]}
+    if complaint.status != "received" or not may_close:
+        add_note(session, complaint, texts.NOTE_WITHDRAW_ASKED.format(text=told[:200]), actor)
+        _tell_staff(services, session, staff, texts.STAFF_WITHDRAW_ASKED.format(**fields))
+        return False
+    complaint.status, complaint.closed_at, complaint.closed_on_time = "closed", utcnow(), True
+    store.add_event(session, complaint, actor, "withdrawn", told[:200], status="closed")
+    _tell_staff(services, session, staff, texts.STAFF_WITHDRAWN.format(**fields))
+    return True
+
+
 def _reopen_fields(complaint: Complaint) -> None:
     complaint.reopen_count += 1
     complaint.resolved_at = complaint.closed_at = complaint.closed_on_time = None

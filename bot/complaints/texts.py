@@ -36,6 +36,15 @@ NOTE_DETAIL = "用户补充：{text}"
 NOTE_PLACE_ADDED = "用户补充地点：{text}"
 NOTE_ENTERPRISE_TOLD = "用户自报企业：{text}"
 URGED = "收到，已把您的催促记到工单 {ticket}，承办部门会尽快处理（办结时限 {due}）。"
+# The owner takes a ticket back ("撤回刚才的投诉", "已经来电了，不用处理了").
+NOTE_WITHDRAW_ASKED = "用户申请撤回：{text}"
+NOTE_FIXED = "用户反馈已恢复：{text}"
+STATUS_WITHDRAWN = "已撤回"
+WITHDRAWN = "好的，工单 {ticket} 已撤回，不再办理。问题如再出现，直接描述即可重新登记。"
+WITHDRAW_ASKED = "工单 {ticket} 已在办理中（{status}），已把您撤回的意思转告承办部门，由他们确认后办结。"
+FIXED_NOTED = "好的，已把“{text}”记到工单 {ticket}，承办部门会一并看到。如不再需要处理，回复“撤回”即可。"
+STAFF_WITHDRAWN = "【诉求撤回】{ticket}（{category}）{enterprise}：{text}"
+STAFF_WITHDRAW_ASKED = "【申请撤回】{ticket}（{category}）{enterprise}：{text}，请确认后办结"
 PLACE_CORRECTED = "好的，已把工单 {ticket} 的地点更正为「{place}」。"
 DETAIL_ADDED = "好的，已把您补充的情况记到工单 {ticket}，承办人员会一并看到。"
 NOTHING_TO_CONFIRM = "目前没有需要您确认的事项。我是园区联企助手，有什么可以帮您？发送“菜单”查看我能做的事。"
@@ -90,7 +99,8 @@ UNRATED_NOTE = "超过评价期限未评价，按未评价办结"
 
 EVENT_NAMES = {"filed": "登记", "status": "状态变更", "assigned": "交办", "reply": "答复", "note": "内部备注",
                "extend": "延期", "merged": "并单", "attachment": "附件", "rated": "评价", "reopened": "重新办理",
-               "warned": "预警", "escalated": "督办", "category": "改类别"}
+               "warned": "预警", "escalated": "督办", "category": "改类别",
+               "withdrawn": "用户撤回"}
 CATEGORY_CHANGED = "{before} → {after}"
 
 # Status asked in a group chat: the details never go to the whole group.
