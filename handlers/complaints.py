@@ -51,7 +51,9 @@ STATUS_CUE = re.compile(r"怎么样|咋样|怎样了|如何了?|进展|进度|�
                         r"登记(了|上了|好了)(吗|吧|没)|跟进|后来怎么|搞好了没|有人(来)?(看|管|处理)(过)?(了)?(没|吗)|"
                         r"现在(什么|啥)情况|(那个|的)呢[?？]?$|搞成点|点样|咩情况|有冇人跟|(而家|现在)点(呀|啊|嘅|呢)?[?？]?$|几时(可以|能|会|先)?(搞掂|搞定|搞好|修好|整好|弄好|处理好)|(搞掂|整好)(未|没|了没)|"
                         r"(办|处理|弄|修|搞)(完|好)了?(是吧|吧|吗|没有|没|未)[?？]?$|是不是没人管|没人管了?(吗|吧)?[?？]?$|"
-                        r"有没有人管")
+                        r"有没有人管|"
+                        # "电来了没", "我哋厂房嘅电嚟咗未呀": is the supply back yet
+                        r"(电|水|气|网|暖气)[^,，。]{0,3}(来|嚟|通|恢复)(了|咗)?(没|未|吗|冇)")
 ANAPHORA = re.compile(r"那个|这个|那件|这件|的事|这事|那事|上次|之前|刚才|刚刚|前几天|上周|反映的|报的|嗰|𠮶|"
                       r"还是(不|没)|仍然|依然|到现在还|至今还")   # "路灯还是不亮": the matter told before
 JUST_NOW = re.compile(r"刚才|刚刚|刚")
@@ -183,7 +185,7 @@ def _follows_up_on_a_matter(msg: Message, ctx: Context) -> bool:
 # --- the owner takes the ticket just talked about back ---
 
 # "撤回刚才的投诉", "这个诉求撤销吧", "不用处理了", "搞错了，路灯是好的": withdrawing it.
-WITHDRAW = re.compile(
+TAKE_BACK = re.compile(
     r"(撤回|撤销|撤掉|撤了|撤单|作废|取消)掉?(这个|那个|刚才|刚刚|我的|这条|那条|上面)?(的)?(投诉|诉求|工单|反映|单子|登记)|"
     r"(投诉|诉求|工单|单子|登记)(就|先|帮我|麻烦)?(撤回|撤销|撤掉|撤了|作废|取消|不要了)|"
     r"不用(再)?(处理|管|弄|修|派人|来人|麻烦|跟进)了?|不需要(再)?(处理|跟进|派人|来人)|不要(处理|管)了|"
@@ -206,7 +208,7 @@ def _takes_the_ticket_back(msg: Message, ctx: Context) -> bool:
     if nlu is None or msg.is_group and not msg.mentioned:
         return False
     text = nlu.text
-    explicit = WITHDRAW.search(text) or (MISTAKEN.search(text) and not places(text) and not NOT_THIS_PLACE.search(text))
+    explicit = TAKE_BACK.search(text) or (MISTAKEN.search(text) and not places(text) and not NOT_THIS_PLACE.search(text))
     fixed = FIXED.search(text) and not RELAPSE.search(text) and not matter.read(FIXED.sub("", text)).has_problem
     bare = BARE_TAKE_BACK.search(text)
     if not (explicit or fixed or bare):
@@ -237,15 +239,23 @@ def take_back(msg: Message, ctx: Context) -> Answer:
     if not withdrawing:
         service.add_note(ctx.session, recent, texts.NOTE_FIXED.format(text=told[:200]), "user")
         return texts.FIXED_NOTED.format(text=told[:30], ticket=recent.ticket_no)
+    return _withdraw(ctx, recent, told)
+
+
+def _withdraw(ctx: Context, complaint, told: str) -> str:
     # a colleague's ticket is theirs to take back: the department is asked to close it
-    if service.withdraw(ctx.services, ctx.session, recent, "user", told, may_close=recent.user_ref == ctx.user_ref):
-        return texts.WITHDRAWN.format(ticket=recent.ticket_no)
-    return texts.WITHDRAW_ASKED.format(ticket=recent.ticket_no, status=texts.STATUS_NAMES[recent.status])
+    if service.withdraw(ctx.services, ctx.session, complaint, "user", told, may_close=complaint.user_ref == ctx.user_ref):
+        return texts.WITHDRAWN.format(ticket=complaint.ticket_no)
+    return texts.WITHDRAW_ASKED.format(ticket=complaint.ticket_no, status=texts.STATUS_NAMES[complaint.status])
 
 
 # "能不能快点吧，损失很大", "麻烦尽快", "这次能不能快点，一停就是大半天": hurrying the ticket just talked about.
 URGE = re.compile(r"快点|快些|快一点|尽快|抓紧|赶紧|加快|催一下|催催|催下|帮忙催|早点(处理|解决|弄|修)|能不能快|抓点紧|"
                   r"快啲|快手啲|急急急|等不了")
+
+
+URGE_FIRST = re.compile(r"^(麻烦|请|能不能|能否|拜托|求求)?(你们)?(尽快|快点|快些|快一点|赶紧|抓紧|加快|快啲)")
+NEW_MATTER = re.compile(r"又|还有|另外|另一|新的|也")
 
 
 def _urges_the_ticket(msg: Message, ctx: Context) -> bool:
@@ -258,7 +268,9 @@ def _urges_the_ticket(msg: Message, ctx: Context) -> bool:
         return False
     told = matter.read(nlu.text)
     ctx.found["urged"] = recent
-    return not told.has_problem or told.category == recent.category
+    # "麻烦尽快，几十车货堵在门口": hurrying first, then what the delay costs — not another matter
+    hurries_first = URGE_FIRST.match(nlu.text) and not NEW_MATTER.search(nlu.text) and not told.places
+    return not told.has_problem or told.category == recent.category or bool(hurries_first)
 
 
 @router.route(Matcher(_urges_the_ticket, "urges_the_ticket"))
@@ -365,7 +377,8 @@ def file_complaint(msg: Message, ctx: Context) -> Answer:
         ctx.conversation.start("complaint_guided", "what", {"media": []})   # a wish to complain, nothing told yet
         return texts.GUIDED_WHAT
     category = matter.category(text)
-    if alnum_count(text) <= SHORT_PROBLEM_CHARS and _needs_place(text, category):
+    # one of several problems listed ("1. 停电了 2. …"): each is filed, none waits on a question
+    if alnum_count(text) <= SHORT_PROBLEM_CHARS and _needs_place(text, category) and not ctx.part_of_several:
         ctx.conversation.start("complaint_guided", "where", {"description": msg.text.strip(), "media": []})
         return texts.GUIDED_WHERE
     return _file(msg, ctx, msg.text)
@@ -565,17 +578,20 @@ def _attach(msg, state) -> bool:
 def phone_accepts(msg: Message, ctx: Context, state: State) -> bool:
     """A number (not inside a new problem told with its phone) or 不留."""
     text = ctx.nlu.text if ctx.nlu else msg.text
-    if DECLINE_PHONE.search(text):
+    if DECLINE_PHONE.search(text) or TAKE_BACK.search(text):
         return True
     return bool(phones(text.replace(" ", ""))) and not is_problem(text, ctx.nlu)
 
 
 def phone_step(msg: Message, ctx: Context, state: State) -> Answer:
     ctx.conversation.clear()
+    complaint = store.get(ctx.session, state.data["complaint_id"])
+    if TAKE_BACK.search(ctx.nlu.text if ctx.nlu else msg.text):   # "不用处理了" asked for a phone: the ticket is taken back
+        if complaint is not None and complaint.status in store.OPEN_STATUSES and not complaint.merged_into:
+            return _withdraw(ctx, complaint, msg.text.strip())
     found = phones(msg.text.replace(" ", ""))
     if not found:
         return texts.PHONE_DECLINED
-    complaint = store.get(ctx.session, state.data["complaint_id"])
     if complaint is not None and not complaint.contact_phone:
         complaint.contact_phone = found[0]
     if ctx.user is not None:

@@ -283,3 +283,26 @@ def test_a_long_message_nobody_understood_is_offered_for_filing(client, settings
     assert "回复“登记”" not in declined.say("asdf")          # short gibberish: the menu, no offer
     with services.db.session() as session:
         assert store.count(session) == 1
+
+
+def test_an_owner_takes_a_ticket_back_and_the_department_is_told(client, settings, services, fake_api):
+    """Withdrawn while nobody has started on it; once in hand, the department is asked to close it."""
+    user = _linked_user(client, settings, services)
+    first = TICKET.search(user.say("东区3号路路灯坏了")).group(0)
+    assert "已撤回" in user.say("不好意思搞错了，路灯是好的，这个投诉撤销吧")
+    withdrawn = _ticket(services, first)
+    assert withdrawn.status == "closed" and withdrawn.closed_at is not None
+    with services.db.session() as session:
+        kinds = [e.kind for e in store.by_ticket(session, first).events]
+    assert kinds[-1] == "withdrawn"
+    staff = [p["text"]["content"] for p in _pushes(fake_api, "/cgi-bin/message/send")]
+    assert any("诉求撤回" in text and first in text for text in staff)
+
+    second = TICKET.search(user.say("西区5栋停电了，车间全停")).group(0)
+    with services.db.session() as session:
+        tickets.change_status(services, session, store.by_ticket(session, second), "in_progress", "staff")
+    reply = user.say("不用处理了")
+    assert second in reply and "承办部门" in reply and "已撤回" not in reply
+    assert _ticket(services, second).status == "in_progress"    # the department closes it, not the owner
+    staff = [p["text"]["content"] for p in _pushes(fake_api, "/cgi-bin/message/send")]
+    assert any("申请撤回" in text and second in text for text in staff)

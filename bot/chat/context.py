@@ -37,6 +37,7 @@ class Context:
     dispatcher: Dispatcher | None = None   # handed in by the Dispatcher itself, for reroute
     user_keys: KeyBatch | None = None      # the sender's Redis keys fetched with the claim (conversation, script)
     found: dict = field(default_factory=dict)   # what a route's matcher read for its handler (the ticket it is about)
+    part_of_several: bool = False          # answering one of several requests told in one message
 
     @property
     def settings(self) -> Settings:

@@ -202,13 +202,14 @@ class Dispatcher:
         """Two requests in one message, answered one after the other, each as if it came alone."""
         whole = ctx.nlu
         answer = None
+        ctx.part_of_several = True
         try:
             for text, understood in parts:
                 ctx.msg = part = replace(msg, text=text)
                 ctx.nlu = replace(understood, script=whole.script)
                 answer = _append(answer, Reply.of(self.route(part, ctx)).text)
         finally:
-            ctx.msg, ctx.nlu = msg, whole
+            ctx.msg, ctx.nlu, ctx.part_of_several = msg, whole, False
         return answer
 
     def route(self, msg: Message, ctx: Context) -> Answer:

@@ -569,11 +569,28 @@ def read(services, session, text: str, limit: int = 3) -> Reading:
             fitting.append((policy, hit.score, share))
     if not fitting:
         fitting = _named_policies(base, words)
+    if not fitting:
+        asked = _asking_clause(norm)
+        if asked is not None:   # "设备被雨水泡坏了，资金周转困难，有没有贷款贴息的政策": the situation, then the question
+            in_clause = read(services, session, asked, limit)
+            if in_clause.hits:
+                return in_clause
     if fitting:
         fitting.sort(key=lambda f: (-round(f[2], 2), -f[1]))
         best = fitting[0][1]
         reading.hits = [(p, score) for p, score, _ in fitting if score >= NEAR_BEST * best][:limit]
     return reading
+
+
+CLAUSE_END = re.compile(r"[,，。.!！?？;；\s]+")
+ASKING = re.compile(r"政策|补贴|补助|奖励|奖补|贴息|扶持|优惠|减免|退税|有没有|有冇|有什么|有啥|怎么申请|能不能(申请|享受)")
+
+
+def _asking_clause(norm: str) -> str | None:
+    """The last clause of several that asks about a policy, or None (one clause, or none that asks)."""
+    clauses = [c for c in CLAUSE_END.split(norm) if c]
+    asking = [c for c in clauses if ASKING.search(c)]
+    return asking[-1] if len(clauses) > 1 and asking else None
 
 
 def _named_policies(base: Snapshot, words: list[str]) -> list:
