@@ -143,3 +143,12 @@ def test_meeting_roster_check_in_and_export(client, settings, accounts):
     exported = client.get(f"/admin/meetings/{meeting_id}/attendees.csv")
     assert exported.data.startswith("\ufeff序号,姓名".encode()) and "已签到".encode() in exported.data
     assert "电子信息早茶会" in client.get("/admin/meetings").get_data(as_text=True)
+
+
+def test_a_ticket_its_owner_took_back_shows_so_in_its_timeline(client, accounts):
+    ticket = _file(accounts, "东区3号路路灯坏了", "道路交通")
+    with accounts.db.session() as session:
+        assert tickets.withdraw(accounts, session, store.by_ticket(session, ticket), "user", "搞错了，路灯是好的，撤销吧")
+    console_login(client, "admin1", "admin-pass-1")
+    page = client.get(f"/admin/complaints/{ticket}").get_data(as_text=True)
+    assert "用户撤回" in page and "已受理 → 已办结" in page and "搞错了，路灯是好的" in page

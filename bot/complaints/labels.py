@@ -93,6 +93,8 @@ def timeline(events) -> list[Row]:
             change, text = e.text, ""
         elif e.kind == "rated" and data.get("rating"):
             change, text = f"{data['rating']} 分（{RATING_NAMES.get(data['rating'], '')}）", e.text
+        elif e.kind == "withdrawn":      # the owner took it back: closed by this event, without a status event
+            change, text, status = f"{status_name(status)} → {status_name('closed')}", e.text, "closed"
         elif e.kind == "extend" and data.get("due"):
             change, text = f"延 {data.get('days')} 个工作日，至 {data['due']}", e.text
         else:
