@@ -65,13 +65,16 @@ RATING_WORDS = (("非常不满意", 1), ("很不满意", 1), ("特别不满意",
                 ("凑合", 3), ("马马虎虎", 3), ("非常满意", 5), ("很满意", 5), ("特别满意", 5), ("十分满意", 5),
                 ("超级满意", 5), ("太满意", 5), ("好评", 5), ("比较满意", 4), ("挺满意", 4), ("满意", 4),
                 ("还不错", 4), ("不错", 4), ("挺好", 4), ("很好", 5), ("非常好", 5), ("太棒", 5), ("很棒", 5),
-                ("还可以", 3), ("很差", 1), ("太烂", 1), ("不好", 2), ("没解决", 2), ("没修好", 2))
+                ("还可以", 3), ("很差", 1), ("太烂", 1), ("不好", 2), ("没解决", 2), ("没修好", 2),
+                ("ok", 3), ("过得去", 3))
 RATING_NUMBER = re.compile(r"^(?:打|给|评)?\s*([1-5])(?![\d个位人号楼栋点月日天年层%.])\s*(?:分|星|颗星)?"
                            r"\s*[,.，。、:：!！]?\s*(.*)$"
                            r"|^(?:打|给|评)?\s*([一二三四五])\s*(?:分|星|颗星)\s*[,.，。、:：!！]?\s*(.*)$")
 # "刚才那个评价，给4分吧": a score named inside a sentence (only read while a rating is asked for).
 RATING_SCORE_INSIDE = re.compile(r"(?:打|给|评)\s*(?:个|上|了|它|他们|你们)?\s*([1-5])\s*(?:分|星|颗星)(?!钟)(.*)$"
                                  r"|(?:打|给|评)\s*(?:个|上|了|它|他们|你们)?\s*([一二两三四五])\s*(?:分|星|颗星)(?!钟)(.*)$")
+# "都ok嘅，三分啦": a score closing the message, after a clause of its own
+RATING_SCORE_LAST = re.compile(r"[,，。、;；\s]\s*([1-5一二两三四五])\s*(?:分|星|颗星)\s*(?:啦|吧|啊|呀|喇|了)?[!！。.~]*$")
 # Cantonese and colloquial negation before 满意: "唔滿意", "冇乜满意", "没有很满意" are not 满意.
 NEGATED_SATISFIED = re.compile(r"(?:唔|冇|没有?|不是)(?:乜|好|很|太|怎么|係好|系好)?(?=满意)")
 RATING_EMOJI = {"👍": 4, "👌": 4, "💯": 5, "🌹": 5, "👏": 5, "👎": 1, "😡": 1, "😠": 1, "🤬": 1, "😤": 2, "😞": 2,
@@ -186,18 +189,21 @@ def _follows_up_on_a_matter(msg: Message, ctx: Context) -> bool:
 
 # "撤回刚才的投诉", "这个诉求撤销吧", "不用处理了", "搞错了，路灯是好的": withdrawing it.
 TAKE_BACK = re.compile(
-    r"(撤回|撤销|撤掉|撤了|撤单|作废|取消)掉?(这个|那个|刚才|刚刚|我的|这条|那条|上面)?(的)?(投诉|诉求|工单|反映|单子|登记)|"
+    r"(撤回|撤销|撤掉|撤了|撤单|作废|取消)掉?(?:(?!报名|早茶|订阅|推送)[^,，。]){0,6}(投诉|诉求|工单|反映|单子|登记)|"
     r"(投诉|诉求|工单|单子|登记)(就|先|帮我|麻烦)?(撤回|撤销|撤掉|撤了|作废|取消|不要了)|"
-    r"不用(再)?(处理|管|弄|修|派人|来人|麻烦|跟进)了?|不需要(再)?(处理|跟进|派人|来人)|不要(处理|管)了|"
-    r"^(撤回|撤销|撤单)(吧|了)?$")
+    r"不用(再)?(处理|管|弄|修|派人|来人|麻烦|跟进)了?|不需要(再)?(处理|跟进|派人|来人)|不要(处理|管)了")
+# "撤回", "咁帮我撤回啦": the word alone names what it takes back — the ticket just talked about
+BARE_WITHDRAW = re.compile(r"^(咁|那|那就|就)?(帮我|麻烦|请)?(撤回|撤销|撤单)(吧|了|啦|掉|咗)?$")
 # "算了，取消吧", "不反映了" right after filing (nothing else pending): the ticket just filed.
 BARE_TAKE_BACK = re.compile(r"^(算了|那算了|不用了|还是算了)?[,，]?(取消|撤回|撤销)(吧|了|掉)?(?![^,，。]*(报名|早茶|订阅|推送))|"
                             r"不(反映|投诉|告|报|登记)了")
-# "搞错了，路灯是好的", "误报": told by mistake (a place corrected is another thing: handled below).
+# "搞错了，路灯是好的", "误报": told by mistake (a place corrected is another thing: handled below) —
+# "搞错了，红绿灯是好的，是我看错路口了" says so even with a place in it.
 MISTAKEN = re.compile(r"(搞|弄|报|说|看)错了|误报")
+FINE_AFTER_ALL = re.compile(r"(是|都|其实|本来)(好的|好好的|正常的?)|没(有)?(坏|塞|堵|问题|事)|看错|听错")
 # "已经来电了", "水来了，不用处理了": the problem went away on its own.
-FIXED = re.compile(r"(已经|已|刚刚?|现在|终于|都)(来电|来水|来气|通水|通电|通气|有电|有水|有气|通了|恢复|修好|好了|搞好|弄好|"
-                   r"解决|没事|正常)|(电|水|气|网)(已经|又)?来了")
+FIXED = re.compile(r"(已经|已|刚刚?|现在|终于|都)(来电|嚟电|来水|嚟水|来气|通水|通电|通气|有电|有水|有气|通了|恢复|修好|好了|"
+                   r"搞好|弄好|搞掂|解决|没事|正常)|(电|水|气|网)(已经|又)?(来|嚟)(了|咗)")
 # "电来了又停了", "好了一会儿又不行了": back again, not gone.
 RELAPSE = re.compile(r"又(停|断|坏|没|不|跳|漏|堵|臭)|但是?|可是|还是(不|没)|时好时坏|一会儿?")
 TAKE_BACK_MINUTES = 30      # a bare "取消" withdraws only a ticket filed this recently
@@ -208,12 +214,17 @@ def _takes_the_ticket_back(msg: Message, ctx: Context) -> bool:
     if nlu is None or msg.is_group and not msg.mentioned:
         return False
     text = nlu.text
-    explicit = TAKE_BACK.search(text) or (MISTAKEN.search(text) and not places(text) and not NOT_THIS_PLACE.search(text))
+    whole = nlp.normalize(msg.text).text    # before a correction cut it ("搞错了，红绿灯是好的" keeps 搞错了)
+    explicit = TAKE_BACK.search(text) or BARE_WITHDRAW.match(text) or (MISTAKEN.search(whole) and (
+        FINE_AFTER_ALL.search(whole) or not places(whole) and not NOT_THIS_PLACE.search(whole)))
     fixed = FIXED.search(text) and not RELAPSE.search(text) and not matter.read(FIXED.sub("", text)).has_problem
     bare = BARE_TAKE_BACK.search(text)
     if not (explicit or fixed or bare):
         return False
     recent = _focus(ctx)
+    if recent is None and (explicit or fixed):   # "昨天报的那个下水道的事不用处理了": the ticket it describes
+        fitting = [c for c in _matching_tickets(ctx, text) if c.status in store.OPEN_STATUSES]
+        recent = fitting[0] if len(fitting) == 1 else None
     if recent is None or recent.status not in store.OPEN_STATUSES or recent.merged_into:
         return False
     if bare and not (explicit or fixed):
@@ -293,6 +304,8 @@ NOT_THIS_PLACE = re.compile(r"(?:不是|唔系|唔是|并非)([^,，。.;；!！
 ASKS = re.compile(r"[?？]|[吗嘛呢][!！。.~]*$|[礼拜星期周]几|几(点|号|时)|什么时候|是否|是不是|有没有|能不能|可不可以|"
                   r"哪(天|里|儿|个)|怎么(办|弄|申请|报)")
 ADDENDUM = re.compile(r"^[哦噢啊喔]?[,，\s]*(对了|补充一下|补充|忘了说|还有就是|再说一下|另外)")
+# …of which these say outright that they add to what was told (not "另外", which may start another matter)
+SUPPLEMENT = re.compile(r"^[哦噢啊喔]?[,，\s]*(补充一下|补充说明|再补充|补充|忘了说|再说一下)")
 
 
 def _change_to_last_ticket(msg: Message, ctx: Context) -> tuple | None:
@@ -305,6 +318,9 @@ def _change_to_last_ticket(msg: Message, ctx: Context) -> tuple | None:
     if not (taken_back or adds or said or (ctx.nlu is not None and ctx.nlu.intent == "complaint.file")):
         return None
     recent = _focus(ctx)
+    if recent is not None and recent.status in store.OPEN_STATUSES and SUPPLEMENT.match(text) \
+            and not ASKS.search(text) and not matter.DISTINCT.search(text):
+        return recent, None        # "补充一下，裂缝已经有两米长" about the ticket just talked about, however old
     if recent is None or recent.user_ref != ctx.user_ref or recent.status not in store.OPEN_STATUSES \
             or utcnow() - recent.created_at.replace(tzinfo=None) > PLACE_ADDED_WITHIN:
         return None
@@ -404,6 +420,22 @@ def _worth_filing_unasked(text: str, nlu, msg_raw: str = "") -> bool:
     return is_problem(text, nlu) and alnum_count(text) >= 10 and not asks_status(text)
 
 
+# "电来了又停了，现在又是黑的", "还是没水": the matter just talked about, back again.
+AGAIN = re.compile(r"又|还是|仍然|依然|照样|再次")
+
+
+def _back_again(ctx, text: str, category: str, location: str):
+    """The open ticket just talked about when this telling is its matter again (same category, no other place)."""
+    if not AGAIN.search(text):
+        return None
+    recent = _focus(ctx)
+    if recent is None or recent.category != category or recent.status not in store.OPEN_STATUSES:
+        return None
+    if location and recent.location and not set(location.split()) & set(recent.location.split()):
+        return None
+    return recent
+
+
 def _file(msg, ctx, description: str, location: str = "", phone: str = "", media=()) -> str:
     filer = identity.filer(ctx.session, ctx.user_ref)    # the user's facts in one statement, no record loaded
     enterprise_id, user_ref = _owner(ctx, filer)
@@ -416,7 +448,8 @@ def _file(msg, ctx, description: str, location: str = "", phone: str = "", media
     complaint, merged = service.file(
         ctx.services, ctx.session, description=description, category=category,
         source=msg.channel, kind=_kind(text), enterprise_id=enterprise_id, user_ref=user_ref,
-        location=location, phone=known_phone, media=media, filer=filer)
+        location=location, phone=known_phone, media=media, filer=filer,
+        repeat_of=_back_again(ctx, text, category, location))
     if phone and filer is not None and not user_phone:
         ctx.user.phone = user_phone = phone
     _set_focus(ctx, complaint)
@@ -941,6 +974,10 @@ def parse_rating(text: str, raw: str = "") -> tuple[int, str] | None:
         digit, rest = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
         score = int(digit) if digit.isdigit() else CHINESE_DIGITS[digit]
         return score, _comment(rest or "")
+    last = RATING_SCORE_LAST.search(text)
+    if last:      # "都ok嘅，三分啦": what was said, then the score
+        digit = last.group(1)
+        return (int(digit) if digit.isdigit() else CHINESE_DIGITS[digit]), _comment(text[:last.start()])
     text = NEGATED_SATISFIED.sub("不", re.sub(r"不好意思|你好|您好", " ", text))
     found = [(text.find(word), -len(word), word, score) for word, score in RATING_WORDS if word in text]
     if not found:

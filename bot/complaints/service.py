@@ -74,17 +74,19 @@ def _tellings_of(candidate: store.RepeatCandidate) -> list[str]:
 def file(services, session, *, description: str, category: str, source: str, kind: str = "诉求",
          enterprise_id=None, user_ref=None, location: str = "", phone: str = "", actor: str = "user",
          meeting_id=None, media=(), today: date | None = None,
-         filer: identity.Filer | None = None) -> tuple[Complaint, bool]:
+         filer: identity.Filer | None = None, repeat_of: Complaint | None = None) -> tuple[Complaint, bool]:
     """File a ticket, or merge it into the owner's open ticket on the same matter (并单).
 
     `filer`: what the chat has read already of the user `user_ref` (storage.identity.filer), so that it is
-    not read again; without it the roles and the pending claim are looked up here."""
+    not read again; without it the roles and the pending claim are looked up here. `repeat_of`: the open
+    ticket the chat knows this telling repeats ("电来了又停了" right after asking about it)."""
     rules = services.complaint_rules
     since = utcnow() - timedelta(days=rules.merge_window_days)
     owns_any = filer is None or filer.has_tickets      # a first ticket has nothing to merge with
     if (enterprise_id is not None or user_ref is not None) and owns_any:   # nobody known: merges with nothing
         told = f"{location} {description}".strip()
-        repeat = find_repeat(session, enterprise_id, user_ref, told, category, since)
+        repeat = repeat_of if repeat_of is not None and repeat_of.status in store.OPEN_STATUSES \
+            and not repeat_of.merged_into else find_repeat(session, enterprise_id, user_ref, told, category, since)
         if repeat is not None:
             repeat.repeat_count += 1
             store.record_event(session, repeat.id, actor, "merged", told, source=source, media=list(media))
