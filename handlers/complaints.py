@@ -452,7 +452,7 @@ def _file(msg, ctx, description: str, location: str = "", phone: str = "", media
         repeat_of=_back_again(ctx, text, category, location))
     if phone and filer is not None and not user_phone:
         ctx.user.phone = user_phone = phone
-    _set_focus(ctx, complaint)
+    set_focus(ctx, complaint)
     if merged:
         return texts.MERGED.format(ticket=complaint.ticket_no, status=texts.STATUS_NAMES[complaint.status],
                                    times=complaint.repeat_count + 1)
@@ -847,7 +847,7 @@ def _summary(complaint, limit: int) -> str:
 
 
 def _describe(ctx, complaint) -> str:
-    _set_focus(ctx, complaint)
+    set_focus(ctx, complaint)
     return describe(complaint)
 
 
@@ -924,7 +924,8 @@ def _focus_key(msg) -> str:
     return f"complaint-focus:{msg.channel}:{msg.chat_id or '-'}:{msg.user_id}"
 
 
-def _set_focus(ctx, complaint) -> None:
+def set_focus(ctx, complaint) -> None:
+    """The ticket "刚才那个", "咁而家系咩状态" and "不用处理了" refer to next (any feature that files one sets it)."""
     lenient(ctx.services.redis).set(_focus_key(ctx.msg), str(complaint.id), ex=FOCUS_TTL_S)
 
 
@@ -1015,7 +1016,7 @@ def rating_step(msg: Message, ctx: Context, state: State) -> Answer:
     if parsed is None:
         return texts.RATING_ASK_AGAIN.format(ticket=complaint.ticket_no)
     ctx.conversation.clear()
-    _set_focus(ctx, complaint)
+    set_focus(ctx, complaint)
     return service.rate(ctx.services, ctx.session, complaint, parsed[0], parsed[1])
 
 

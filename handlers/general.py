@@ -5,12 +5,14 @@ import re
 from dataclasses import replace
 
 import nlp
+from bot import clock
 from bot.chat import replies
 from bot.chat.context import Answer, Context
 from bot.chat.message import Message
 from bot.chat.router import Router, always, event, intent, msg_type, regex
 from bot.push import jobs
 from handlers import complaints, policies, texts
+from storage import meetings as meeting_store
 from storage import users
 
 events = Router("events")
@@ -81,10 +83,23 @@ def help_menu(msg: Message, ctx: Context) -> Answer:
     return texts.MENU
 
 
+PUSHES_NAMED = re.compile(r"退订|推送|订阅")
+SEAT_NAMED = re.compile(r"早茶|报名|名额")
+
+
+def _holds_a_seat(ctx: Context) -> bool:
+    return ctx.user_ref is not None and bool(meeting_store.active_signups_of_user(ctx.session, ctx.user_ref,
+                                                                                  clock.now()))
+
+
 @general.route(intent("smalltalk"))
 def smalltalk(msg: Message, ctx: Context) -> Answer:
     text = ctx.nlu.text
     held = ctx.nlu.slots.get("hold_off")
+    if held in ("meeting.cancel", "policy.unsubscribe"):
+        # "先不要取消喔，我再问问老板": the words say what is held back, else what there is to cancel — a seat first
+        held = ("policy.unsubscribe" if PUSHES_NAMED.search(text) else "meeting.cancel" if SEAT_NAMED.search(text)
+                else "meeting.cancel" if _holds_a_seat(ctx) else "policy.unsubscribe")
     if held in texts.HELD_BACK:
         return texts.HELD_BACK[held]
     if re.search(r"谢|感|thank|辛苦|赞|帮了大忙", text):

@@ -13,6 +13,7 @@ from bot.complaints import matter as complaints_matter
 from bot.complaints import service as complaints
 from bot.policies import service as policies
 from bot.policies import texts
+from handlers.complaints import set_focus
 from nlp.intents import INTENTS
 from nlp.normalize import alnum_count
 from nlp.slots import policy_topics
@@ -93,6 +94,7 @@ def whom_to_ask(msg: Message, ctx: Context) -> Answer:
 # "我们是做软件开发的 研发投入挺多 能享受吗", "钱啥时候能到 急用" right after one policy was shown: about that one.
 ASKS_ELIGIBLE = re.compile(r"(能|可以|可不可以|能不能|可唔可以|得唔得)(享受|申请|申报|报|拿|领|用)|符合(条件|吗|不|么)|"
                            r"够(条件|格)|有(资格|份)|算不算|适用(吗|不|么)|(行|得)不行|合资格")
+UNSURE_COMPLAINT = 0.8   # below this the model's complaint may be a policy question told with its situation
 FOLLOW_UP_CHARS = 12   # "在哪里填报？": a short question about what was just shown, whatever the model made of it
 
 
@@ -121,7 +123,9 @@ def _about_the_policy_shown(msg: Message, ctx: Context) -> bool:
     if shown is None:
         return False
     hits = policies.read(ctx.services, ctx.session, nlu.text).hits
-    return all(policy.id == shown for policy, _ in hits)     # another policy named: that one is answered
+    # another policy named, and not this one: that one is answered ("…签了两年的contract，上云补贴能享受吗" also
+    # finds the rent policy through 合同, but names the one shown)
+    return not hits or any(policy.id == shown for policy, _ in hits)
 
 
 # "我们是去年底新搬进标准厂房的，签了五年" right after one policy was shown: the enterprise's situation, told to
@@ -133,6 +137,24 @@ def _tells_our_situation(msg: Message, ctx: Context) -> bool:
     nlu = ctx.nlu
     return (nlu is not None and nlu.intent == "complaint.file" and OUR_SITUATION.match(nlu.text) is not None
             and not complaints_matter.read(nlu.text).has_problem and _the_one_policy_shown(ctx) is not None)
+
+
+# "我们下个月搬进园区标准厂房，签了五年，rent能减免吗": the situation, then whether a benefit applies — a policy
+# question the model, unsure, took for a complaint (no problem is named in it).
+BENEFIT_ASKED = re.compile(r"(能|可以|可不可以|能不能|可唔可以)(减免|享受|申请|申报|报|拿|领|补|退)[^，,。]{0,6}"
+                           r"(吗|么|不|嘛)?[?？]?$|有(没有|冇|无)[^，,。]{0,10}(补贴|政策|优惠|减免|奖励|扶持|补助)[^，,。]{0,3}[?？]?$")
+
+
+def _asks_about_a_benefit(msg: Message, ctx: Context) -> bool:
+    nlu = ctx.nlu
+    return (nlu is not None and nlu.intent == "complaint.file" and nlu.confidence < UNSURE_COMPLAINT
+            and nlu.runner_up == "policy.query" and BENEFIT_ASKED.search(nlu.text) is not None
+            and not complaints_matter.read(nlu.text).has_problem)
+
+
+@before_complaints.route(Matcher(_asks_about_a_benefit, "asks_about_a_benefit"))
+def benefit_question(msg: Message, ctx: Context) -> Answer:
+    return query(msg, ctx)
 
 
 @before_complaints.route(Matcher(_tells_our_situation, "tells_our_situation"))
@@ -175,6 +197,7 @@ def consult(msg: Message, ctx: Context) -> Answer:
                                    user_ref=ctx.user_ref)
     complaint.due = complaint.accept_due
     ctx.conversation.clear()
+    set_focus(ctx, complaint)
     return texts.CONSULT_FILED.format(ticket=complaint.ticket_no, due=complaint.due.isoformat())
 
 
@@ -252,6 +275,7 @@ def chase_payout(msg: Message, ctx: Context) -> Answer:
                                    enterprise_id=user.enterprise_id if user else None, user_ref=ctx.user_ref)
     _remember(ctx, last.get("ids") or [], last["question"], kind="chased",
                              ticket=complaint.ticket_no)
+    set_focus(ctx, complaint)     # "咁而家系咩状态" next asks about this ticket
     return texts.CHASED.format(ticket=complaint.ticket_no, due=complaint.due.isoformat())
 
 
@@ -364,11 +388,19 @@ def answer_if_found(msg: Message, ctx: Context) -> str | None:
     return policies.answer_hits([best])
 
 
+DETAIL_ASKED = re.compile(r"条件|材料|资料|流程|手续|资格|要求|需要准备|要准备|适用对象|哪些企业")
+
+
 @router.route(intent("policy.query"))
 def query(msg: Message, ctx: Context) -> Answer:
     reading = policies.read(ctx.services, ctx.session, ctx.nlu.text)
     if reading.payout:
         return _payout(msg, ctx, reading)
+    best = reading.clear_best()
+    if best is not None and DETAIL_ASKED.search(ctx.nlu.text):
+        # "留抵退税嗰个嘅申请条件系点": one policy named, and what its detail tells (conditions, materials…)
+        _remember(ctx, [best.id], msg.text)
+        return policies.detail(best)
     if reading.hits:
         _remember(ctx, [p.id for p, _ in reading.hits], msg.text)
         return policies.answer_hits([p for p, _ in reading.hits])

@@ -162,17 +162,20 @@ def change_seats(session, record: MeetingSignup, seats: int) -> tuple[str, Room 
 
 _N = r"(\d{1,2}|[一二两俩三四五六七八九十]{1,2})"
 _PERSON = r"(同事|员工|伙伴|朋友|领导|老板|经理|技术员|负责人|师傅|会计|主任|厂长|主管|助理|工程师|人|位)"
+# "跟领导反映一下", "和经理聊聊": whom the speaker will talk to at the meeting, not who comes along
+_TALK_TO = r"(反映|反馈|说|聊|谈|汇报|提|交流|沟通|讲|请教|咨询|当面)"
 # companions: "带两个同事", "再带个同事", "我和一个同事", "跟小王两个人" (their number, without the speaker)
-_COMPANIONS = re.compile(rf"(带上?|再带|加上?|再加|还有|和|跟|与|以及|外加)\s*{_N}?\s*(个|位|名)?\s*{_PERSON}")
+_COMPANIONS = re.compile(rf"(带上?|再带|加上?|再加|还有|和|跟|与|以及|外加)\s*{_N}?\s*(个|位|名)?\s*{_PERSON}"
+                         rf"(?!{_TALK_TO})")
 _TOTAL = re.compile(rf"(一共|总共|共计|合计|共|我们|咱们|我们公司|公司|总计)\s*(来|去|报|参加)?\s*{_N}\s*(个人|个|位|名|人)")
 _COUNT = re.compile(rf"(?<![第带加])(?:报|来|去|订|留|要|就|先报我?|报我|算我|我)?{_N}\s*(个人|位|名|人|个|people|persons|pax)"
                     r"(?!同事|员工|朋友|伙伴|问题|事|工单|诉求|月|星期|小时|天)")
 # "我和财务经理一起去": one named companion
 _WITH_ONE = re.compile(r"(?:我(和|跟|与|带着?)|带上?)[^，,。\d一二两俩三四五六七八九十]{0,6}?"
                        r"(同事|员工|伙伴|朋友|领导|老板|经理|总监|主管|会计|财务|技术员|负责人|厂长|主任|助理|秘书|老总|副总|"
-                       r"师傅|工程师|儿子|女儿|老婆|老公|爱人|家属|徒弟|搭档|合伙人|股东|boss)")
+                       r"师傅|工程师|儿子|女儿|老婆|老公|爱人|家属|徒弟|搭档|合伙人|股东|boss)" + rf"(?!{_TALK_TO})")
 # "我儿子也跟我一起去", "老板也一起来": someone else comes along with the speaker
-_ALONG = re.compile(r"[^，,。\s]{1,6}也(跟我|和我|同我)?一起(去|来|参加)")
+_ALONG = re.compile(r"[^，,。\s]{1,6}(也|都)(跟我|和我|同我)?(一起|一齐|一同)(去|来|参加)")
 _ME_ALONE = re.compile(r"(就|只有|只|净系|净是)?我(一个|自己|一人)(人)?|算我一个|报我一个|我本人")
 _PAIR = re.compile(r"我们俩|咱俩|我俩|两个人|俩人")
 
