@@ -38,8 +38,8 @@ REQUEST_WORDS = re.compile(r"我们|我|要|想|需要|有|一个|个|一下|一
 BARE_REQUEST = re.compile(r"^(我|我们)?(要|想|需要)?(投诉|反映|举报|提|complain)(一下|一个|个|些)?"
                           r"(问题|事情|情况|诉求|事)?(可以吗|行吗)?[!.?。！？~]*$")
 # "已經講第三次了，都沒有人理我們", "到底有没有人管": frustration, with no matter in it yet.
-FRUSTRATION = re.compile(r"(已经|都)?(讲|说|反映|提|打电话|找)(了|过)?"
-                         r"(第?[0-9一二三四五六七八九十几两好多]+(次|回|遍)|好多次|很多次|无数次|多少次)(了)?|(都|也|还|一直)?(没有|没|无)(人)(理|管|回|睬|回复|处理|来)(过)?(我们|我)?|"
+FRUSTRATION = re.compile(r"(已经|都)?(讲|说|反映|提|打电话|找)(了|过|咗)?"
+                         r"(第?[0-9一二三四五六七八九十几两好多]+(次|回|遍)|好多次|很多次|无数次|多少次)(了)?|(都|也|还|一直)?(没有|没|无)(人)(理|管|回|睬|回复|处理|来)(过)?(我们|我哋|我)?|"
                          r"(到底|究竟)?(有没有|有无)人(管|理)|(怎么|咋)(还|都)?没人(管|理)|太(过分|离谱)了?|气死(我)?了?")
 WITHDRAW = re.compile(r"不投诉了|不反映了|不用了|不用登记|不登记了|算了|自己再看看|(自己|已经)解决了|没事了|不需要了|搞定了")
 NOT_COMPLAINING = re.compile(r"不是要?(投诉|反映)|不(投诉|反映)了|不想(投诉|反映)|没(什么|啥)要(投诉|反映)")
@@ -193,7 +193,7 @@ TAKE_BACK = re.compile(
     r"(投诉|诉求|工单|单子|登记)(就|先|帮我|麻烦)?(撤回|撤销|撤掉|撤了|作废|取消|不要了)|"
     r"不用(再)?(处理|管|弄|修|派人|来人|麻烦|跟进)了?|不需要(再)?(处理|跟进|派人|来人)|不要(处理|管)了")
 # "撤回", "咁帮我撤回啦": the word alone names what it takes back — the ticket just talked about
-BARE_WITHDRAW = re.compile(r"^(咁|那|那就|就)?(帮我|麻烦|请)?(撤回|撤销|撤单)(吧|了|啦|掉|咗)?$")
+BARE_WITHDRAW = re.compile(r"^(咁|那|那就|就)?(帮我|麻烦|请)?(撤回|撤销|撤单)(掉|咗)?(吧|了|啦|嘛|喇|啰|呗|哦)?$")
 # "算了，取消吧", "不反映了" right after filing (nothing else pending): the ticket just filed.
 BARE_TAKE_BACK = re.compile(r"^(算了|那算了|不用了|还是算了)?[,，]?(取消|撤回|撤销)(吧|了|掉)?(?![^,，。]*(报名|早茶|订阅|推送))|"
                             r"不(反映|投诉|告|报|登记)了")
@@ -221,6 +221,10 @@ def _takes_the_ticket_back(msg: Message, ctx: Context) -> bool:
     bare = BARE_TAKE_BACK.search(text)
     if not (explicit or fixed or bare):
         return False
+    numbers = nlu.slots.get("ticket_ids") or []
+    if numbers:      # "撤销 TS2026…": that ticket, if it is the owner's, and no other
+        ctx.found["taken_back"] = (_visible_ticket(ctx, numbers[0]), numbers[0], bool(explicit or bare))
+        return bool(explicit or bare or fixed)
     recent = _focus(ctx)
     if recent is None and (explicit or fixed):   # "昨天报的那个下水道的事不用处理了": the ticket it describes
         fitting = [c for c in _matching_tickets(ctx, text) if c.status in store.OPEN_STATUSES]
@@ -232,8 +236,15 @@ def _takes_the_ticket_back(msg: Message, ctx: Context) -> bool:
             and utcnow() - recent.created_at.replace(tzinfo=None) <= timedelta(minutes=TAKE_BACK_MINUTES)
         if not just_filed or _has_meeting_signup(ctx):    # "取消" may mean a breakfast-meeting seat
             return False
-    ctx.found["taken_back"] = (recent, bool(explicit or bare))
+    ctx.found["taken_back"] = (recent, recent.ticket_no, bool(explicit or bare))
     return True
+
+
+def _visible_ticket(ctx: Context, ticket_no: str):
+    """The ticket of that number when its owner (or a verified member of its enterprise) asks; else None."""
+    complaint = store.by_ticket(ctx.session, ticket_no)
+    enterprise_id, user_ref = _owner(ctx)
+    return complaint if complaint is not None and store.visible_to(complaint, enterprise_id, user_ref) else None
 
 
 def _has_meeting_signup(ctx: Context) -> bool:
@@ -245,8 +256,12 @@ def _has_meeting_signup(ctx: Context) -> bool:
 def take_back(msg: Message, ctx: Context) -> Answer:
     """Withdrawn at once when nobody has started on it and it is the owner's own; else the department is
     asked to close it. "已经来电了" alone is noted: the department decides whether anything is left to do."""
-    recent, withdrawing = ctx.found["taken_back"]
+    recent, number, withdrawing = ctx.found["taken_back"]
     told = msg.text.strip()
+    if recent is None:          # another's number, or none such: nothing is revealed, nothing changes
+        return texts.NOT_FOUND.format(ticket=number)
+    if recent.status not in store.OPEN_STATUSES or recent.merged_into:
+        return texts.TAKE_BACK_NOT_OPEN.format(ticket=recent.ticket_no, status=_status_name(recent))
     if not withdrawing:
         service.add_note(ctx.session, recent, texts.NOTE_FIXED.format(text=told[:200]), "user")
         return texts.FIXED_NOTED.format(text=told[:30], ticket=recent.ticket_no)
@@ -324,6 +339,8 @@ def _change_to_last_ticket(msg: Message, ctx: Context) -> tuple | None:
     if recent is None or recent.user_ref != ctx.user_ref or recent.status not in store.OPEN_STATUSES \
             or utcnow() - recent.created_at.replace(tzinfo=None) > PLACE_ADDED_WITHIN:
         return None
+    if nlp.normalize(msg.text).text == nlp.normalize(recent.description).text:
+        return None                # the very same words again: a repeat (第2次反映), filed as one
     told_before = {place for _, place in places(nlp.normalize(f"{recent.location} {recent.description}").text)}
     if taken_back and set(taken_back) <= told_before:
         instead = [place for place in said if place not in taken_back]

@@ -13,7 +13,7 @@ from bot.complaints import matter as complaints_matter
 from bot.complaints import service as complaints
 from bot.policies import service as policies
 from bot.policies import texts
-from handlers.complaints import set_focus
+from handlers.complaints import HAPPENING, set_focus
 from nlp.intents import INTENTS
 from nlp.normalize import alnum_count
 from nlp.slots import policy_topics
@@ -94,7 +94,6 @@ def whom_to_ask(msg: Message, ctx: Context) -> Answer:
 # "我们是做软件开发的 研发投入挺多 能享受吗", "钱啥时候能到 急用" right after one policy was shown: about that one.
 ASKS_ELIGIBLE = re.compile(r"(能|可以|可不可以|能不能|可唔可以|得唔得)(享受|申请|申报|报|拿|领|用)|符合(条件|吗|不|么)|"
                            r"够(条件|格)|有(资格|份)|算不算|适用(吗|不|么)|(行|得)不行|合资格")
-UNSURE_COMPLAINT = 0.8   # below this the model's complaint may be a policy question told with its situation
 FOLLOW_UP_CHARS = 12   # "在哪里填报？": a short question about what was just shown, whatever the model made of it
 
 
@@ -140,16 +139,16 @@ def _tells_our_situation(msg: Message, ctx: Context) -> bool:
 
 
 # "我们下个月搬进园区标准厂房，签了五年，rent能减免吗": the situation, then whether a benefit applies — a policy
-# question the model, unsure, took for a complaint (no problem is named in it).
+# question the model took for a complaint, its second guess a policy question (no problem is named in it).
 BENEFIT_ASKED = re.compile(r"(能|可以|可不可以|能不能|可唔可以)(减免|享受|申请|申报|报|拿|领|补|退)[^，,。]{0,6}"
-                           r"(吗|么|不|嘛)?[?？]?$|有(没有|冇|无)[^，,。]{0,10}(补贴|政策|优惠|减免|奖励|扶持|补助)[^，,。]{0,3}[?？]?$")
+                           r"(吗|么|不|嘛|㗎|呀|啊|呢)?[?？]?$|有(没有|冇|无)[^，,。]{0,10}(补贴|政策|优惠|减免|奖励|扶持|补助)[^，,。]{0,3}[?？]?$")
 
 
 def _asks_about_a_benefit(msg: Message, ctx: Context) -> bool:
     nlu = ctx.nlu
-    return (nlu is not None and nlu.intent == "complaint.file" and nlu.confidence < UNSURE_COMPLAINT
+    return (nlu is not None and nlu.intent == "complaint.file"
             and nlu.runner_up == "policy.query" and BENEFIT_ASKED.search(nlu.text) is not None
-            and not complaints_matter.read(nlu.text).has_problem)
+            and not (complaints_matter.read(nlu.text).has_problem and HAPPENING.search(nlu.text)))   # 租金 is no fault
 
 
 @before_complaints.route(Matcher(_asks_about_a_benefit, "asks_about_a_benefit"))

@@ -20,8 +20,9 @@ MIN_TAIL_CHARS = 2
 # After "算了" the owner revises only when a new choice follows ("算了，还是给4分吧", "算了 就报我一个").
 REVISED_CHOICE = re.compile(r"还是|就|改成|换成|改为|给[0-9一二三四五]分")
 
-# "先不要取消喔", "等他确认再说，别取消", "先不用催", "等下先别退", "唔好取消住": the action, negated.
-_HOLD = r"(?:先|暂时|暂且|还|还是|千万)?(?:不要|别|不用|唔好|唔使|不必|甭|先不|暂不|先别)(?:着急|急着|急)?"
+# "先不要取消喔", "等他确认再说，别取消", "先不用催", "等下先别退", "唔好取消住", "先莫取消" (莫: Hunan, Sichuan):
+# the action, negated.
+_HOLD = r"(?:先|暂时|暂且|还|还是|千万)?(?:不要|别|不用|唔好|唔使|不必|甭|先不|暂不|先别|莫)(?:着急|急着|急)?"
 HOLD_OFF = {
     "meeting.cancel": re.compile(_HOLD + r"(?:帮我|给我)?(?:取消|退|撤)"),
     "policy.unsubscribe": re.compile(_HOLD + r"(?:帮我|给我)?(?:退订|退|取消)"),

@@ -306,3 +306,18 @@ def test_an_owner_takes_a_ticket_back_and_the_department_is_told(client, setting
     assert _ticket(services, second).status == "in_progress"    # the department closes it, not the owner
     staff = [p["text"]["content"] for p in _pushes(fake_api, "/cgi-bin/message/send")]
     assert any("申请撤回" in text and second in text for text in staff)
+
+
+def test_taking_back_by_number_touches_only_that_ticket_and_only_ones_own(client, settings, services):
+    """Attacker pass, session 9: "撤销 TS2099…" (no such ticket, or another firm's) withdrew the sender's own
+    latest ticket. A number names the ticket; one that is not the sender's is "not found" and nothing changes."""
+    user = _linked_user(client, settings, services)
+    mine = TICKET.search(user.say("北区路灯全坏了晚上很危险")).group(0)
+    stranger = OfficialAccountUser(client, settings, "openid-stranger")
+    theirs = TICKET.search(stranger.say("南区3号路的井盖丢了，晚上有车掉进去")).group(0)
+    for number in ("TS2099010100001", theirs):
+        reply = user.say(f"撤销 {number}")
+        assert "没有找到" in reply and "已撤回" not in reply
+    assert _ticket(services, mine).status == "received" and _ticket(services, theirs).status == "received"
+    assert "已撤回" in user.say(f"撤销 {mine}")
+    assert _ticket(services, mine).status == "closed"

@@ -89,6 +89,9 @@ def test_export_from_the_console_and_a_scoped_staff_member_exports_only_their_ti
     assert road.encode() not in exported.data
     excel = client.get("/admin/complaints/export?format=xlsx")
     assert excel.data[:2] == b"PK" and client.get("/admin/complaints/export?since=yesterday").status_code == 400
+    assert exported.headers["Content-Type"] == "text/csv; charset=utf-8"
+    unknown = client.get("/admin/complaints/export?format=../../config.yaml")    # attacker pass, session 9
+    assert unknown.status_code == 400 and "csv 或 xlsx" in unknown.get_data(as_text=True)
 
 
 def test_policies_create_edit_import_and_expire_change_what_the_bot_answers(client, settings, accounts):

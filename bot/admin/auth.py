@@ -157,6 +157,19 @@ def can_change(view):
     return wrapper
 
 
+def unscoped_only(what: str):
+    """For what reaches beyond one department (any user's messages, linking people to enterprises, park-wide
+    broadcasts and policies): admins and accounts without a department only; 403 names `what`."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if current_user.role != "admin" and current_user.department:
+                abort(403, f"{what}仅限管理员或不限部门的账号")
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
 def admin_only(view):
     @wraps(view)
     def wrapper(*args, **kwargs):

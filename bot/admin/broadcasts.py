@@ -63,6 +63,7 @@ def broadcasts_page():
 @bp.post("/broadcasts/preview")
 @login_required
 @auth.can_change
+@auth.unscoped_only("发送广播")   # to every follower, not one department's
 def broadcast_preview():
     """Step 1: how many people the target reaches, before anything is sent."""
     form = _form()
@@ -76,6 +77,7 @@ def broadcast_preview():
 @bp.post("/broadcasts")
 @login_required
 @auth.can_change
+@auth.unscoped_only("发送广播")   # to every follower, not one department's
 def broadcast_send():
     """Step 2 (confirmed): record the deliveries; the worker sends them."""
     session, form = auth.db(), _form()

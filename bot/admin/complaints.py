@@ -70,9 +70,12 @@ def complaints_export():
         since = date.fromisoformat(raw) if raw else None
     except ValueError:
         abort(400, "起始日期的格式应为 2026-01-01")
-    audit("complaints.export", request.args.get("format", "csv"), since.isoformat() if since else "all")
+    kind = request.args.get("format") or "csv"
+    if kind not in ("csv", "xlsx"):
+        abort(400, "导出格式只能是 csv 或 xlsx")
+    audit("complaints.export", kind, since.isoformat() if since else "all")
     rows = complaint_reports.iter_export_rows(auth.db(), since, department=scope())
-    if request.args.get("format") == "xlsx":
+    if kind == "xlsx":
         workbook = tempfile.TemporaryFile()
         complaint_reports.write_xlsx(rows, workbook)
         size = workbook.seek(0, 2)
@@ -81,7 +84,8 @@ def complaints_export():
                         headers={"Content-Disposition": "attachment; filename=complaints.xlsx",
                                  "Content-Length": str(size)})     # the browser can show how far the download is
     return Response(stream_with_context(complaint_reports.csv_chunks(complaint_reports.EXPORT_COLUMNS, rows)),
-                    mimetype="text/csv; charset=utf-8", headers={"Content-Disposition": "attachment; filename=complaints.csv"})
+                    content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=complaints.csv"})
 
 
 def _chunks(file, size: int = 256 * 1024):

@@ -130,6 +130,7 @@ def users_page():
 @bp.post("/users/<int:user_ref>/link")
 @login_required
 @auth.can_change
+@auth.unscoped_only("关联企业")   # a member sees the enterprise's tickets of every department
 def user_link(user_ref: int):
     """Staff link a user to an enterprise, verified (or unlink with an empty name); audited."""
     session = auth.db()

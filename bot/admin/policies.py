@@ -62,6 +62,7 @@ def _form_page(policy, form, status=200):
 @bp.route("/policies/<int:policy_id>/edit", methods=["GET", "POST"])
 @login_required
 @auth.can_change
+@auth.unscoped_only("修改政策库")   # the park's policy base answers every owner
 def policy_form(policy_id: int | None):
     session = auth.db()
     policy = (store.get(session, policy_id) or abort(404)) if policy_id else None
@@ -83,6 +84,7 @@ def policy_form(policy_id: int | None):
 @bp.post("/policies/import")
 @login_required
 @auth.can_change
+@auth.unscoped_only("修改政策库")   # the park's policy base answers every owner
 def policies_import():
     """A YAML or CSV file in the import format; all records are checked before any is saved."""
     session = auth.db()
@@ -102,6 +104,7 @@ def policies_import():
 @bp.post("/policies/<int:policy_id>/expire")
 @login_required
 @auth.can_change
+@auth.unscoped_only("修改政策库")   # the park's policy base answers every owner
 def policy_expire(policy_id: int):
     session = auth.db()
     policy = store.get(session, policy_id) or abort(404)

@@ -8,7 +8,6 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import wraps
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -52,14 +51,8 @@ class Candidate:
     suggested: set = field(default_factory=set)
 
 
-def unscoped_only(view):
-    """Messages carry any user's full text: department-scoped accounts must not read them (as 未处理消息)."""
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if current_user.role != "admin" and current_user.department:
-            abort(403, "消息理解仅限管理员或不限部门的账号查看")
-        return view(*args, **kwargs)
-    return wrapper
+# Messages carry any user's full text: department-scoped accounts must not read them.
+unscoped_only = auth.unscoped_only("消息理解")
 
 
 def _threshold() -> float:

@@ -2,8 +2,6 @@
 Staff retry them (the reply is pushed to the user) or mark them dealt with by hand, with a note."""
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
@@ -66,14 +64,8 @@ for _unreachable in UNREACHABLE:
     bp.register_error_handler(_unreachable, redis_unreachable)
 
 
-def unscoped_only(view):
-    """Failed messages carry any user's full text: department-scoped staff must not read them."""
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if current_user.role != "admin" and current_user.department:
-            abort(403, "未处理消息仅限管理员或不限部门的账号查看")
-        return view(*args, **kwargs)
-    return wrapper
+# Messages carry any user's full text: department-scoped accounts must not read them.
+unscoped_only = auth.unscoped_only("未处理消息")
 
 
 @bp.get("/unhandled")

@@ -42,6 +42,9 @@ NEUTRAL_MAX_CHARS = 6          # a reply this short may be script-neutral ("是"
 # ("你们是真人吗").
 WANTS_A_PERSON = re.compile(r"人工|工作人员|找人|客服|领导|打电话给我|联系我")
 STALE_AFTER = timedelta(minutes=2)   # no handler runs this long: a message still pending was dropped
+# What is kept of one message's text (stored, classified, filed): WeChat's own input box stops well before
+# this; a longer text comes from a forged or scripted sender and would bloat every page that shows it.
+MAX_TEXT_CHARS = 4000
 MAX_RETRIES = 3             # staff retries of one message; after that only 标记已处理
 
 
@@ -57,6 +60,8 @@ class Dispatcher:
 
         Redis is asked twice: the claim, with the user's conversation state and script fetched in the same
         round trip; then the conversation's changes, with the reply cached for retries."""
+        if len(msg.text) > MAX_TEXT_CHARS:     # a page of text is a message; a megabyte of it is not
+            msg = replace(msg, text=msg.text[:MAX_TEXT_CHARS])
         claimed, batch = _claim(services, msg)
         if not claimed:
             return _await_first_reply(services, msg)

@@ -40,6 +40,7 @@ URGED = "收到，已把您的催促记到工单 {ticket}，承办部门会尽�
 NOTE_WITHDRAW_ASKED = "用户申请撤回：{text}"
 NOTE_FIXED = "用户反馈已恢复：{text}"
 STATUS_WITHDRAWN = "已撤回"
+TAKE_BACK_NOT_OPEN = "工单 {ticket} 目前{status}，无需撤回。"
 WITHDRAWN = "好的，工单 {ticket} 已撤回，不再办理。问题如再出现，直接描述即可重新登记。"
 WITHDRAW_ASKED = "工单 {ticket} 已在办理中（{status}），已把您撤回的意思转告承办部门，由他们确认后办结。"
 FIXED_NOTED = "好的，已把“{text}”记到工单 {ticket}，承办部门会一并看到。如不再需要处理，回复“撤回”即可。"

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 from aibot_payloads import WeComRobotServer, text_message
-from helpers import console_login, csrf
+from helpers import OfficialAccountUser, console_login, csrf
 from payloads import oa_xml, plain_query, sign_group, wecom_encrypted
+from sqlalchemy import text as sql_text
 
 from bot.complaints import service as tickets
 from storage import policies as policy_store
@@ -188,3 +189,16 @@ def test_cli_extension_beyond_the_cap_is_refused_at_once(cli_env, accounts):
 ])
 def test_cli_hostile_arguments_end_in_one_line(cli_env, accounts, args):
     _one_line_error(_run(cli_env, *args))
+
+
+
+def test_a_megabyte_of_chat_text_is_kept_to_a_page(client, settings, services):
+    """Attacker pass, session 9: a signed callback of ~960 KB of text was filed whole — its ticket page grew to
+    334 KB. A message's text is kept to its first 4,000 characters everywhere (stored, filed, shown)."""
+    text = "西区停电三天了，" + "厂区生产全部停滞" * 40_000
+    assert "已登记" in OfficialAccountUser(client, settings, "o-big-1").say(text)
+    with services.db.session() as session:
+        lengths = session.execute(sql_text(
+            "SELECT length(text) FROM inbound_messages UNION ALL SELECT length(description) FROM complaints "
+            "UNION ALL SELECT length(text) FROM complaint_events")).scalars().all()
+    assert lengths and max(lengths) <= 4000

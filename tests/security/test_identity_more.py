@@ -10,8 +10,10 @@ import re
 
 from helpers import OfficialAccountUser, console_login, csrf
 
-from bot import demo
+from bot import clock, demo
+from storage import broadcasts as broadcast_store
 from storage import enterprises
+from storage import policies as policy_store
 
 VICTIM = "武陵云科技有限公司"
 
@@ -64,3 +66,45 @@ def test_department_staff_cannot_read_or_act_on_unhandled_messages(client, accou
     client.post("/admin/logout", data={"csrf_token": token})
     console_login(client, "reader", "reader-pass-1")
     assert client.get("/admin/unhandled").status_code == 200
+
+
+def _users_link(client, settings, accounts, openid):
+    """The console's users page: the link form's action for the WeChat user `openid`."""
+    OfficialAccountUser(client, settings, openid).say("你好")
+    with accounts.db.session() as session:
+        demo.seed(session)
+    page = client.get(f"/admin/users?q={openid}").get_data(as_text=True)
+    return re.search(r'action="(/admin/users/\d+/link)', page).group(1)
+
+
+def test_department_staff_cannot_link_a_wechat_user_to_an_enterprise(client, settings, accounts):
+    """Attacker pass, session 9: a 经发局 account linked its own WeChat user to another firm on 用户管理 and then
+    read that firm's tickets of every department in the chat ("查询 TS…"), and could unlink real members."""
+    with accounts.db.session() as session:
+        demo.seed(session)
+    console_login(client, "power", "power-pass-1")
+    action = _users_link(client, settings, accounts, "o-spy-2")
+    refused = _post(client, action, {"enterprise": VICTIM}, "/admin/users")
+    assert refused.status_code == 403
+    reply = OfficialAccountUser(client, settings, "o-spy-2").say("我的诉求")
+    assert VICTIM not in reply and "贵公司" not in reply          # still nobody's member
+    assert _post(client, action, {"enterprise": ""}, "/admin/users").status_code == 403   # nor unlink anyone
+    client.post("/admin/logout", data={"csrf_token": csrf(client, "/admin/")})
+    console_login(client, "admin1", "admin-pass-1")
+    assert _post(client, action, {"enterprise": VICTIM}, "/admin/users").status_code == 302
+
+
+def test_department_staff_cannot_broadcast_to_everyone_or_change_the_policy_base(client, settings, accounts):
+    """Attacker pass, session 9: a 经发局 account queued a broadcast to every follower and took a park-wide
+    policy down. Both reach every owner, not one department's: admins and unscoped accounts only."""
+    with accounts.db.session() as session:
+        demo.seed(session)
+        policy_id = policy_store.by_title(session, "创业担保贷款及贴息（演示）").id
+    console_login(client, "power", "power-pass-1")
+    sent = _post(client, "/admin/broadcasts", {"title": "t", "body": "b", "url": "", "target": "all"},
+                 "/admin/broadcasts")
+    assert sent.status_code == 403
+    assert _post(client, f"/admin/policies/{policy_id}/expire", {}, "/admin/policies").status_code == 403
+    with accounts.db.session() as session:
+        assert broadcast_store.recent(session) == []
+        assert policy_store.row(session, policy_id).is_current(clock.today())
