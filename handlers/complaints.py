@@ -20,7 +20,7 @@ from bot.chat.router import Matcher, Router, intent, msg_type, regex
 from bot.complaints import matter, service, texts
 from bot.identity import service as membership
 from bot.push import jobs, outbound
-from handlers.texts import MEDIA_RECEIVED, NO_HURRY
+from handlers.texts import JOKE_NOTED, MEDIA_RECEIVED, NO_HURRY
 from nlp.normalize import alnum_count
 from nlp.revisions import after_correction
 from nlp.slots import category_by_cues, match_company, phones, places
@@ -121,7 +121,7 @@ LOCATIVE = re.compile(r"就在|位置|地址|地点|大门口|门口|旁边|附�
                       r"拐角|那一段|这一段|一段|那段|这段|那边|这边|那里|这里|那儿|这儿|厂里|厂区|我们厂|本厂|厂|号|"
                       r"(嗰|𠮶|这|那)?[幅面堵块栋间个]?|[段路口到处边侧头]")
 # Something happening, not a place: "西区4号厂房的墙裂了", "东区8号厂房屋顶掉瓦", "3号路有人打架".
-HAPPENING = re.compile(r"[裂坏漏堵停断塌掉冒臭吵烧炸倒占打吵偷丢淹积脏乱]|不(亮|通|行|能|了)|没(有)?(电|水|气|人)")
+HAPPENING = re.compile(r"[裂坏漏堵停断塌掉冒臭吵烧炸倒占打吵偷丢淹脏乱]|积水|不(亮|通|行|能|了)|没(有)?(电|水|气|人)")
 ONLY_PLACE_REST = 3          # characters left, at most, once places, fillers and locative words are gone
 
 
@@ -217,7 +217,8 @@ def _takes_the_ticket_back(msg: Message, ctx: Context) -> bool:
     whole = nlp.normalize(msg.text).text    # before a correction cut it ("搞错了，红绿灯是好的" keeps 搞错了)
     explicit = TAKE_BACK.search(text) or BARE_WITHDRAW.match(text) or (MISTAKEN.search(whole) and (
         FINE_AFTER_ALL.search(whole) or not places(whole) and not NOT_THIS_PLACE.search(whole)))
-    fixed = FIXED.search(text) and not RELAPSE.search(text) and not matter.read(FIXED.sub("", text)).has_problem
+    fixed = FIXED.search(text) and not RELAPSE.search(text) and not STATUS_CUE.search(text) \
+        and not matter.read(FIXED.sub("", text)).has_problem     # "电来了没" asks; "电来了" tells
     bare = BARE_TAKE_BACK.search(text)
     if not (explicit or fixed or bare):
         return False
@@ -385,6 +386,8 @@ def file_complaint(msg: Message, ctx: Context) -> Answer:
     text = nlu.text
     if msg.is_group and not msg.mentioned and not _worth_filing_unasked(text, nlu, msg.text):
         return None
+    if LAUGHING.search(msg.text) and not _tells_a_fault(text):
+        return JOKE_NOTED     # "园区的流浪猫都比我们上班积极😂": a joke — nothing broken, nothing asked for
     if asks_status(text):
         if not is_problem(text, nlu) or _matching_tickets(ctx, text):
             return status(msg, ctx)
@@ -429,11 +432,24 @@ def _place_for_the_last_ticket(msg, ctx, text: str) -> str | None:
     return texts.PLACE_ADDED.format(place=msg.text.strip()[:40], ticket=recent.ticket_no)
 
 
+# Members talking among themselves, unmentioned: "停了一小会儿，半小时就来了，没啥影响" (over already), "隔壁厂好像
+#上午也停了一下，你们那边呢？" (asking the others, or hearsay).
+AMONG_MEMBERS = re.compile(r"(就|又|已经|已)(来了|恢复了|好了|通了)|没(啥|什么|多大)影响|没事了|"
+                           r"你们(那边|这边|厂|公司)?(呢|有没有|是不是|也)|好像|听说|据说")
+LAUGHING = re.compile("[😂🤣😆😅]|哈哈|笑死|hhh")
+ASKING_FOR_ACTION = re.compile(r"投诉|反映|管管|管一下|处理|解决|能不能|麻烦|赶紧|快点|尽快|帮忙")
+
+
+def _tells_a_fault(text: str) -> bool:
+    """A problem named, and something broken or something asked for ("哈哈哈园区的下水道又堵了，能不能管管")."""
+    return matter.read(text).has_problem and bool(HAPPENING.search(text) or ASKING_FOR_ACTION.search(text))
+
+
 def _worth_filing_unasked(text: str, nlu, msg_raw: str = "") -> bool:
     """Unmentioned in a group, only a complaint told in full is taken up ("是的是的，那边确实黑" is not)."""
     if re.match(r"^(是的|是啊|对|对的|确实|没错|嗯|\+1|同意|同感|我们也是|附议|哈哈|呵呵|嘿嘿|笑死)", text) \
-            or re.search("[😂🤣😆😅]", msg_raw):
-        return False      # agreeing, or joking ("哈哈哈园区的下水道年年堵😂"), is no request to the park
+            or re.search("[😂🤣😆😅]", msg_raw) or AMONG_MEMBERS.search(text):
+        return False      # agreeing, joking ("哈哈哈园区的下水道年年堵😂") or chatting is no request to the park
     return is_problem(text, nlu) and alnum_count(text) >= 10 and not asks_status(text)
 
 

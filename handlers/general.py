@@ -10,6 +10,7 @@ from bot.chat import replies
 from bot.chat.context import Answer, Context
 from bot.chat.message import Message
 from bot.chat.router import Router, always, event, intent, msg_type, regex
+from bot.complaints import matter
 from bot.push import jobs
 from handlers import complaints, policies, texts
 from storage import meetings as meeting_store
@@ -80,6 +81,15 @@ def are_you_there(msg: Message, ctx: Context) -> Answer:
 
 @general.route(intent("help"))
 def help_menu(msg: Message, ctx: Context) -> Answer:
+    slots = ctx.nlu.slots if ctx.nlu else {}
+    if slots.get("hypothetical"):     # "如果停电了找谁": whom it goes to, and that telling the bot is enough
+        category = matter.category(ctx.nlu.text)
+        if category != "其他":
+            department = ctx.services.complaint_rules.assignment(category).department
+            return texts.IF_IT_HAPPENS.format(category=category, department=department)
+        return texts.HOW_TO_COMPLAIN
+    if slots.get("how_to_complain"):
+        return texts.HOW_TO_COMPLAIN
     return texts.MENU
 
 
@@ -95,6 +105,8 @@ def _holds_a_seat(ctx: Context) -> bool:
 @general.route(intent("smalltalk"))
 def smalltalk(msg: Message, ctx: Context) -> Answer:
     text = ctx.nlu.text
+    if ctx.nlu.slots.get("at_the_bot"):      # "垃圾机器人，一点用都没有": sorry, and the way to a person
+        return texts.SORRY_UPSET
     held = ctx.nlu.slots.get("hold_off")
     if held in ("meeting.cancel", "policy.unsubscribe"):
         # "先不要取消喔，我再问问老板": the words say what is held back, else what there is to cancel — a seat first

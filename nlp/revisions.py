@@ -34,6 +34,27 @@ HOLD_OFF = {
 ANNOUNCEMENT = re.compile(r"^\s*[【\[](?:紧急)?(?:通知|公告|温馨提示|提示|提醒|转发|通告|预告)[】\]]|"
                           r"^\s*(?:通知|公告|温馨提示|紧急通知)[:：]|请各(?:企业|单位|位|家)|相互转告|互相转告|请(?:大家|各位)?提前做好")
 
+# What the model may hear a complaint in, that reports nothing (fresh round 18, session 9): each a rule, as
+# the announcements above are.
+# Advertising: a service sold with a number to call ("专业厂房装修、防水补漏一条龙，免费上门，电话139…").
+_SELLING = (r"一条龙|免费上门|上门服务|一个电话|欢迎(来电|咨询|致电|联系)|有需要的?(老板|朋友|企业|请)|私聊我|"
+            r"低息|免抵押|无抵押|代开|代办|专业(承接|代办|办理|提供|从事)|承接|垫资|过桥|价格优惠|全网最低|加(微信|v信|vx|v)")
+ADVERT = re.compile(rf"(?:{_SELLING}).*\d{{7,}}|\d{{7,}}.*(?:{_SELLING})|有需要的?老板私聊|代开(各类)?发票")
+# "如果停电了找谁", "假如厂房漏水，应该搵边个部门处理？": what to do if it happens — a question, nothing happened.
+HYPOTHETICAL = re.compile(r"^(那|那么|请问|问下|问一下|想问下?)?[，,\s]*(如果|假如|要是|万一|假设|假使|一旦)[^。!！]{0,24}"
+                          r"(找谁|找哪|打哪个|打什么电话|电话是|怎么办|怎么处理|应该|该找|去哪|搵边个|揾边个|点算|哪个部门|边个部门)")
+# "想反映问题的话是在这里直接说就行吗？", "投诉要怎么弄": how to complain, not a complaint.
+HOW_TO_COMPLAIN = re.compile(r"(怎么|如何|怎样|在哪|哪里|去哪)(里)?(反映|投诉|提诉求|报问题|登记问题)|"
+                             r"(反映|投诉|诉求)[^，,。]{0,8}(要怎么|怎么弄|怎么操作|流程是|直接说就行|在这里说|是在这里|找这个)")
+# "有个问题想反映 怎么弄": a matter to report and how — the guided filing, not the manual.
+HAS_A_MATTER = re.compile(r"有(个|一个|件|些|点)?(问题|事|情况)")
+# "听说隔壁那家厂上礼拜停过一次电，我们这边倒是一直正常": somebody else's matter; ours is fine.
+OURS_FINE = re.compile(r"(我们|我这|我司|我厂|咱们)(这边|这里|厂里|那边|公司)?(倒是|还是|都|倒)?(一直|还算|都)?"
+                       r"(正常|没事|没问题|好好的|挺好)[的啊呀哈]*[。.!！~]*$")
+# "垃圾机器人，一点用都没有", "你怎么这么笨": the owner is cross with the bot — no matter to file.
+AT_THE_BOT = re.compile(r"(垃圾|破|烂|笨|蠢|傻|没用的?|废物)(的)?(机器人|助手|系统|玩意儿?)|"
+                        r"(机器人|助手|你)(真|太|好|咁|这么|怎么这么)?(笨|蠢|傻|垃圾|没用|废物)|一点用(都|也)没有")
+
 # "+1 我们也看到了": agreeing with the message before, then saying something of one's own.
 PLUS_ONE = re.compile(r"^\s*(?:\+|＋)1\s*[，,。.！!~\s]*")
 
@@ -58,6 +79,23 @@ def holds_off(text: str, intent: str) -> bool:
 
 def is_announcement(text: str) -> bool:
     return ANNOUNCEMENT.search(text) is not None
+
+
+def not_a_report(text: str) -> tuple[str, str] | None:
+    """(intent, rule) for a message that looks like a complaint and reports nothing: an advert (other), a
+    hypothetical or a question how to complain (help), someone else's matter with ours fine, or anger at the
+    bot (smalltalk); None otherwise."""
+    if ADVERT.search(text):
+        return "other", "advert"
+    if HYPOTHETICAL.search(text):
+        return "help", "hypothetical"
+    if HOW_TO_COMPLAIN.search(text) and not HAS_A_MATTER.search(text):
+        return "help", "how_to_complain"
+    if OURS_FINE.search(text):
+        return "smalltalk", "ours_fine"
+    if AT_THE_BOT.search(text):
+        return "smalltalk", "at_the_bot"
+    return None
 
 
 def after_plus_one(text: str) -> str | None:

@@ -375,3 +375,28 @@ def test_dialect_words_read_as_mandarin_and_a_bare_question_mark_asks_for_help(e
     assert classify("你是做么子的").intent == "help"
     assert classify("？").intent == "help" and classify("？？").intent == "help"
     assert classify("。。。").intent == "other"
+
+
+@pytest.mark.parametrize("text, intent, rule", [
+    ("專業廠房裝修、防水補漏、水電改造一條龍，免費上門度尺，電話13907438866", "other", "advert"),
+    ("企业过桥资金、银行续贷垫资，一个电话搞定，13907432222", "other", "advert"),
+    ("如果停电了找谁", "help", "hypothetical"),
+    ("假如廠房漏水，應該搵邊個部門處理？", "help", "hypothetical"),
+    ("想反映问题的话是在这里直接说就行吗？", "help", "how_to_complain"),
+    ("听说隔壁那家厂上礼拜停过一次电，我们这边倒是一直正常", "smalltalk", "ours_fine"),
+    ("垃圾机器人，一点用都没有", "smalltalk", "at_the_bot"),
+])
+def test_what_looks_like_a_complaint_and_reports_nothing(model_engine, text, intent, rule):
+    """Fresh round 18 (session 9): adverts, hypotheticals, how to complain, another's matter, anger at the bot."""
+    result = classify(text)
+    assert (result.intent, result.decided_by) == (intent, rule)
+
+
+@pytest.mark.parametrize("text", [
+    "西区停电了，我电话13907431234，麻烦尽快派人",              # a phone number is no advert
+    "我们这边一直正常，今天突然停电了",                          # "fine" before the fault is no "ours fine"
+    "隔壁化工厂的危化品桶就放在露天，天这么热万一出事怎么办",      # a hazard with a what-if inside
+    "有个问题想反映 怎么弄",                                    # a matter to report, and how
+])
+def test_real_complaints_stay_complaints(model_engine, text):
+    assert classify(text).intent == "complaint.file"
