@@ -95,7 +95,7 @@ def test_export_from_the_console_and_a_scoped_staff_member_exports_only_their_ti
 
 
 def test_policies_create_edit_import_and_expire_change_what_the_bot_answers(client, settings, accounts):
-    console_login(client, "power", "power-pass-1")
+    console_login(client, "admin1", "admin-pass-1")    # the policy base is park-wide: not a scoped account's
     form = {"title": "园区光伏屋顶补贴", "level": "园区", "payout_mode": "依申请", "topics": ["产业"],
             "summary": "企业建设屋顶分布式光伏，按装机容量给予一次性补贴", "amount": "每千瓦200元",
             "contact": "园区经发局 0871-12345678"}
@@ -176,6 +176,10 @@ def test_roster_import_tags_and_linking_users(client, settings, accounts):
     with accounts.db.session() as session:
         assert enterprises.get(session, firm.id).tags == ["专精特新", "高新技术企业"]
         user_ref = users.find(session, "wechat", "bio-owner").id
+    linked = _post(client, f"/admin/users/{user_ref}/link", {"enterprise": "滇池生物科技有限公司"}, page="/admin/users")
+    assert linked.status_code == 403       # a member sees the firm's tickets of every department: not for 经发局 staff
+    client.post("/admin/logout", data={"csrf_token": csrf(client, "/admin/")})
+    console_login(client, "admin1", "admin-pass-1")
     _post(client, f"/admin/users/{user_ref}/link", {"enterprise": "滇池生物科技有限公司"}, page="/admin/users")
     with accounts.db.session() as session:
         assert users.get(session, user_ref).enterprise.name == "滇池生物科技有限公司"
@@ -252,6 +256,10 @@ def test_console_errors_are_chinese_pages(client, accounts):
     assert missing.status_code == 404 and "没有找到" in missing.get_data(as_text=True)
     forbidden = client.get("/admin/staff")
     assert forbidden.status_code == 403 and "仅管理员可用" in forbidden.get_data(as_text=True)
+    scoped = _post(client, "/admin/policies/import", {}, page="/admin/policies")
+    assert scoped.status_code == 403 and "不限部门" in scoped.get_data(as_text=True)
+    client.post("/admin/logout", data={"csrf_token": csrf(client, "/admin/")})
+    console_login(client, "admin1", "admin-pass-1")
     huge = client.post("/admin/policies/import", data={"file": (io.BytesIO(b"x" * (2 << 20)), "p.csv"),
                                                         "csrf_token": csrf(client, "/admin/policies")},
                        content_type="multipart/form-data")

@@ -51,7 +51,7 @@ def _edit_elsewhere(services, amount: str) -> None:
 
 
 def test_a_console_edit_is_answered_at_once(client, settings, accounts):
-    console_login(client, "power", "power-pass-1")
+    console_login(client, "admin1", "admin-pass-1")
     form = {"title": "园区光伏屋顶补贴", "level": "园区", "payout_mode": "依申请", "topics": ["产业"],
             "summary": "企业建设屋顶分布式光伏，按装机容量给予一次性补贴", "amount": "每千瓦200元",
             "contact": "园区经发局 0871-12345678"}
