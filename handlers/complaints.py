@@ -193,7 +193,8 @@ TAKE_BACK = re.compile(
     r"(投诉|诉求|工单|单子|登记)(就|先|帮我|麻烦)?(撤回|撤销|撤掉|撤了|作废|取消|不要了)|"
     r"不用(再)?(处理|管|弄|修|派人|来人|麻烦|跟进)了?|不需要(再)?(处理|跟进|派人|来人)|不要(处理|管)了")
 # "撤回", "咁帮我撤回啦": the word alone names what it takes back — the ticket just talked about
-BARE_WITHDRAW = re.compile(r"^(咁|那|那就|就)?(帮我|麻烦|请)?(撤回|撤销|撤单)(掉|咗)?(吧|了|啦|嘛|喇|啰|呗|哦)?$")
+BARE_WITHDRAW = re.compile(r"^(咁|那|那就|就)?(帮我|麻烦|请)?(撤回|撤销|撤单)(掉|咗)?(吧|了|啦|嘛|喇|啰|呗|哦)?"
+                           r"[,，\s]*(thx|thanks|tks|ty|谢谢|谢了|多谢)?$")
 # "算了，取消吧", "不反映了" right after filing (nothing else pending): the ticket just filed.
 BARE_TAKE_BACK = re.compile(r"^(算了|那算了|不用了|还是算了)?[,，]?(取消|撤回|撤销)(吧|了|掉)?(?![^,，。]*(报名|早茶|订阅|推送))|"
                             r"不(反映|投诉|告|报|登记)了")

@@ -58,8 +58,8 @@ def expand(msg: Message, ctx: Context) -> Answer:
 
 
 # "那要找哪个单位问比较快？" right after a policy answer: whom to ask about it, whatever the model made of it.
-ASKS_WHOM = re.compile(r"(找|搵|揾|问|向|跟|同)(哪个|哪|什么|边个|边)?(单位|部门|人|谁|边个)|哪个(单位|部门|科室)|"
-                       r"边个(单位|部门)|联系(谁|方式|电话)|电话(是)?多少|问谁|打(哪个)?电话|(去|喺)?(哪里|边度|哪儿)(申请|办|报)")
+ASKS_WHOM = re.compile(r"(找|搵|揾|问|向|跟|同)(哪个|哪|什么|边个|边)?\s*(单位|部门|人|谁|边个|department|dept)|"
+                       r"哪个(单位|部门|科室)|边个(单位|部门)|联系(谁|方式|电话)|电话(是)?多少|问谁|打(哪个)?电话|(去|喺)?(哪里|边度|哪儿)(申请|办|报)")
 WHOM_REST_CHARS = 6   # "咁要搵边个申请", "贷款那个找哪个单位办": once the asking is gone, little is left
 
 

@@ -94,10 +94,20 @@ def to_script(text: str, script: str) -> str:
     return to_traditional(text) if script == "traditional" else text
 
 
+# Characters a Simplified input method types as they are, though OpenCC converts them: "咁要搵边个申请" is written
+# in Simplified (边, 个), and its 搵 (Cantonese "look for"; OpenCC: 揾) says nothing about the script.
+_SCRIPT_NEUTRAL = frozenset("搵")
+
+
 def detect_script(text: str, simplified: str | None = None) -> str:
-    """Traditional when converting to Simplified changed anything."""
+    """Traditional when converting to Simplified changed anything (besides characters both scripts type)."""
     simplified = to_simplified(text) if simplified is None else simplified
-    return "simplified" if simplified == text else "traditional"
+    if simplified == text:
+        return "simplified"
+    if len(simplified) == len(text) and all(a == b or a in _SCRIPT_NEUTRAL
+                                            for a, b in zip(text, simplified, strict=True)):
+        return "simplified"
+    return "traditional"
 
 
 def alnum_count(text: str) -> int:

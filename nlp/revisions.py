@@ -24,8 +24,8 @@ REVISED_CHOICE = re.compile(r"还是|就|改成|换成|改为|给[0-9一二三�
 # the action, negated.
 _HOLD = r"(?:先|暂时|暂且|还|还是|千万)?(?:不要|别|不用|唔好|唔使|不必|甭|先不|暂不|先别|莫)(?:着急|急着|急)?"
 HOLD_OFF = {
-    "meeting.cancel": re.compile(_HOLD + r"(?:帮我|给我)?(?:取消|退|撤)"),
-    "policy.unsubscribe": re.compile(_HOLD + r"(?:帮我|给我)?(?:退订|退|取消)"),
+    "meeting.cancel": re.compile(_HOLD + r"\s*(?:帮我|给我)?(?:取消|退|撤|cancel)"),
+    "policy.unsubscribe": re.compile(_HOLD + r"\s*(?:帮我|给我)?(?:退订|退|取消|cancel|unsubscribe)"),
     "complaint.file": re.compile(_HOLD + r"(?:帮我|给我)?催"),
 }
 
@@ -41,7 +41,8 @@ _SELLING = (r"一条龙|免费上门|上门服务|一个电话|欢迎(来电|咨
             r"低息|免抵押|无抵押|代开|代办|专业(承接|代办|办理|提供|从事)|承接|垫资|过桥|价格优惠|全网最低|加(微信|v信|vx|v)")
 ADVERT = re.compile(rf"(?:{_SELLING}).*\d{{7,}}|\d{{7,}}.*(?:{_SELLING})|有需要的?老板私聊|代开(各类)?发票")
 # "如果停电了找谁", "假如厂房漏水，应该搵边个部门处理？": what to do if it happens — a question, nothing happened.
-HYPOTHETICAL = re.compile(r"^(那|那么|请问|问下|问一下|想问下?)?[，,\s]*(如果|假如|要是|万一|假设|假使|一旦)[^。!！]{0,24}"
+HYPOTHETICAL = re.compile(r"^(那|那么|请问|问下|问一下|想问下?|btw|顺便问下?)?[，,\s]*(如果|假如|要是|万一|假设|假使|一旦)"
+                          r"[^。!！]{0,24}"
                           r"(找谁|找哪|打哪个|打什么电话|电话是|怎么办|怎么处理|应该|该找|去哪|搵边个|揾边个|点算|哪个部门|边个部门)")
 # "想反映问题的话是在这里直接说就行吗？", "投诉要怎么弄": how to complain, not a complaint.
 HOW_TO_COMPLAIN = re.compile(r"(怎么|如何|怎样|在哪|哪里|去哪)(里)?(反映|投诉|提诉求|报问题|登记问题)|"

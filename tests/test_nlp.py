@@ -72,6 +72,8 @@ def test_normalise_keeps_script_and_strips_noise():
     assert norm.mentions == ("园区小助手",)
     assert normalize("群裡@你和私聊你有區別嗎").text.startswith("群里@你和私聊")  # not a mention
     assert normalize("ＡＢＣ１２３").text == "abc123"
+    # 搵 (Cantonese "look for") is typed as it is in Simplified too: "咁要搵边个申请" is answered in Simplified
+    assert normalize("咁要搵边个申请").script == "simplified" and normalize("咁要搵邊個申請").script == "traditional"
 
 
 def test_homophone_typos_of_domain_terms_are_corrected():

@@ -36,7 +36,8 @@ FILLER = re.compile(
     r"单子|单据|自己|列出来|列一下|一步|哪步|办完|一起|给我|看哈|哈|嘛|"
     r"哪个部门|哪个单位|边个部门|部门|单位|谁负责|负责|谁在办|在办|在跟|跟紧|跟进|呢单|嗰单|这单|那单|"
     r"几时|什么时候|啥时候|多久|能办|办好|"
-    r"什么|怎么|为什么|啥|case|status|the|issue|ok|我|你|他|那|这|事|个|搞|弄|得|都", re.I)
+    r"什么|怎么|为什么|啥|case|status|the|issue|ok|我|你|他|那|这|事|个|搞|弄|得|都|"
+    r"tickets?|updates?|progress|news|any|pls|please|thx|thanks|asap|btw|fyi|follow|up", re.I)
 _NOT_ALNUM = re.compile(r"[\W_]+")
 # "跟3号路不是一回事": the teller says it is another matter.
 DISTINCT = re.compile(r"不是一回事|不是同一|不是一条线|另一个|另外一个|另外还有|又一个新|新的问题|别的问题|另一件|另外一件")

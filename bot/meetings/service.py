@@ -161,7 +161,8 @@ def change_seats(session, record: MeetingSignup, seats: int) -> tuple[str, Room 
 # --- reading a signup message: how many people, and what they want to raise ---
 
 _N = r"(\d{1,2}|[一二两俩三四五六七八九十]{1,2})"
-_PERSON = r"(同事|员工|伙伴|朋友|领导|老板|经理|技术员|负责人|师傅|会计|主任|厂长|主管|助理|工程师|人|位)"
+_PERSON = (r"(同事|员工|伙伴|朋友|领导|老板|经理|技术员|负责人|师傅|会计|主任|厂长|主管|助理|工程师|人|位|"
+           r"colleagues?|coworkers?|boss|manager|friends?)")
 # "跟领导反映一下", "和经理聊聊": whom the speaker will talk to at the meeting, not who comes along
 _TALK_TO = r"(反映|反馈|说|聊|谈|汇报|提|交流|沟通|讲|请教|咨询|当面)"
 # companions: "带两个同事", "再带个同事", "我和一个同事", "跟小王两个人" (their number, without the speaker)
