@@ -282,15 +282,18 @@ URGE = re.compile(r"快点|快些|快一点|尽快|抓紧|赶紧|加快|催一�
                   r"快啲|快手啲|急急急|等不了")
 
 
+ASKS_FOR_A_PERSON = re.compile(r"人工|工作人员|找人|客服|领导|打电话给我|联系我|真人")
 URGE_FIRST = re.compile(r"^(麻烦|请|能不能|能否|拜托|求求)?(你们)?(尽快|快点|快些|快一点|赶紧|抓紧|加快|快啲)")
 NEW_MATTER = re.compile(r"又|还有|另外|另一|新的|也")
 
 
 def _urges_the_ticket(msg: Message, ctx: Context) -> bool:
     nlu = ctx.nlu
-    if nlu is None or nlu.intent not in ("complaint.file", "complaint.status", "other", "smalltalk", "help") \
+    if nlu is None or nlu.intent not in ("complaint.file", "complaint.status", "other", "smalltalk", "help", "human") \
             or not URGE.search(nlu.text) or ADDENDUM.match(nlu.text):
         return False
+    if nlu.intent == "human" and ASKS_FOR_A_PERSON.search(nlu.text):
+        return False       # "快点帮我转人工": a person, not a note
     recent = _focus(ctx)
     if recent is None or recent.status not in store.OPEN_STATUSES:
         return False
@@ -402,6 +405,8 @@ def file_complaint(msg: Message, ctx: Context) -> Answer:
             return added
         ctx.conversation.start("complaint_guided", "what", {"media": [], "location": msg.text.strip()[:200]})
         return texts.GUIDED_WHAT_AFTER_PLACE
+    if ONLY_OUR_NAME.match(text):   # "我们是台运通物流（园区）有限公司": who they are, after filing or before
+        return _our_name_told(msg, ctx, text)
     if not is_problem(text, nlu):
         if WITHDRAW.search(text):
             return texts.NOTHING_FILED
@@ -729,6 +734,21 @@ def _enterprise_named(ctx, text: str):
     """The roster enterprise the text names (exactly or nearly), or None."""
     name = match_company(text, enterprises.names(ctx.session))
     return enterprises.by_name(ctx.session, name) if name else None
+
+
+# A message that only says which company the writer is from.
+ONLY_OUR_NAME = re.compile(r"^(我们是|我是|我们公司是|我们公司叫|我司是|本公司是|我们厂是|我们单位是)[^，,。!！?？]{2,40}"
+                           r"(有限责任公司|有限公司|公司|厂|集团|工作室|商行|合作社)(的)?[。.!！~]*$")
+
+
+def _our_name_told(msg, ctx, text: str) -> str:
+    """The enterprise goes on the ticket just filed (a claim, as the answer to "贵公司全称?" does); with no such
+    ticket, how to bind one."""
+    named = _self_named(ctx, text)
+    recent = _focus(ctx)
+    if named is not None and recent is not None and recent.user_ref == ctx.user_ref and recent.enterprise_id is None:
+        return _claim_enterprise(ctx, recent, named)
+    return texts.NAME_NOTED.format(name=(named.name if named is not None else msg.text.strip()[:40]))
 
 
 def _self_named(ctx, text: str):

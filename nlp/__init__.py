@@ -113,9 +113,10 @@ def classify(text, today: date | None = None, threshold: float | None = None,
             result = revised
     if result.intent == "complaint.file" and revisions.is_announcement(result.text):
         return _decided(result, "other", {}, "announcement")
-    if result.intent in ("complaint.file", "complaint.status", "policy.query", "human"):
+    if result.intent in ("complaint.file", "complaint.status", "policy.query", "human", "other"):
         found = revisions.not_a_report(result.text)
-        if found is not None and (found[1] == "advert" or result.intent == "complaint.file"):
+        if found is not None and (found[1] == "advert" or result.intent == "complaint.file"
+                                  or found[0] == "help" and result.intent in ("other", "human")):
             intent, rule = found
             return _decided(result, intent, {rule: True} if intent != "other" else {}, rule)
     if revisions.holds_off(result.text, result.intent):
