@@ -254,6 +254,35 @@ def _has_meeting_signup(ctx: Context) -> bool:
                                                                                   clock.now()))
 
 
+# "不满意，昨晚下雨还是漏" once the rating question was left ("转人工"), or after other talk: a rating said in so many
+# words (not a bare digit, which may be anything) goes to the owner's one resolved ticket awaiting it.
+RATING_SAID = re.compile(r"满意|好评|差评|(?<![\d.])[1-5一二两三四五]\s*(分|星|颗星)")
+
+
+def _rates_a_resolved_ticket(msg: Message, ctx: Context) -> bool:
+    nlu = ctx.nlu
+    if nlu is None or (msg.is_group and not msg.mentioned) or not RATING_SAID.search(nlu.text):
+        return False
+    parsed = parse_rating(nlu.text, msg.text)
+    if parsed is None:
+        return False
+    filer = identity.filer(ctx.session, ctx.user_ref)
+    enterprise_id, user_ref = _owner(ctx, filer)
+    waiting = [c for c in _owned_tickets(ctx, filer, enterprise_id, user_ref) if c.status == "resolved" and c.rating is None]
+    focus = _focus(ctx, waiting)
+    if focus is None and len(waiting) != 1:
+        return False
+    ctx.found["late_rating"] = (focus or waiting[0], parsed)
+    return True
+
+
+@router.route(Matcher(_rates_a_resolved_ticket, "rates_a_resolved_ticket"))
+def late_rating(msg: Message, ctx: Context) -> Answer:
+    complaint, (score, comment) = ctx.found["late_rating"]
+    set_focus(ctx, complaint)
+    return service.rate(ctx.services, ctx.session, complaint, score, comment)
+
+
 @router.route(Matcher(_takes_the_ticket_back, "takes_the_ticket_back"))
 def take_back(msg: Message, ctx: Context) -> Answer:
     """Withdrawn at once when nobody has started on it and it is the owner's own; else the department is

@@ -418,6 +418,7 @@ GENERIC_WORDS = frozenset("""
 人家 别人 别家 隔壁 同行 邻居 收到 拿到 到手 刚刚 刚才 问个 不能 等了 等到 可是 但是 不过 从来 自己 会计 出纳 没收
 以后 推送 方面 不要 要不要 需不需要 用不用 需要不需要 之后 大概 几多 最多 大约
 政府 负担 蛮重 很重 太重 压力 成本 开销 蛮 挺
+几时 我哋 你哋 佢哋 嘅 咗 啲 系 喺 点样 咩 边个 乜嘢 而家 仲 嗰个 呢个 嗰 呢 咁 噉 㗎
 hi hello pls please btw ok okay thanks thx fresh new apply subsidy subsidies grant grants policy policies money
 """.split())
 # The kind of help a question asks for; the words just before it name the thing ("电费补贴": 电费).
