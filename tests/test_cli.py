@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from storage import users
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -50,7 +52,6 @@ def test_roster_import_creates_then_updates(run_cli, tmp_path):
 
 
 def test_staff_link_a_user_to_an_enterprise(run_cli, services):
-    from storage import users
     run_cli("seed-demo")
     linked = run_cli("users", "link", "openid-9", "武陵云科技有限公司", "--role", "staff")
     assert "已将 wechat:openid-9 关联到「武陵云科技有限公司」（已核实）" in linked

@@ -7,6 +7,8 @@ import pytest
 from helpers import GroupMember
 from payloads import group_json, sign_group
 
+from storage import messages
+
 
 def test_mentioned_question_is_answered_by_name(client, settings):
     reply = GroupMember(client, settings, name="李明").say("你能干什么", mentioned=True)
@@ -45,7 +47,6 @@ def test_malformed_json_is_400(client, settings, payload):
 
 
 def test_same_group_message_twice_is_filed_once(client, settings, services):
-    from storage import messages
     body, headers = group_json(settings.group_webhook_secret, "菜单", mentioned=True, msg_id="m-1")
     first = client.post("/group", data=body, headers=headers).get_json()
     second = client.post("/group", data=body, headers=headers).get_json()

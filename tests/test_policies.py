@@ -9,7 +9,7 @@ from helpers import OfficialAccountUser
 
 from bot import demo
 from bot.policies import service as policies
-from storage import enterprises, users
+from storage import complaints, enterprises, users
 from storage import policies as store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +68,6 @@ def test_no_good_hit_is_said_honestly_and_becomes_a_consult_ticket(client, setti
     assert "暂时没有找到" in user.say("光伏屋顶发电有什么政策")
     reply = user.say("转咨询")
     assert "咨询单号" in reply
-    from storage import complaints
     with seeded.db.session() as session:
         ticket = complaints.listing(session)[0]
         assert ticket.kind == "咨询" and "光伏" in ticket.description and ticket.due == ticket.accept_due
