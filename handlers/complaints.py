@@ -215,7 +215,8 @@ def _takes_the_ticket_back(msg: Message, ctx: Context) -> bool:
     if nlu is None or msg.is_group and not msg.mentioned:
         return False
     text = nlu.text
-    whole = nlp.normalize(msg.text).text    # before a correction cut it ("搞错了，红绿灯是好的" keeps 搞错了)
+    # before a correction cut it ("搞错了，红绿灯是好的" keeps 搞错了); normalised again only then
+    whole = nlp.normalize(msg.text).text if nlu.decided_by.startswith("revised") else text
     explicit = TAKE_BACK.search(text) or BARE_WITHDRAW.match(text) or (MISTAKEN.search(whole) and (
         FINE_AFTER_ALL.search(whole) or not places(whole) and not NOT_THIS_PLACE.search(whole)))
     fixed = FIXED.search(text) and not RELAPSE.search(text) and not STATUS_CUE.search(text) \
