@@ -243,10 +243,11 @@ def _takes_the_ticket_back(msg: Message, ctx: Context) -> bool:
     return True
 
 
-def _visible_ticket(ctx: Context, ticket_no: str):
-    """The ticket of that number when its owner (or a verified member of its enterprise) asks; else None."""
+def _visible_ticket(ctx: Context, ticket_no: str, owner: tuple | None = None):
+    """The ticket of that number when its owner (or a verified member of its enterprise) asks; else None.
+    `owner`: (enterprise id, user ref) when the caller has read them already."""
     complaint = store.by_ticket(ctx.session, ticket_no)
-    enterprise_id, user_ref = _owner(ctx)
+    enterprise_id, user_ref = owner or _owner(ctx)
     return complaint if complaint is not None and store.visible_to(complaint, enterprise_id, user_ref) else None
 
 
@@ -855,8 +856,8 @@ def _status_answer(msg, ctx) -> tuple[str, list | None]:
     text = ctx.nlu.text
     ticket_ids = ctx.nlu.slots.get("ticket_ids") or []
     if ticket_ids:
-        complaint = store.by_ticket(ctx.session, ticket_ids[0])
-        if complaint is None or not store.visible_to(complaint, enterprise_id, user_ref):
+        complaint = _visible_ticket(ctx, ticket_ids[0], (enterprise_id, user_ref))
+        if complaint is None:
             return texts.NOT_FOUND.format(ticket=ticket_ids[0]), None
         return _describe(ctx, complaint), None
     mine = _owned_tickets(ctx, filer, enterprise_id, user_ref)
