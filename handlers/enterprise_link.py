@@ -1,7 +1,7 @@
 """Becoming an enterprise's member in the chat.
 
 "绑定企业 YQ-7KX3-M9Q2" (an invitation code from staff, private chat only) links at once, verified.
-"绑定企业 公司名" → fuzzy match → "是" only files a claim: staff approve or reject it in the console,
+"绑定企业 公司名" → fuzzy match (or a numbered choice when several names hold the part given) → "是" only files a claim: staff approve or reject it in the console,
 and until then the user sees only the tickets they filed themselves.
 """
 from __future__ import annotations
@@ -29,6 +29,9 @@ NO = re.compile(r"^(不是|不对|否|no|n|错了)[!。.]*$")
 NO_BUT = re.compile(r"^(?:不是|不对|错了)[,，。.!！\s]+(?:我们|我司|我们公司)?(?:是|叫|系)?\s*([^,，。.!！]{2,40})")
 NO_BUT_MAX_CHARS = 24   # "不是，我们是望岳机电": a short correction; a longer message says more than a name
 LINK_ANSWERS = ("smalltalk", "other", "help")
+MAX_CANDIDATES = 5    # more names sharing the part than this: a list too long to read; the full name is asked
+PICK = re.compile(r"^(?:第)?([1-9])(?:个|家|号)?[。.!！]?$")
+NONE_OF_THEM = re.compile(r"^(?:不是|不对|否|no|n|错了|都不是|都不对|都没有|没有)[的啊呀。.!！]*$")
 LEAVE_CONFIDENCE = 0.8
 
 
@@ -76,6 +79,25 @@ def confirm(msg: Message, ctx: Context, state: State) -> Answer:
     return texts.LINK_YES_NO
 
 
+def choose(msg: Message, ctx: Context, state: State) -> Answer:
+    """The answer to "which of these?": a number, or a part of one candidate's name; anything else is a new name."""
+    answer = (ctx.nlu.text if ctx.nlu else msg.text).strip()
+    candidates = [enterprises.get(ctx.session, i) for i in state.data["candidates"]]
+    picked = PICK.match(answer)
+    if picked and int(picked.group(1)) <= len(candidates):
+        ctx.conversation.clear()
+        return claim(ctx, candidates[int(picked.group(1)) - 1], "command")
+    if NONE_OF_THEM.match(answer):
+        ctx.conversation.start("link_enterprise", "ask_name")
+        return texts.LINK_RETRY
+    part = re.sub(r"[\W_]+", "", answer)
+    named = [e for e in candidates if part and part in e.name]
+    if len(named) == 1:
+        ctx.conversation.clear()
+        return claim(ctx, named[0], "command")
+    return _propose(ctx, answer)
+
+
 def link_accepts(msg: Message, ctx: Context, state: State) -> bool:
     """"是"/"不是，我们是…" answer "are you with X?"; to "which enterprise?" anything is an answer but a clear
     request of its own (a problem, a policy question…)."""
@@ -83,6 +105,8 @@ def link_accepts(msg: Message, ctx: Context, state: State) -> bool:
     text = (nlu.text if nlu else msg.text).strip()
     if state.step == "confirm" and (YES.match(text) or NO.match(text)
                                     or len(text) <= NO_BUT_MAX_CHARS and NO_BUT.match(text)):
+        return True
+    if state.step == "choose" and (PICK.match(text) or NONE_OF_THEM.match(text)):
         return True
     return nlu is None or nlu.confidence < LEAVE_CONFIDENCE or nlu.intent in LINK_ANSWERS
 
@@ -105,6 +129,8 @@ def _propose(ctx, text: str) -> str:
         part = re.sub(r"[\W_]+", "", text)
         holders = [n for n in roster if part in n and (len(part) >= MIN_NAME_PART or n.startswith(part))] \
             if len(part) >= MIN_NAME_START else []
+        if 1 < len(holders) <= MAX_CANDIDATES:
+            return _offer(ctx, holders)
         name = holders[0] if len(holders) == 1 else None
     enterprise = enterprises.by_name(ctx.session, name) if name else None
     if enterprise is None:
@@ -114,7 +140,15 @@ def _propose(ctx, text: str) -> str:
     return texts.LINK_CONFIRM.format(name=enterprise.name)
 
 
+def _offer(ctx, names: list[str]) -> str:
+    """Several roster names hold the part given ("雪峰竹木"): each offered by number."""
+    found = [enterprises.by_name(ctx.session, name) for name in sorted(names)]
+    ctx.conversation.start("link_enterprise", "choose", {"candidates": [e.id for e in found]})
+    listed = "\n".join(f"{i}. {e.name}" for i, e in enumerate(found, 1))
+    return texts.LINK_WHICH.format(count=len(found), listed=listed)
+
+
 FLOWS = [
-    Flow("link_enterprise", "绑定企业", {"ask_name": ask_name, "confirm": confirm},
+    Flow("link_enterprise", "绑定企业", {"ask_name": ask_name, "confirm": confirm, "choose": choose},
          answers=LINK_ANSWERS, accepts=link_accepts),
 ]

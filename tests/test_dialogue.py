@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from helpers import OfficialAccountUser
 
+import handlers
+from bot import demo
 from nlp.split import two_requests
-from storage import identity, users
+from storage import enterprises, identity, users
 
 
 def test_routing_order_is_pinned():
-    import handlers
     names = [r.name for r in handlers.ROUTES]
     assert names[0].startswith("events.")
     assert names.index("enterprise_link.start") < names.index("general.help_menu")
@@ -16,7 +17,6 @@ def test_routing_order_is_pinned():
 
 
 def _seed(services):
-    from bot import demo
     with services.db.session() as session:
         demo.seed(session)
 
@@ -38,6 +38,34 @@ def test_unknown_enterprise_is_asked_again(client, settings, services):
     user = OfficialAccountUser(client, settings, "openid-x")
     assert "没有在园区企业名录中找到" in user.say("绑定企业 月球矿业集团")
     assert "已取消" in user.say("取消")
+
+
+def _two_bamboo_firms(services):
+    with services.db.session() as session:
+        enterprises.upsert(session, "湘西雪峰竹木制品有限公司")
+        enterprises.upsert(session, "雪峰竹木家具有限公司")
+
+
+def test_a_part_two_names_hold_offers_both_and_a_number_picks_one(client, settings, services):
+    _two_bamboo_firms(services)
+    user = OfficialAccountUser(client, settings, "openid-two")
+    offer = user.say("绑定企业 雪峰竹木")
+    assert "1. 湘西雪峰竹木制品有限公司" in offer and "2. 雪峰竹木家具有限公司" in offer
+    assert "已提交绑定「雪峰竹木家具有限公司」的申请" in user.say("2")
+    with services.db.session() as session:
+        assert identity.claimed_name(session, users.find(session, "wechat", "openid-two").id) == "雪峰竹木家具有限公司"
+
+
+def test_among_the_offered_names_a_word_of_one_picks_it_and_none_asks_again(client, settings, services):
+    _two_bamboo_firms(services)
+    user = OfficialAccountUser(client, settings, "openid-word")
+    user.say("绑定企业 雪峰竹木")
+    assert "已提交绑定「雪峰竹木家具有限公司」的申请" in user.say("家具")
+    other = OfficialAccountUser(client, settings, "openid-none")
+    other.say("綁定企業 雪峰竹木")
+    assert "全稱" in other.say("都不是")                 # asked for the full name, in the user's script
+    with services.db.session() as session:
+        assert identity.claimed_name(session, users.find(session, "wechat", "openid-none").id) is None
 
 
 def test_cancel_ends_a_flow_and_saves_nothing(client, settings, services):
