@@ -1,7 +1,8 @@
 """Becoming an enterprise's member in the chat.
 
 "绑定企业 YQ-7KX3-M9Q2" (an invitation code from staff, private chat only) links at once, verified.
-"绑定企业 公司名" → fuzzy match (or a numbered choice when several names hold the part given) → "是" only files a claim: staff approve or reject it in the console,
+"绑定企业 公司名" → fuzzy match (a numbered choice when several names hold the part given) → "是" only files
+a claim: staff approve or reject it in the console,
 and until then the user sees only the tickets they filed themselves.
 """
 from __future__ import annotations
