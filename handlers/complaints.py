@@ -452,7 +452,9 @@ def file_complaint(msg: Message, ctx: Context) -> Answer:
     category = matter.category(text)
     # one of several problems listed ("1. 停电了 2. …"): each is filed, none waits on a question
     if alnum_count(text) <= SHORT_PROBLEM_CHARS and _needs_place(text, category) and not ctx.part_of_several:
-        ctx.conversation.start("complaint_guided", "where", {"description": msg.text.strip(), "media": []})
+        # told unasked, the problem is filed once the place is known; the phone is asked after filing
+        ctx.conversation.start("complaint_guided", "where",
+                               {"description": msg.text.strip(), "media": [], "file_after_place": True})
         return texts.GUIDED_WHERE
     return _file(msg, ctx, msg.text)
 
@@ -646,7 +648,7 @@ def _guided_next(msg, ctx, state) -> Answer:
         ctx.conversation.move(state)
         return texts.GUIDED_WHERE
     phone = data.get("phone") or (phones(told.replace(" ", "")) or [""])[0] or (ctx.user.phone if ctx.user else "")
-    if not phone and not data.get("phone_asked") and not msg.is_group:
+    if not phone and not data.get("phone_asked") and not msg.is_group and not data.get("file_after_place"):
         state.step = "phone"
         ctx.conversation.move(state)
         return texts.GUIDED_PHONE
@@ -1068,7 +1070,8 @@ def parse_rating(text: str, raw: str = "") -> tuple[int, str] | None:
     found = [(text.find(word), -len(word), word, score) for word, score in RATING_WORDS if word in text]
     if not found:
         return None
-    start, _, word, score = min(found)
+    # "刚才态度不好不好意思，…，非常满意": a 满意 word answers the question; 不好/不错 may be about anything
+    start, _, word, score = min([f for f in found if "满意" in f[2]] or found)
     return score, _comment(text[:start] + text[start + len(word):])
 
 

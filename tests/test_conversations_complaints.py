@@ -102,6 +102,17 @@ def test_a_short_problem_is_asked_only_where_and_a_place_files_it(client, settin
     assert ticket.location == "东区8号厂房" and ticket.category == "供电"
 
 
+def test_an_urgent_short_problem_is_filed_with_its_place_and_the_phone_asked_after(client, settings, services):
+    """"電梯壞咗！！" then "A棟宿舍樓，有人困咗喺入面！": filed with the place, not held for a phone first."""
+    user = _member(client, settings, services, "cc-urgent", phone="")
+    assert "哪裡" in user.say("電梯壞咗！！")
+    filed = user.say("A棟宿舍樓，有人困咗喺入面！")
+    assert TICKET.search(filed) and "電話" in filed
+    assert "電話" in user.say("13807431201")
+    [ticket] = _tickets(services, "cc-urgent")
+    assert ticket.location.startswith("A棟宿舍樓") and ticket.contact_phone == "13807431201"
+
+
 def test_a_problem_told_in_pieces_place_after_or_before_is_one_ticket(client, settings, services):
     """Owners send the problem, then the place (even after a question in between); or the place first."""
     user = _member(client, settings, services, "cc-pieces")
