@@ -195,6 +195,8 @@ TAKE_BACK = re.compile(
 # "撤回", "咁帮我撤回啦": the word alone names what it takes back — the ticket just talked about
 BARE_WITHDRAW = re.compile(r"^(咁|那|那就|就)?(帮我|麻烦|请)?(撤回|撤销|撤单)(掉|咗)?(吧|了|啦|嘛|喇|啰|呗|哦)?"
                            r"[,，\s]*(thx|thanks|tks|ty|谢谢|谢了|多谢)?$")
+# "搞错了，是隔壁食堂在熬猪油，不是漏气，撤回吧": the word closing a message that explains why
+WITHDRAW_LAST = re.compile(r"[,，。.!！\s](那就|就|帮我|麻烦|请|还是)?(撤回|撤销|撤单)(掉|咗)?(吧|了|啦|嘛|喇|啰|呗)?[!！。.~]*$")
 # "算了，取消吧", "不反映了" right after filing (nothing else pending): the ticket just filed.
 BARE_TAKE_BACK = re.compile(r"^(算了|那算了|不用了|还是算了)?[,，]?(取消|撤回|撤销)(吧|了|掉)?(?![^,，。]*(报名|早茶|订阅|推送))|"
                             r"不(反映|投诉|告|报|登记)了")
@@ -217,8 +219,9 @@ def _takes_the_ticket_back(msg: Message, ctx: Context) -> bool:
     text = nlu.text
     # before a correction cut it ("搞错了，红绿灯是好的" keeps 搞错了); normalised again only then
     whole = nlp.normalize(msg.text).text if nlu.decided_by.startswith("revised") else text
-    explicit = TAKE_BACK.search(text) or BARE_WITHDRAW.match(text) or (MISTAKEN.search(whole) and (
-        FINE_AFTER_ALL.search(whole) or not places(whole) and not NOT_THIS_PLACE.search(whole)))
+    explicit = TAKE_BACK.search(text) or BARE_WITHDRAW.match(text) or WITHDRAW_LAST.search(whole) or (
+        MISTAKEN.search(whole) and (FINE_AFTER_ALL.search(whole) or not places(whole) and not NOT_THIS_PLACE.search(whole)
+                                    and not SELF_INTRODUCED.search(whole)))
     fixed = FIXED.search(text) and not RELAPSE.search(text) and not STATUS_CUE.search(text) \
         and not matter.read(FIXED.sub("", text)).has_problem     # "电来了没" asks; "电来了" tells
     bare = BARE_TAKE_BACK.search(text)
@@ -413,6 +416,17 @@ def change_last_ticket(msg: Message, ctx: Context) -> Answer:
     return texts.DETAIL_ADDED.format(ticket=recent.ticket_no)
 
 
+def _tells_our_name(msg: Message, ctx: Context) -> bool:
+    return ctx.nlu is not None and not (msg.is_group and not msg.mentioned) \
+        and ONLY_OUR_NAME.match(NAME_CORRECTED.sub("", ctx.nlu.text)) is not None
+
+
+@router.route(~msg_type("event") & Matcher(_tells_our_name, "tells_our_name"))
+def our_name(msg: Message, ctx: Context) -> Answer:
+    """"我们是台运通物流（园区）有限公司", "不好意思说错了，我们是…": who they are, after filing or before."""
+    return _our_name_told(msg, ctx, NAME_CORRECTED.sub("", ctx.nlu.text))
+
+
 @router.route(intent("complaint.file") & ~msg_type("event"))
 def file_complaint(msg: Message, ctx: Context) -> Answer:
     """A stated problem is filed at once (with every slot it gives); a bare "我要投诉" asks what happened;
@@ -436,8 +450,6 @@ def file_complaint(msg: Message, ctx: Context) -> Answer:
             return added
         ctx.conversation.start("complaint_guided", "what", {"media": [], "location": msg.text.strip()[:200]})
         return texts.GUIDED_WHAT_AFTER_PLACE
-    if ONLY_OUR_NAME.match(text):   # "我们是台运通物流（园区）有限公司": who they are, after filing or before
-        return _our_name_told(msg, ctx, text)
     if not is_problem(text, nlu):
         if WITHDRAW.search(text):
             return texts.NOTHING_FILED
@@ -770,6 +782,9 @@ def _enterprise_named(ctx, text: str):
 
 
 # A message that only says which company the writer is from.
+# "不好意思说错了，" before the name: the name told a moment ago is corrected
+NAME_CORRECTED = re.compile(r"^(?:(?:不好意思|抱歉|对不起|sorry)[,，]?)?(?:刚才|刚刚)?"
+                            r"(?:(?:说|写|打|搞|讲)错了|不对|更正一下|纠正一下)[,，。!！\s]*")
 ONLY_OUR_NAME = re.compile(r"^(我们是|我是|我们公司是|我们公司叫|我司是|本公司是|我们厂是|我们单位是)[^，,。!！?？]{2,40}"
                            r"(有限责任公司|有限公司|公司|厂|集团|工作室|商行|合作社)(的)?[。.!！~]*$")
 
@@ -794,8 +809,11 @@ def _self_named(ctx, text: str):
 
 def _claim_enterprise(ctx, complaint, enterprise, quiet: bool = False) -> str:
     complaint.claimed_enterprise = enterprise.name
-    if ctx.user is not None and ctx.user.enterprise_id is None and identity.pending_claim(ctx.session, ctx.user.id) is None:
-        identity.file_claim(ctx.session, ctx.user, enterprise, "complaint", complaint.ticket_no)
+    if ctx.user is not None and ctx.user.enterprise_id is None:
+        pending = identity.pending_claim(ctx.session, ctx.user.id)
+        # a name told for this very ticket before ("说错了，我们是…") is corrected; a claim made elsewhere stays
+        if pending is None or pending.ticket_no == complaint.ticket_no:
+            identity.file_claim(ctx.session, ctx.user, enterprise, "complaint", complaint.ticket_no)
     if quiet:
         return texts.ENTERPRISE_FROM_MESSAGE.format(name=enterprise.name)
     return texts.ENTERPRISE_CLAIMED.format(ticket=complaint.ticket_no, name=enterprise.name)

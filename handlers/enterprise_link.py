@@ -60,11 +60,20 @@ def ask_name(msg: Message, ctx: Context, state: State) -> Answer:
     if code:
         ctx.conversation.clear()
         return membership.redeem_code(ctx.services, ctx.session, msg, ctx.user, code)
+    if _starts_again(ctx):
+        return start(msg, ctx)
     return _propose(ctx, ctx.nlu.text if ctx.nlu else msg.text)
+
+
+def _starts_again(ctx) -> bool:
+    """"绑定企业 <the name retyped>" sent while a question of the flow waits: the command, from the start."""
+    return ctx.nlu is not None and COMMAND.match(ctx.nlu.text) is not None
 
 
 def confirm(msg: Message, ctx: Context, state: State) -> Answer:
     answer = (ctx.nlu.text if ctx.nlu else "").strip()
+    if _starts_again(ctx):
+        return start(msg, ctx)
     if YES.match(answer):
         ctx.conversation.clear()
         return claim(ctx, enterprises.get(ctx.session, state.data["enterprise_id"]), "command")
@@ -83,6 +92,8 @@ def confirm(msg: Message, ctx: Context, state: State) -> Answer:
 def choose(msg: Message, ctx: Context, state: State) -> Answer:
     """The answer to "which of these?": a number, or a part of one candidate's name; anything else is a new name."""
     answer = (ctx.nlu.text if ctx.nlu else msg.text).strip()
+    if _starts_again(ctx):
+        return start(msg, ctx)
     candidates = [enterprises.get(ctx.session, i) for i in state.data["candidates"]]
     picked = PICK.match(answer)
     if picked and int(picked.group(1)) <= len(candidates):
@@ -104,6 +115,8 @@ def link_accepts(msg: Message, ctx: Context, state: State) -> bool:
     request of its own (a problem, a policy question…)."""
     nlu = ctx.nlu
     text = (nlu.text if nlu else msg.text).strip()
+    if COMMAND.match(text):
+        return True
     if state.step == "confirm" and (YES.match(text) or NO.match(text)
                                     or len(text) <= NO_BUT_MAX_CHARS and NO_BUT.match(text)):
         return True

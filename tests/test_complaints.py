@@ -16,7 +16,7 @@ from bot.complaints import service as tickets
 from bot.complaints import workdays
 from bot.complaints.workdays import WorkCalendar
 from storage import complaints as store
-from storage import enterprises, users
+from storage import enterprises, identity, users
 
 TICKET = re.compile(r"TS\d{13}")
 
@@ -76,6 +76,21 @@ def test_unknown_enterprise_is_asked_and_the_answer_is_claimed_on_the_ticket(cli
     assert "湘西龙腾酒业有限公司" in user.say("湘西龙腾酒业")
     complaint = _ticket(services, ticket)
     assert complaint.enterprise_id is None and complaint.claimed_enterprise == "湘西龙腾酒业有限公司"
+
+
+def test_a_name_corrected_after_filing_replaces_the_claim_and_keeps_the_ticket(client, settings, services):
+    """"不好意思说错了，我们是…" corrects who they are; it takes nothing back."""
+    _seed(services)
+    user = OfficialAccountUser(client, settings, "openid-wrong-name")
+    ticket = TICKET.search(user.say("西区6号厂房屋顶漏雨，找物业好几次都不来")).group(0)
+    user.say("我们是湘西龙腾酒业有限公司")
+    reply = user.say("不好意思说错了，我们是湘西苗岭农业科技有限公司")
+    assert "湘西苗岭农业科技有限公司" in reply and "撤回" not in reply
+    complaint = _ticket(services, ticket)
+    assert complaint.status == "received" and complaint.claimed_enterprise == "湘西苗岭农业科技有限公司"
+    with services.db.session() as session:
+        assert identity.claimed_name(session, users.find(session, "wechat", "openid-wrong-name").id) \
+            == "湘西苗岭农业科技有限公司"
 
 
 def test_a_different_request_while_asked_for_the_enterprise_is_simply_handled(client, settings, services):
@@ -297,6 +312,10 @@ def test_an_owner_takes_a_ticket_back_and_the_department_is_told(client, setting
     assert kinds[-1] == "withdrawn"
     staff = [p["text"]["content"] for p in _pushes(fake_api, "/cgi-bin/message/send")]
     assert any("诉求撤回" in text and first in text for text in staff)
+
+    explained = TICKET.search(user.say("一楼楼道里好大一股煤气味")).group(0)
+    assert "已撤回" in user.say("搞错了，是隔壁食堂在熬猪油，不是漏气，撤回吧")      # a reason, then the word
+    assert _ticket(services, explained).status == "closed"
 
     second = TICKET.search(user.say("西区5栋停电了，车间全停")).group(0)
     with services.db.session() as session:

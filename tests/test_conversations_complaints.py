@@ -280,7 +280,8 @@ def test_a_rating_waits_behind_a_pending_question(client, settings, services):
 def test_ratings_in_words_numbers_and_emoji_with_negation():
     """What owners answer to the return visit: Cantonese negation is not praise, a score inside a sentence counts."""
     said = {"唔滿意，仲係漏緊水": 2, "冇乜滿意": 2, "没有很满意": 2, "幾滿意": 4, "刚才那个评价，给4分吧": 4,
-            "非常满意": 5, "刚才态度不好不好意思，你们处理得挺快，非常满意": 5, "👍👍👍": 4, "👎": 1, "👍👎": 1, "好的": None, "给了5分钟就修好了": None}
+            "非常满意": 5, "刚才态度不好不好意思，你们处理得挺快，非常满意": 5,
+            "👍👍👍": 4, "👎": 1, "👍👎": 1, "好的": None, "给了5分钟就修好了": None}
     for text, score in said.items():
         parsed = parse_rating(normalize(text).text, text)
         assert (parsed[0] if parsed else None) == score, text

@@ -68,6 +68,14 @@ def test_among_the_offered_names_a_word_of_one_picks_it_and_none_asks_again(clie
         assert identity.claimed_name(session, users.find(session, "wechat", "openid-none").id) is None
 
 
+def test_the_command_sent_again_while_asked_to_confirm_starts_over_with_the_new_name(client, settings, services):
+    _seed(services)
+    user = OfficialAccountUser(client, settings, "openid-again")
+    assert "武陵云科技有限公司" in user.say("绑定企业 武陵云科技")
+    assert "湘西苗岭农业科技有限公司" in user.say("绑定企业 湘西苗岭农业科技有限公司")
+    assert "已提交绑定「湘西苗岭农业科技有限公司」的申请" in user.say("是")
+
+
 def test_cancel_ends_a_flow_and_saves_nothing(client, settings, services):
     _seed(services)
     user = OfficialAccountUser(client, settings, "openid-c")
