@@ -146,6 +146,18 @@ def asks_status(text: str) -> bool:
     return bool(STATUS_CUE.search(text)) and (bool(ANAPHORA.search(text)) or alnum_count(text) <= 14)
 
 
+# "你们园区到底管不管事！！！", "已经说了三次了 都没人理": anger, with nothing said of what is wrong or where
+VENTING = re.compile(r"管不管|有没有人管|没人(管|理)|不理|怎么搞的|搞什么|太过分|受够|气死|什么破|还要不要|像不像话|"
+                     r"到底(管|有没有|怎么|想)")
+VENTING_MAX_CONTENT = 6      # characters left once fillers and punctuation are gone: "管不管", "说三次人理"
+
+
+def only_venting(text: str) -> bool:
+    told = matter.read(text)
+    return bool(VENTING.search(text)) and not told.has_problem and not told.places \
+        and len(told.content) <= VENTING_MAX_CONTENT
+
+
 def is_problem(text: str, nlu=None) -> bool:
     """Does the text tell a problem (not only a request, a greeting, another request or a question to the bot)?"""
     if nlu is not None and nlu.intent not in ("complaint.file", "other", "smalltalk") and nlu.confidence >= 0.7:
@@ -390,6 +402,9 @@ def _change_to_last_ticket(msg: Message, ctx: Context) -> tuple | None:
     if ctx.nlu is not None and ctx.nlu.intent == "complaint.file" and matter.category(text) == recent.category \
             and not told.has_problem and not said and not ASKS.search(text):
         return recent, None        # "是隔壁那家物流公司堆的，说了好几次都不搬": more about the same matter
+    if ctx.nlu is not None and ctx.nlu.intent == "complaint.file" and not told.has_problem and not said \
+            and not ASKS.search(text) and (only_venting(text) or not matter.names_its_own_category(text)):
+        return recent, None        # "我们安排了两个人在旁边守着", "講咗好多次佢哋都唔理": no matter of its own
     if adds and not ASKS.search(text) and (matter.category(text) in (recent.category, "其他")
                                              or not told.has_problem) or (
             said and set(said) <= told_before and not told.has_problem):
@@ -441,6 +456,9 @@ def file_complaint(msg: Message, ctx: Context) -> Answer:
         if not is_problem(text, nlu) or _matching_tickets(ctx, text):
             return status(msg, ctx)
         # "路灯坏了三天了，有人管吗？" with no such ticket yet: a complaint, not a status question
+    if only_venting(text):     # nothing to file yet: what is wrong, and where (filed once told, as if unasked)
+        ctx.conversation.start("complaint_guided", "what", {"media": [], "file_after_place": True})
+        return texts.VENTING_WHAT
     if is_bare(text):
         ctx.conversation.start("complaint_guided", "what", {"media": []})
         return texts.GUIDED_WHAT
@@ -591,7 +609,7 @@ def guided_accepts(msg: Message, ctx: Context, state: State) -> bool:
         return False
     if state.step == "where":
         return bool(SKIP.match(text.strip())) or _is_place_answer(text, state.data.get("description", ""))
-    return not is_bare(text) and (is_problem(text, ctx.nlu) or bool(places(text)))
+    return only_venting(text) or not is_bare(text) and (is_problem(text, ctx.nlu) or bool(places(text)))
 
 
 def _is_place_answer(text: str, description: str) -> bool:
@@ -617,6 +635,9 @@ def guided_what(msg: Message, ctx: Context, state: State) -> Answer:
         state.data["location"] = text[:200]
         ctx.conversation.move(state)
         return texts.GUIDED_WHAT_AFTER_PLACE
+    if only_venting(ctx.nlu.text) and not state.data.get("location"):
+        ctx.conversation.move(state)
+        return texts.VENTING_WHAT      # still angry, still nothing told: asked again, nothing filed
     state.data["description"] = text
     return _guided_next(msg, ctx, state)
 

@@ -119,6 +119,10 @@ def classify(text, today: date | None = None, threshold: float | None = None,
                                   or found[0] == "help" and result.intent in ("other", "human")):
             intent, rule = found
             return _decided(result, intent, {rule: True} if intent != "other" else {}, rule)
+    if result.intent == "complaint.file" and revisions.asks_when_paid(result.text):
+        slots = {k: v for k, v in result.slots.items() if k != "category"}
+        topics = policy_topics(result.text)
+        return _decided(result, "policy.query", dict(slots, topics=topics) if topics else slots, "payout_question")
     if revisions.holds_off(result.text, result.intent):
         return _decided(result, "smalltalk", {"hold_off": result.intent}, "hold_off")
     return result

@@ -57,6 +57,11 @@ AT_THE_BOT = re.compile(r"(垃圾|破|烂|笨|蠢|傻|没用的?|废物)(的)?(�
                         r"(机器人|助手|你)(真|太|好|咁|这么|怎么这么)?(笨|蠢|傻|垃圾|没用|废物)|一点用(都|也)没有")
 
 # "+1 我们也看到了": agreeing with the message before, then saying something of one's own.
+# "稳岗返还怎么还没到账", "奖补资金什么时候能拨下来": a question about a payout's timing is a policy question…
+PAYOUT_TIMING = re.compile(r"(补贴|补助|奖补|奖励|返还|资金|扶持|退税|兑现)[^,，。!?]{0,8}"
+                           r"(怎么还没|什么时候|几时|啥时候|何时)[^,，。!?]{0,4}(到账|到|发|拨|下来|兑现)")
+# …unless the park is asked to step in ("补贴拖了半年还没发，我要投诉", "麻烦园区帮忙催一下财政")
+STEP_IN = re.compile(r"投诉|申诉|举报|反映|催|帮忙|帮我们|协调|督促|处理|讨个?说法|要个?说法")
 PLUS_ONE = re.compile(r"^\s*(?:\+|＋)1\s*[，,。.！!~\s]*")
 
 
@@ -97,6 +102,12 @@ def not_a_report(text: str) -> tuple[str, str] | None:
     if AT_THE_BOT.search(text):
         return "smalltalk", "at_the_bot"
     return None
+
+
+def asks_when_paid(text: str) -> bool:
+    """"稳岗返还怎么还没到账 人家隔壁厂都收到了": when a payout comes, asked however impatiently (intents.md: a plain
+    question about its timing is policy.query; asking the park to intervene is a complaint)."""
+    return PAYOUT_TIMING.search(text) is not None and STEP_IN.search(text) is None
 
 
 def after_plus_one(text: str) -> str | None:

@@ -18,6 +18,9 @@ NUMBERED = re.compile(r"(?:^|(?<=[\s，,。.；;：:！!？?]))[（(]?([1-9])\s*
 # What each part must clearly be for the message to count as several requests.
 SEPARATE_REQUESTS = {"complaint.file", "complaint.status", "policy.query", "policy.subscribe", "policy.unsubscribe",
                      "meeting.signup", "meeting.info", "meeting.cancel"}
+# "变压器在冒黑烟，还有噼里啪啦的声音": what else is seen, heard or smelt of the same thing, not a second matter
+SAME_THING_SENSED = re.compile(r"^有?(?:一股|一阵|阵阵|很多|好多)?(?:[^，,。.！!？?的]{1,5}的)?"
+                               r"(声音|声响|响声|异响|味道|气味|臭味|怪味|烟|火花|火星)")
 MIN_PART_CHARS = 4
 MAX_PARTS = 4
 
@@ -25,8 +28,11 @@ MAX_PARTS = 4
 def two_requests(text: str, threshold: float | None = None) -> list | None:
     """[(part, its classification), …] when the text asks two (or, as a numbered list, up to four) different
     things, each clearly; else None (one request, however many words)."""
-    pieces = _numbered(text) or _joined(text)
+    numbered = _numbered(text)
+    pieces = numbered or _joined(text)
     if pieces is None or any(len(piece) < MIN_PART_CHARS for piece in pieces):
+        return None
+    if not numbered and SAME_THING_SENSED.match(nlp.normalize(pieces[1]).text):
         return None
     parts = [(piece, nlp.classify(piece, threshold=threshold)) for piece in pieces]
     intents = [understood.intent for _, understood in parts]

@@ -113,6 +113,31 @@ def test_an_urgent_short_problem_is_filed_with_its_place_and_the_phone_asked_aft
     assert ticket.location.startswith("A棟宿舍樓") and ticket.contact_phone == "13807431201"
 
 
+def test_anger_with_nothing_told_is_asked_what_and_where_and_nothing_is_filed_until_then(client, settings, services):
+    user = _member(client, settings, services, "cc-vent", phone="")
+    for angry in ("你们园区到底管不管事！！！", "已经说了三次了 都没人理"):
+        reply = user.say(angry)
+        assert "什么问题" in reply and not TICKET.search(reply)
+    assert _tickets(services, "cc-vent") == []
+    filed = user.say("厂区门口的路灯坏了一个月没人修，昨晚下夜班两个工人摔了")
+    assert TICKET.search(filed)                      # told at last: filed at once, the phone asked after
+    assert len(_tickets(services, "cc-vent")) == 1
+
+
+def test_what_is_said_next_with_no_matter_of_its_own_goes_to_the_ticket_just_filed(client, settings, services):
+    """"我们安排了两个人在旁边守着", "再这样下去我们只能搬出园区了" right after filing: more about that ticket."""
+    user = _member(client, settings, services, "cc-more")
+    first = TICKET.search(user.say("西区5号厂房门口的电线掉下来了 还在冒火花 赶紧来人")).group(0)
+    for more in ("我们安排了两个人在旁边守着，不让人靠近", "再这样下去我们只能搬出园区了"):
+        reply = user.say(more)
+        assert first in reply and "已登记" not in reply
+    second = user.say("宿舍楼的热水器也坏了")        # a matter of its own: a ticket of its own
+    assert TICKET.search(second) and first not in second
+    with services.db.session() as session:
+        notes = [e.text for e in store.by_ticket(session, first).events if e.kind == "note"]
+    assert any("守着" in note for note in notes) and any("搬出园区" in note for note in notes)
+
+
 def test_a_problem_told_in_pieces_place_after_or_before_is_one_ticket(client, settings, services):
     """Owners send the problem, then the place (even after a question in between); or the place first."""
     user = _member(client, settings, services, "cc-pieces")

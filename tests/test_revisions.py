@@ -69,3 +69,17 @@ def test_a_numbered_list_and_an_answer_with_a_request_after_it_are_split():
     head, after = cancel_then_request("算了不反映了，取消吧。以后融资方面的政策推给我就行", None)
     assert head and after[0][1].intent == "policy.subscribe"
     assert cancel_then_request("算了不反映了。谢谢", None) == (None, None)
+
+
+def test_when_a_payout_comes_is_a_policy_question_however_impatient_and_stepping_in_a_complaint():
+    """intents.md: a plain question about a payout's timing is policy.query; asking the park to intervene files."""
+    asked = nlp.classify("稳岗返还怎么还没到账 人家隔壁厂都收到了 我们工资都快发不出了")
+    assert (asked.intent, asked.slots.get("category")) == ("policy.query", None)
+    assert nlp.classify("技改补贴拖了半年什么时候到账，我要投诉").intent == "complaint.file"
+    assert nlp.classify("奖补资金公示完半年了还没拨付，财政说没钱").intent == "complaint.file"
+
+
+def test_a_second_part_that_is_what_else_is_sensed_of_the_same_thing_is_not_a_second_problem():
+    assert two_requests("厂门口的变压器在冒黑烟，还有噼里啪啦的声音，怕是要炸了！！") is None
+    assert two_requests("仓库漏雨了，还有一股烧焦的味道") is None
+    assert [part for part, _ in two_requests("3号厂房停电了，还有食堂的水管爆了")] == ["3号厂房停电了", "食堂的水管爆了"]

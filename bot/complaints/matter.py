@@ -19,7 +19,7 @@ import yaml
 
 from nlp import engine, model, normalize
 from nlp.features import features
-from nlp.slots import complaint_category, places, sure_or_cued
+from nlp.slots import CATEGORY_SURE, complaint_category, places, sure_or_cued
 
 DATA = Path(__file__).resolve().parent / "matters.yaml"
 SAME_MATTER = 0.5           # relation() at or above this: one matter (tuned on tests/data/merge_pairs.jsonl)
@@ -58,6 +58,15 @@ def category(text: str) -> str:
     """The department-routing category of a complaint: the category model's choice, unless every problem
     the text names belongs to one other category that the model also ranks among its first three."""
     return _category(_normalized(text), _models())
+
+
+def names_its_own_category(text: str) -> bool:
+    """Does the text say which kind of matter it is — the category model sure of one, or (rules) a cue word?
+    "我们安排了两个人在旁边守着" does not: told right after a filing, it is about that ticket."""
+    norm = _normalized(text)
+    if _models()[0] == "model":
+        return model.load("categories").predict(norm).ranking[0][1] >= CATEGORY_SURE
+    return complaint_category(norm) != "其他"
 
 
 @lru_cache(maxsize=256)
