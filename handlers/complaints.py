@@ -312,6 +312,7 @@ def take_back(msg: Message, ctx: Context) -> Answer:
         return texts.TAKE_BACK_NOT_OPEN.format(ticket=recent.ticket_no, status=_status_name(recent))
     if not withdrawing:
         service.add_note(ctx.session, recent, texts.NOTE_FIXED.format(text=told[:200]), "user")
+        set_focus(ctx, recent)      # the answer offers "回复“撤回”": that word then takes this ticket back
         return texts.FIXED_NOTED.format(text=told[:30], ticket=recent.ticket_no)
     return _withdraw(ctx, recent, told)
 
@@ -516,10 +517,12 @@ def _tells_a_fault(text: str) -> bool:
 
 def _worth_filing_unasked(text: str, nlu, msg_raw: str = "") -> bool:
     """Unmentioned in a group, only a complaint told in full is taken up ("是的是的，那边确实黑" is not)."""
-    if re.match(r"^(是的|是啊|对|对的|确实|没错|嗯|\+1|同意|同感|我们也是|附议|哈哈|呵呵|嘿嘿|笑死)", text) \
-            or re.search("[😂🤣😆😅]", msg_raw) or AMONG_MEMBERS.search(text):
+    if re.match(r"^(是的|是啊|系呀|系啊|系啦|系咯|对|对的|确实|没错|嗯|\+1|同意|同感|我们也是|附议|就是啊|可不是|"
+                r"哈哈|呵呵|嘿嘿|笑死)", text) or re.search("[😂🤣😆😅]", msg_raw) or AMONG_MEMBERS.search(text):
         return False      # agreeing, joking ("哈哈哈园区的下水道年年堵😂") or chatting is no request to the park
-    return is_problem(text, nlu) and alnum_count(text) >= 10 and not asks_status(text)
+    # the model's word alone is not enough here ("学到了，我们去年就是漏报了"): a problem named, or a cue word
+    named = matter.read(text).has_problem or category_by_cues(text) != "其他"
+    return named and is_problem(text, nlu) and alnum_count(text) >= 10 and not asks_status(text)
 
 
 # "电来了又停了，现在又是黑的", "还是没水": the matter just talked about, back again.

@@ -86,8 +86,14 @@ def _wanted(ctx: Context) -> tuple[int | None, str]:
     return seats, meetings.topic_of(text)
 
 
+# "我们也想去，怎么报名？" among members, unmentioned: a question how, answered; nobody is signed up by asking it
+ASKS_HOW = re.compile(r"(怎么|怎样|如何|在哪|哪里|去哪)(里)?(报名|报|登记|参加|申请)|(报名|报)(方式|流程)")
+
+
 @router.route(intent("meeting.signup"))
 def signup(msg: Message, ctx: Context) -> Answer:
+    if msg.is_group and not msg.mentioned and ctx.nlu is not None and ASKS_HOW.search(ctx.nlu.text):
+        return texts.HOW_TO_SIGN_UP_IN_GROUP
     now = clock.now()
     choices = meetings.open_for_signup(ctx.session, now)
     if not choices:

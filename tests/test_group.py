@@ -7,7 +7,8 @@ import pytest
 from helpers import GroupMember
 from payloads import group_json, sign_group
 
-from storage import messages
+from bot import demo
+from storage import complaints, meetings, messages
 
 
 def test_mentioned_question_is_answered_by_name(client, settings):
@@ -25,6 +26,26 @@ def test_idle_chat_in_the_group_gets_no_answer(client, settings):
 def test_unmentioned_confident_complaint_is_answered(client, settings):
     reply = GroupMember(client, settings, name="王五").say("我要投诉，西区又停电了，生产线全停")
     assert reply is not None and reply.startswith("@王五")
+
+
+def test_members_agreeing_or_remarking_unmentioned_file_nothing(client, settings, services):
+    """Fresh round 24: "係呀，冷氣都冇埋" agrees with a colleague's report; "学到了，我们去年就是漏报了" remarks on a
+    policy answer — neither asks the park for anything (the model alone called both complaints)."""
+    member = GroupMember(client, settings, name="關小灣", sender_id="wxid-guan")
+    for said in ("係呀，冷氣都冇埋，熱到爆", "学到了，我们去年就是漏报了"):
+        reply = member.say(said)
+        assert reply is None or "已登" not in reply, said
+    with services.db.session() as session:
+        assert complaints.count(session) == 0
+
+
+def test_asking_how_to_sign_up_unmentioned_is_told_how_and_signs_nobody_up(client, settings, services):
+    with services.db.session() as session:
+        demo.seed(session)
+    reply = GroupMember(client, settings, name="薛鄱赣", sender_id="wxid-xue").say("我们也想去，怎么报名？")
+    assert "@联企助手 报名早茶会" in reply and "已为您报名" not in reply
+    with services.db.session() as session:
+        assert meetings.count_signups(session) == 0
 
 
 def test_forged_signature_is_403(client, settings):
