@@ -51,10 +51,18 @@ def expand(msg: Message, ctx: Context) -> Answer:
     ids = _last(ctx).get("ids") or []
     found = re.search(r"[123一二三]", ctx.nlu.text)
     position = ORDINALS[found.group(0)] if found else 0
-    if position >= len(ids):
+    if not ids:
         return texts.NO_DETAIL
+    if position >= len(ids):      # "第2条" when one was found: that one, said so
+        if len(ids) > 1:
+            return texts.ONLY_SO_MANY.format(count=len(ids))
+        only = policies.get(ctx.services, ctx.session, ids[0])
+        return texts.ONLY_ONE + policies.detail(only) if only else texts.NO_DETAIL
     policy = policies.get(ctx.services, ctx.session, ids[position])
-    return policies.detail(policy) if policy else texts.NO_DETAIL
+    if policy is None:
+        return texts.NO_DETAIL
+    _remember(ctx, [policy.id], msg.text)      # "那要什么材料", "钱什么时候到" now mean this one
+    return policies.detail(policy)
 
 
 # "那要找哪个单位问比较快？" right after a policy answer: whom to ask about it, whatever the model made of it.
@@ -127,6 +135,19 @@ def _about_the_policy_shown(msg: Message, ctx: Context) -> bool:
     return not hits or any(policy.id == shown for policy, _ in hits)
 
 
+# "截止到什么时候" right after a policy was shown: the model hears a meeting's date or a ticket's status in it;
+# short, naming neither, it asks about the policy.
+OTHER_FEATURES = re.compile(r"早茶|会|报名|工单|诉求|投诉|反映|ts\d|订阅|推送")
+
+
+def _follow_up_heard_elsewhere(msg: Message, ctx: Context) -> bool:
+    nlu = ctx.nlu
+    return (nlu is not None and nlu.intent in ("meeting.info", "complaint.status")
+            and FOLLOW_UP.search(nlu.text) is not None and alnum_count(nlu.text) <= FOLLOW_UP_CHARS
+            and not OTHER_FEATURES.search(nlu.text) and _last(ctx).get("kind") == "answer"
+            and _the_one_policy_shown(ctx) is not None)
+
+
 # "我们是去年底新搬进标准厂房的，签了五年" right after one policy was shown: the enterprise's situation, told to
 # know whether it qualifies — not a problem, though the model may hear one in it.
 OUR_SITUATION = re.compile(r"^(我们|我司|我们公司|我们厂|本公司|咱们)(是|刚|去年|今年|前年|在|有|已经|一直|属于)")
@@ -157,6 +178,7 @@ def benefit_question(msg: Message, ctx: Context) -> Answer:
 
 
 @before_complaints.route(Matcher(_tells_our_situation, "tells_our_situation"))
+@before_complaints.route(Matcher(_follow_up_heard_elsewhere, "follow_up_heard_elsewhere"))
 @router.route(Matcher(_about_the_policy_shown, "about_the_policy_shown"))
 def about_the_policy_shown(msg: Message, ctx: Context) -> Answer:
     """Whether we qualify (its eligibility, in its detail) or when its money comes (its payout)."""
@@ -166,12 +188,17 @@ def about_the_policy_shown(msg: Message, ctx: Context) -> Answer:
     if policies.PAYOUT.search(ctx.nlu.text):
         _remember(ctx, [policy.id], msg.text, kind="payout")
         return policies.payout(policy)
+    _remember(ctx, [policy.id], msg.text)      # the next follow-up means this one, not the list before
     return policies.detail(policy)
 
 
 @router.route(regex(r"(哪些|什么|有啥)政策.{0,8}(适合|符合|能享受|可以享受|能申请|可以申请)|适合我们的政策|我们能享受(哪些|什么)|"
                     r"(能|可以)享受(哪些|什么)政策"))
 def suitable(msg: Message, ctx: Context) -> Answer:
+    told = policies.read(ctx.services, ctx.session, ctx.nlu.text)
+    if told.hits:   # "我们是高新技术企业，去年研发投入300万，能享受什么政策": what they told of themselves decides
+        _remember(ctx, [p.id for p, _ in told.hits], msg.text)
+        return policies.answer_hits([p for p, _ in told.hits])
     enterprise = ctx.user.enterprise if ctx.user else None
     if enterprise is None:
         return texts.FIT_NEED_ENTERPRISE
@@ -396,8 +423,9 @@ def query(msg: Message, ctx: Context) -> Answer:
     if reading.payout:
         return _payout(msg, ctx, reading)
     best = reading.clear_best()
-    if best is not None and DETAIL_ASKED.search(ctx.nlu.text):
-        # "留抵退税嗰个嘅申请条件系点": one policy named, and what its detail tells (conditions, materials…)
+    if best is not None and (DETAIL_ASKED.search(ctx.nlu.text) or ASKS_ELIGIBLE.search(ctx.nlu.text)):
+        # "留抵退税嗰个嘅申请条件系点", "餐馆能享受研发费用加计扣除吗": one policy named, and what its detail tells
+        # (conditions, materials, who it is for…)
         _remember(ctx, [best.id], msg.text)
         return policies.detail(best)
     if reading.hits:
@@ -413,6 +441,7 @@ def query(msg: Message, ctx: Context) -> Answer:
         meant = _the_one_policy_shown(ctx)
         policy = policies.get(ctx.services, ctx.session, meant) if meant is not None else None
         if policy is not None:
+            _remember(ctx, [policy.id], msg.text)      # the next follow-up means this one
             return policies.detail(policy)
         shown = [p for p in (policies.get(ctx.services, ctx.session, i) for i in seen[:3]) if p]
         return _ask_which(msg, ctx, shown, payout=False)

@@ -116,7 +116,8 @@ def classify(text, today: date | None = None, threshold: float | None = None,
     if result.intent in ("complaint.file", "complaint.status", "policy.query", "human", "other"):
         found = revisions.not_a_report(result.text)
         if found is not None and (found[1] == "advert" or result.intent == "complaint.file"
-                                  or found[0] == "help" and result.intent in ("other", "human")):
+                                  or found[0] == "help" and result.intent in ("other", "human")
+                                  or found[1] == "thanks_for_a_fix" and result.intent == "complaint.status"):
             intent, rule = found
             return _decided(result, intent, {rule: True} if intent != "other" else {}, rule)
     if result.intent == "complaint.file" and revisions.asks_when_paid(result.text):

@@ -39,7 +39,9 @@ ANNOUNCEMENT = re.compile(r"^\s*[【\[](?:紧急)?(?:通知|公告|温馨提示|
 # Advertising: a service sold with a number to call ("专业厂房装修、防水补漏一条龙，免费上门，电话139…").
 _SELLING = (r"一条龙|免费上门|上门服务|一个电话|欢迎(来电|咨询|致电|联系)|有需要的?(老板|朋友|企业|请)|私聊我|"
             r"低息|免抵押|无抵押|代开|代办|专业(承接|代办|办理|提供|从事)|承接|垫资|过桥|价格优惠|全网最低|加(微信|v信|vx|v)")
-ADVERT = re.compile(rf"(?:{_SELLING}).*\d{{7,}}|\d{{7,}}.*(?:{_SELLING})|有需要的?老板私聊|代开(各类)?发票")
+# …or headed as one ("【限時優惠】本公司專營…", "【广告】…").
+ADVERT = re.compile(rf"(?:{_SELLING}).*\d{{7,}}|\d{{7,}}.*(?:{_SELLING})|有需要的?老板私聊|代开(各类)?发票|"
+                    r"^\s*[【\[](?:限时|特价|促销|优惠|特惠|广告|开业)[^】\]]{0,6}[】\]]")
 # "如果停电了找谁", "假如厂房漏水，应该搵边个部门处理？": what to do if it happens — a question, nothing happened.
 HYPOTHETICAL = re.compile(r"^(那|那么|请问|问下|问一下|想问下?|btw|顺便问下?)?[，,\s]*(如果|假如|要是|万一|假设|假使|一旦)"
                           r"[^。!！]{0,24}"
@@ -55,6 +57,12 @@ OURS_FINE = re.compile(r"(我们|我这|我司|我厂|咱们)(这边|这里|厂�
 # "垃圾机器人，一点用都没有", "你怎么这么笨": the owner is cross with the bot — no matter to file.
 AT_THE_BOT = re.compile(r"(垃圾|破|烂|笨|蠢|傻|没用的?|废物)(的)?(机器人|助手|系统|玩意儿?)|"
                         r"(机器人|助手|你)(真|太|好|咁|这么|怎么这么)?(笨|蠢|傻|垃圾|没用|废物)|一点用(都|也)没有")
+
+# "上个月反映的积水问题…都清通了…特别感谢": thanks for a problem solved, with nothing asked of anyone.
+SOLVED = re.compile(r"解决了|修好了|清通了|疏通了|来电了|来水了|恢复了|处理好了|搞定了|弄好了|终于不用|不漏了|办好了|"
+                    r"批下来了|到账了")
+THANKS = re.compile(r"感谢|谢谢|多谢|辛苦了|点赞|给力")
+STILL_WANTED = re.compile(r"又|还是|但是|可是|不过|麻烦|请|能不能|希望|建议|怎么|吗|[?？]")
 
 # "+1 我们也看到了": agreeing with the message before, then saying something of one's own.
 # "稳岗返还怎么还没到账", "奖补资金什么时候能拨下来": a question about a payout's timing is a policy question…
@@ -89,8 +97,8 @@ def is_announcement(text: str) -> bool:
 
 def not_a_report(text: str) -> tuple[str, str] | None:
     """(intent, rule) for a message that looks like a complaint and reports nothing: an advert (other), a
-    hypothetical or a question how to complain (help), someone else's matter with ours fine, or anger at the
-    bot (smalltalk); None otherwise."""
+    hypothetical or a question how to complain (help), someone else's matter with ours fine, anger at the
+    bot, or thanks for a problem solved (smalltalk); None otherwise."""
     if ADVERT.search(text):
         return "other", "advert"
     if HYPOTHETICAL.search(text):
@@ -101,6 +109,8 @@ def not_a_report(text: str) -> tuple[str, str] | None:
         return "smalltalk", "ours_fine"
     if AT_THE_BOT.search(text):
         return "smalltalk", "at_the_bot"
+    if SOLVED.search(text) and THANKS.search(text) and not STILL_WANTED.search(text):
+        return "smalltalk", "thanks_for_a_fix"
     return None
 
 

@@ -118,3 +118,30 @@ def test_only_these_topics_replace_a_subscription_to_everything(client, settings
     assert "科技" in user.say("科技方面的政策也推送给我")    # without 只: added to what is there
     with seeded.db.session() as session:
         assert {t for t, active in store.subscriptions_of(session, ref).items() if active} == {"人才", "科技"}
+
+
+def test_follow_ups_mean_the_policy_just_shown_whatever_else_they_sound_like(client, settings, seeded):
+    """Fresh round 26: "截止到什么时候" went to the breakfast meetings; "第2条" of one result said "ask first"."""
+    user = OfficialAccountUser(client, settings, "p-follow")
+    user.say("研发费用加计扣除怎么申请")
+    deadline = user.say("截止到什么时候")
+    assert "截止时间" in deadline and "研发费用税前加计扣除" in deadline and "早茶会" not in deadline
+    second = user.say("第2条")
+    assert "只找到这 1 条" in second and "研发费用税前加计扣除" in second
+
+
+def test_a_listed_policy_far_better_than_the_next_is_the_one_a_follow_up_means(client, settings, seeded):
+    user = OfficialAccountUser(client, settings, "p-scale")
+    listed = user.say("我们今年第一次升规入统，园区有奖励吗")
+    assert "首次升规入统奖励" in listed and "高新技术企业认定奖励" in listed
+    assert "【首次升规入统奖励】" in user.say("需要我们自己申请吗")
+    assert "首次升规入统奖励" in user.say("钱啥时候能到")    # the one whose detail was shown
+
+
+def test_a_policy_named_in_a_follow_up_is_answered_and_a_told_situation_decides_what_suits(client, settings, seeded):
+    user = OfficialAccountUser(client, settings, "p-named")
+    user.say("稳岗返还需要我们自己去申请吗")
+    named = user.say("我们另外还开了家餐馆，餐馆能享受研发费用加计扣除吗")
+    assert named.startswith("【研发费用税前加计扣除】") and "稳岗" not in named
+    situation = OfficialAccountUser(client, settings, "p-situation").say("我们是高新技术企业，去年研发投入300万，能享受什么政策")
+    assert "高新技术企业认定奖励" in situation or "研发费用税前加计扣除" in situation

@@ -601,16 +601,33 @@ def _named_policies(base: Snapshot, words: list[str]) -> list:
     four characters or more, or a term of the domain dictionary — and only when it names at most NAMED_AT_MOST."""
     terms = domain_terms()
     named = [w for w in words if (len(w) >= NAME_CHARS or w in terms) and w not in GENERIC_WORDS]
-    found = {pid for pid, title in base.names.items() if any(w in title for w in named)}
+    found = {pid for pid, title in base.names.items() if any(_in_title(w, title) for w in named)}
     if not found or len(found) > NAMED_AT_MOST:
         return []
     return [(base.rows[pid], 1.0, 1.0) for pid in sorted(found) if pid in base.rows]
 
 
+LONG_NAME_CHARS = 6        # "研发费用加计扣除" names 研发费用税前加计扣除: it is made of the title's own words
+
+
+def _in_title(word: str, title_words: frozenset) -> bool:
+    if word in title_words:
+        return True
+    if len(word) < LONG_NAME_CHARS:
+        return False
+    rest = word
+    for part in sorted(title_words, key=len, reverse=True):
+        if len(part) >= 2:
+            rest = rest.replace(part, "")
+    return not rest
+
+
 # The kind of benefit a question names ("补贴最多有几多": a 补贴, not a tax refund), and whether it speaks of
-# having applied ("申请之后钱多久到账": not a benefit granted without applying, 免申即享).
+# having applied ("申请之后钱多久到账": not a benefit granted without applying, 免申即享; "需要我们自己申请吗" asks
+# whether one must, which fits either).
+CLEARLY_BETTER = 1.5   # a listed policy scoring this many times the next one is the one the question meant
 BENEFIT_KINDS = ("奖励", "补贴", "补助", "奖补", "返还", "贴息", "减免", "退税", "贷款", "扣除")
-APPLIED = re.compile(r"申报|申请|报的|报了|递交")
+APPLIED = re.compile(r"(申报|申请)(了|过|后|之后|以后|完)|报的|报了|递交")
 
 
 def _kinds(norm: str) -> list[str]:
@@ -620,8 +637,8 @@ def _kinds(norm: str) -> list[str]:
 def meant_among(services, session, ids: list[int], text: str, question: str = ""):
     """Which of the policies just listed (`ids`, best first) a follow-up about "it" means, or None when it
     cannot tell: the one the follow-up's kind of benefit fits ("补贴最多有几多" after a subsidy and a tax
-    refund), the one that is applied for when it speaks of applying, else the one the question that listed
-    them named by its title ("增值税留抵退税的条件" listed two)."""
+    refund), the one the question that listed them named by its title ("增值税留抵退税的条件" listed two), else
+    the one that is applied for when it speaks of applying."""
     shown = [p for p in (get(services, session, i) for i in ids) if p is not None]
     if len(shown) <= 1:
         return shown[0] if shown else None
@@ -629,11 +646,16 @@ def meant_among(services, session, ids: list[int], text: str, question: str = ""
     kinds = _kinds(norm)
     if kinds:
         shown = [p for p in shown if any(k in normalize(p.title).text for k in kinds)] or shown
-    if len(shown) > 1 and APPLIED.search(norm):
-        shown = [p for p in shown if p.payout_mode != "免申即享"] or shown
     if len(shown) > 1 and question:
         named = {p.id for p, _, _ in _named_policies(snapshot(services), _specific(_tokens(normalize(question).text)))}
         shown = [p for p in shown if p.id in named] or shown
+    if len(shown) > 1 and question:   # "我们今年第一次升规入统，有奖励吗" listed two: 升规 is far the better answer
+        scores = {p.id: score for p, score in search(services, session, question, limit=len(ids))}
+        ranked = sorted(shown, key=lambda p: -scores.get(p.id, 0.0))
+        if scores.get(ranked[0].id, 0.0) >= CLEARLY_BETTER * scores.get(ranked[1].id, 0.0):
+            shown = ranked[:1]
+    if len(shown) > 1 and APPLIED.search(norm):
+        shown = [p for p in shown if p.payout_mode != "免申即享"] or shown
     return shown[0] if len(shown) == 1 else None
 
 

@@ -8,6 +8,8 @@ HITS_TAIL = "回复“第1条”“第2条”查看详细。"
 DETAIL = ("【{title}】\n{doc_no}发布：{issuer}（{level}级）\n{summary}\n适用对象：{eligibility}\n"
           "支持标准：{amount}\n兑现方式：{payout_mode}\n所需材料：{materials}\n申请方式：{how}\n"
           "截止时间：{deadline}\n咨询：{contact}")
+ONLY_SO_MANY = "上次只找到 {count} 条政策，请回复“第1条”到“第{count}条”查看详细。"
+ONLY_ONE = "上次只找到这 1 条政策：\n"
 NO_DETAIL = "请先问一个政策问题，再回复“第1条”查看详细。"
 PAYOUT = ("「{title}」的兑现方式是{payout_mode}：{explain}\n负责部门：{issuer}（{contact}）。\n"
           "如已超过承诺时限仍未到账，回复“催办”即可转为诉求，由园区协调。")
