@@ -180,7 +180,8 @@ def _needs_place(text: str, category: str) -> bool:
 
 # --- filing: at once when the problem is told, else only what is missing ---
 
-@router.route(regex(r"^(稍等|等一下|等等|等会儿?|我看看|我想想|让我想想|我查一下|我问问|我先看看)(?!.*(政策|补贴|早茶会))"))
+@router.route(regex(r"^(稍等|等一下|等等|等会儿?|我看看|我想想|让我想想|我查一下|我问问|我先看看)"
+                    r"(?!.*(政策|补贴|早茶会|说错|讲错|打错|搞错|不对))"))   # "等等，说错了，…": a correction
 def wait_a_moment(msg: Message, ctx: Context) -> Answer:
     """"稍等，我问问同事具体位置": nothing to do yet (whatever the model guesses; before any signup)."""
     return NO_HURRY
@@ -300,6 +301,94 @@ def late_rating(msg: Message, ctx: Context) -> Answer:
     return service.rate(ctx.services, ctx.session, complaint, score, comment)
 
 
+# "不好意思打错了，是4分", "等等，說錯了…還是在漏，不滿意": the rating just given, corrected.
+RATING_CORRECTED_WITHIN = timedelta(minutes=30)
+
+
+def _corrects_a_rating(msg: Message, ctx: Context) -> bool:
+    nlu = ctx.nlu
+    if nlu is None or (msg.is_group and not msg.mentioned):
+        return False
+    whole = nlp.normalize(msg.text).text
+    corrected = after_correction(whole)
+    if corrected is None:
+        return False
+    recent = _focus(ctx)
+    rated = [e for e in recent.events if e.kind == "rated"] if recent is not None and recent.user_ref == ctx.user_ref else []
+    if not rated or utcnow() - rated[-1].at.replace(tzinfo=None) > RATING_CORRECTED_WITHIN:
+        return False
+    parsed = parse_rating(corrected, msg.text)
+    if parsed is None or parsed[0] == (rated[-1].data or {}).get("rating"):
+        return False
+    ctx.found["rating_corrected"] = (recent, parsed)
+    return True
+
+
+@router.route(Matcher(_corrects_a_rating, "corrects_a_rating"))
+def correct_rating(msg: Message, ctx: Context) -> Answer:
+    """The score said last counts: 基本满意 or better closes the ticket again, worse reopens it."""
+    complaint, (score, comment) = ctx.found["rating_corrected"]
+    return service.rate(ctx.services, ctx.session, complaint, score, comment)
+
+
+# "哎呀按错了，不是要撤回，红绿灯现在还是坏的": the withdrawal just made, taken back.
+UNDO_WITHDRAW = re.compile(r"不是要撤|不(要|用)?撤(回|销)?了|别撤|撤错了|撤回错了|(点|按|撤)错了.{0,8}(撤|处理)|"
+                           r"还是(要|帮忙|麻烦)?处理")
+
+
+def _undoes_a_withdrawal(msg: Message, ctx: Context) -> bool:
+    nlu = ctx.nlu
+    if nlu is None or (msg.is_group and not msg.mentioned) or not UNDO_WITHDRAW.search(nlu.text):
+        return False
+    recent = _focus(ctx)
+    if recent is None or recent.user_ref != ctx.user_ref or _status_name(recent) != "已撤回":
+        return False
+    withdrawn_at = max(e.at for e in recent.events if e.kind == "withdrawn").replace(tzinfo=None)
+    return utcnow() - withdrawn_at <= timedelta(minutes=TAKE_BACK_MINUTES)
+
+
+@router.route(Matcher(_undoes_a_withdrawal, "undoes_a_withdrawal"))
+def undo_withdrawal(msg: Message, ctx: Context) -> Answer:
+    recent = _focus(ctx)
+    service.reinstate(ctx.services, ctx.session, recent, msg.text.strip())
+    return texts.REINSTATED.format(ticket=recent.ticket_no)
+
+
+# "刚才说错了，不是停电，是停水，电是好的": what happened, corrected — the "不是…" clause is what it was not.
+NOT_WHAT_HAPPENED = re.compile(r"不是[^,，。!！]{1,10}[,，。!！]\s*")
+
+
+def _corrects_the_matter(msg: Message, ctx: Context) -> bool:
+    """Right after filing (and before anyone started on it), a correction that tells another kind of problem."""
+    if ctx.nlu is None or (msg.is_group and not msg.mentioned):
+        return False
+    whole = nlp.normalize(msg.text).text
+    corrected = after_correction(whole)
+    if corrected is None and not MISTAKEN.search(whole):
+        return False
+    corrected = NOT_WHAT_HAPPENED.sub("", corrected or MISTAKEN.split(whole)[-1]).strip()
+    if not matter.read(corrected).has_problem:
+        return False
+    recent = _focus(ctx)
+    if recent is None or recent.user_ref != ctx.user_ref or recent.status != "received" or recent.merged_into \
+            or utcnow() - recent.created_at.replace(tzinfo=None) > PLACE_ADDED_WITHIN:
+        return False
+    category = matter.category(corrected)
+    if category == recent.category:
+        return False        # the same kind of problem: a place or a detail corrected (change_last_ticket)
+    ctx.found["matter_corrected"] = (recent, category)
+    return True
+
+
+@router.route(Matcher(_corrects_the_matter, "corrects_the_matter"))
+def correct_matter(msg: Message, ctx: Context) -> Answer:
+    recent, category = ctx.found["matter_corrected"]
+    told = msg.text.strip()
+    service.correct_matter(ctx.services, ctx.session, recent, told, category)
+    return texts.MATTER_CORRECTED.format(ticket=recent.ticket_no, text=told[:40], category=category,
+                                         department=recent.department)
+
+
 @router.route(Matcher(_takes_the_ticket_back, "takes_the_ticket_back"))
 def take_back(msg: Message, ctx: Context) -> Answer:
     """Withdrawn at once when nobody has started on it and it is the owner's own; else the department is
@@ -413,6 +502,31 @@ def _change_to_last_ticket(msg: Message, ctx: Context) -> tuple | None:
     return None
 
 
+def _our_name_in(text: str) -> str | None:
+    """"我们是…有限公司" alone, after a correction ("不好意思说错了，"), or after a short lead that tells no
+    problem ("算了还是说一下，"): the clause naming us; else None."""
+    for told in (text, NAME_CORRECTED.sub("", text)):
+        if ONLY_OUR_NAME.match(told):
+            return told
+    lead = NAME_LEAD.match(text)
+    if lead and ONLY_OUR_NAME.match(text[lead.end():]) and not matter.read(lead.group(0)).has_problem:
+        return text[lead.end():]
+    return None
+
+
+def _tells_our_name(msg: Message, ctx: Context) -> bool:
+    if ctx.nlu is None or (msg.is_group and not msg.mentioned):
+        return False
+    ctx.found["our_name"] = _our_name_in(ctx.nlu.text)
+    return ctx.found["our_name"] is not None
+
+
+@router.route(~msg_type("event") & Matcher(_tells_our_name, "tells_our_name"))
+def our_name(msg: Message, ctx: Context) -> Answer:
+    """"我们是台运通物流（园区）有限公司", "不好意思说错了，我们是…": who they are, after filing or before."""
+    return _our_name_told(msg, ctx, ctx.found["our_name"])
+
+
 def _changes_last_ticket(msg: Message, ctx: Context) -> bool:
     ctx.found["last_ticket_change"] = change = _change_to_last_ticket(msg, ctx)
     return change is not None
@@ -430,17 +544,6 @@ def change_last_ticket(msg: Message, ctx: Context) -> Answer:
         return texts.PLACE_CORRECTED.format(place=recent.location, ticket=recent.ticket_no)
     service.add_note(ctx.session, recent, texts.NOTE_DETAIL.format(text=msg.text.strip()[:300]), "user")
     return texts.DETAIL_ADDED.format(ticket=recent.ticket_no)
-
-
-def _tells_our_name(msg: Message, ctx: Context) -> bool:
-    return ctx.nlu is not None and not (msg.is_group and not msg.mentioned) \
-        and ONLY_OUR_NAME.match(NAME_CORRECTED.sub("", ctx.nlu.text)) is not None
-
-
-@router.route(~msg_type("event") & Matcher(_tells_our_name, "tells_our_name"))
-def our_name(msg: Message, ctx: Context) -> Answer:
-    """"我们是台运通物流（园区）有限公司", "不好意思说错了，我们是…": who they are, after filing or before."""
-    return _our_name_told(msg, ctx, NAME_CORRECTED.sub("", ctx.nlu.text))
 
 
 @router.route(intent("complaint.file") & ~msg_type("event"))
@@ -809,6 +912,7 @@ def _enterprise_named(ctx, text: str):
 # "不好意思说错了，" before the name: the name told a moment ago is corrected
 NAME_CORRECTED = re.compile(r"^(?:(?:不好意思|抱歉|对不起|sorry)[,，]?)?(?:刚才|刚刚)?"
                             r"(?:(?:说|写|打|搞|讲)错了|不对|更正一下|纠正一下)[,，。!！\s]*")
+NAME_LEAD = re.compile(r"^[^，,。!！?？]{1,12}[，,。!！]+\s*")   # "算了还是说一下，" before "我们是…公司"
 ONLY_OUR_NAME = re.compile(r"^(我们是|我是|我们公司是|我们公司叫|我司是|本公司是|我们厂是|我们单位是)[^，,。!！?？]{2,40}"
                            r"(有限责任公司|有限公司|公司|厂|集团|工作室|商行|合作社)(的)?[。.!！~]*$")
 

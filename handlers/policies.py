@@ -280,8 +280,14 @@ def _right_after_a_payout(msg: Message, ctx: Context) -> bool:
     return _last(ctx).get("kind") in ("payout", "unknown_payout", "chased")
 
 
-@before_complaints.route(regex(r"催(办|一下|一催)") & Matcher(_right_after_a_payout, "right_after_a_payout"))
-@router.route(regex(CHASE))
+def _not_held_back(msg: Message, ctx: Context) -> bool:
+    """"催办……哦不对，先不用催": the hurrying taken back in the same message (nlp.revisions.holds_off)."""
+    return ctx.nlu is None or not ctx.nlu.slots.get("hold_off")
+
+
+@before_complaints.route(regex(r"催(办|一下|一催)") & Matcher(_right_after_a_payout, "right_after_a_payout")
+                         & Matcher(_not_held_back, "not_held_back"))
+@router.route(regex(CHASE) & Matcher(_not_held_back, "not_held_back"))
 def chase_payout(msg: Message, ctx: Context) -> Answer:
     """A late payout the user wants the park to chase becomes a request (诉求) — only right after a
     payout was explained; anything else is asked about, never turned into a payout ticket."""

@@ -27,6 +27,7 @@ HOLD_OFF = {
     "meeting.cancel": re.compile(_HOLD + r"\s*(?:帮我|给我)?(?:取消|退|撤|cancel)"),
     "policy.unsubscribe": re.compile(_HOLD + r"\s*(?:帮我|给我)?(?:退订|退|取消|cancel|unsubscribe)"),
     "complaint.file": re.compile(_HOLD + r"(?:帮我|给我)?催"),
+    "complaint.status": re.compile(_HOLD + r"(?:帮我|给我)?催"),     # hurrying is heard as status talk too
 }
 
 # "【通知】明天上午9:00-12:00西区供水管网检修停水，请各企业提前做好储水准备": a notice passed on to the group,

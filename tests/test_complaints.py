@@ -93,6 +93,15 @@ def test_a_name_corrected_after_filing_replaces_the_claim_and_keeps_the_ticket(c
             == "湘西苗岭农业科技有限公司"
 
 
+def test_the_enterprise_declined_then_told_after_a_lead_goes_on_the_ticket(client, settings, services):
+    _seed(services)
+    user = OfficialAccountUser(client, settings, "openid-lead")
+    ticket = TICKET.search(user.say("北区7号厂房的消防通道被隔壁公司的货堵死了")).group(0)
+    user.say("不用了吧")
+    assert "湘西龙腾酒业有限公司" in user.say("算了还是说一下，我们是湘西龙腾酒业有限公司")
+    assert _ticket(services, ticket).claimed_enterprise == "湘西龙腾酒业有限公司"
+
+
 def test_a_different_request_while_asked_for_the_enterprise_is_simply_handled(client, settings, services):
     _seed(services)
     user = OfficialAccountUser(client, settings, "openid-b")
@@ -325,6 +334,28 @@ def test_an_owner_takes_a_ticket_back_and_the_department_is_told(client, setting
     assert _ticket(services, second).status == "in_progress"    # the department closes it, not the owner
     staff = [p["text"]["content"] for p in _pushes(fake_api, "/cgi-bin/message/send")]
     assert any("申请撤回" in text and second in text for text in staff)
+
+
+def test_owners_correct_what_happened_a_withdrawal_and_a_rating_right_after(client, settings, services, fake_api):
+    """Fresh round 27: "说错了，不是停电，是停水" withdrew the ticket; "哎呀按错了，不是要撤回" could not undo a withdrawal;
+    a rating corrected in the next message was not understood."""
+    user = _linked_user(client, settings, services, "openid-mind")
+    first = TICKET.search(user.say("北区2号厂房停电了，机器全停了")).group(0)
+    corrected = user.say("刚才说错了，不是停电，是停水，电是好的，水龙头一滴水都没有")
+    assert first in corrected and "供水" in corrected and "撤回" not in corrected
+    ticket = _ticket(services, first)
+    assert (ticket.category, ticket.status) == ("供水", "received")
+
+    assert "已撤回" in user.say("撤回刚才的投诉")
+    assert "恢复办理" in user.say("哎呀按错了，不是要撤回，水现在还是没有，麻烦还是处理一下")
+    assert _ticket(services, first).status == "received"
+
+    with services.db.session() as session:
+        tickets.resolve(services, session, store.by_ticket(session, first), "已修复", "staff")
+    assert "重新办理" in user.say("2分")
+    assert "已办结" in user.say("不好意思打错了，是4分，师傅修得挺好的")
+    rated = _ticket(services, first)
+    assert (rated.status, rated.rating) == ("closed", 4)
 
 
 def test_taking_back_by_number_touches_only_that_ticket_and_only_ones_own(client, settings, services):

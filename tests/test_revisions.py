@@ -14,7 +14,8 @@ from nlp.split import answer_then_request, two_requests
 def test_a_negated_action_is_held_back_not_taken():
     for text, held in [("欸先不要取消喔，我老闆那天可能要我出差，等他確認再跟你說", "meeting.cancel"),
                        ("别再给我推送了……等下先别退，我问问人事还要不要", "policy.unsubscribe"),
-                       ("先不用催哈，我们材料上周才交上去，再等等看", "complaint.file")]:
+                       ("先不用催哈，我们材料上周才交上去，再等等看", "complaint.file"),
+                       ("催办……哦不对，先不用催，我再等几天", "complaint.status")]:
         understood = nlp.classify(text)
         assert (understood.intent, understood.slots.get("hold_off")) == ("smalltalk", held), text
     assert nlp.classify("早茶会我去不了了，帮我取消").intent == "meeting.cancel"      # no negation: the action

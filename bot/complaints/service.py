@@ -202,6 +202,23 @@ def assign(services, session, complaint: Complaint, actor: str, department: str 
     return complaint
 
 
+def correct_matter(services, session, complaint: Complaint, told: str, category: str, actor: str = "user") -> Complaint:
+    """The owner corrects what happened right after filing ("刚才说错了，不是停电，是停水"): a ticket nobody has
+    started on takes the corrected category and its department (deadlines as filed); the words go in its
+    timeline, and the new department's staff are told as of a new ticket."""
+    rules = services.complaint_rules
+    assignment = rules.assignment(category)
+    store.add_event(session, complaint, actor, "category",
+                    texts.CATEGORY_CHANGED.format(before=complaint.category, after=category),
+                    **{"from": complaint.category, "to": category})
+    complaint.category, complaint.department, complaint.tier = category, assignment.department, assignment.tier
+    add_note(session, complaint, texts.NOTE_MATTER_CORRECTED.format(text=told[:200]), actor)
+    _tell_staff(services, session, rules.department_staff.get(assignment.department, ()),
+                texts.STAFF_NEW.format(ticket=complaint.ticket_no, category=category,
+                                       enterprise=_enterprise_name(complaint), summary=told[:60]))
+    return complaint
+
+
 def reply(services, session, complaint: Complaint, text: str, actor: str) -> Complaint:
     """A public reply: recorded and pushed to the owner."""
     store.add_event(session, complaint, actor, "reply", text, public=True)
@@ -294,6 +311,19 @@ def withdraw(services, session, complaint: Complaint, actor: str, told: str, may
     store.add_event(session, complaint, actor, "withdrawn", told[:200], status="closed")
     _tell_staff(services, session, staff, texts.STAFF_WITHDRAWN.format(**fields))
     return True
+
+
+def reinstate(services, session, complaint: Complaint, told: str, actor: str = "user") -> Complaint:
+    """A ticket its owner withdrew by mistake ("哎呀按错了，不是要撤回") is received again, its deadlines as filed;
+    the department's staff, told of the withdrawal, are told it stands."""
+    complaint.status, complaint.closed_at, complaint.closed_on_time = "received", None, None
+    store.add_event(session, complaint, actor, "status", texts.NOTE_REINSTATED.format(text=told[:200]),
+                    status="received")
+    fields = {"ticket": complaint.ticket_no, "category": complaint.category,
+              "enterprise": _enterprise_name(complaint), "text": told[:60]}
+    _tell_staff(services, session, services.complaint_rules.department_staff.get(complaint.department, ()),
+                texts.STAFF_REINSTATED.format(**fields))
+    return complaint
 
 
 def _reopen_fields(complaint: Complaint) -> None:
