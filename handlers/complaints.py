@@ -341,15 +341,16 @@ def _undoes_a_withdrawal(msg: Message, ctx: Context) -> bool:
     if nlu is None or (msg.is_group and not msg.mentioned) or not UNDO_WITHDRAW.search(nlu.text):
         return False
     recent = _focus(ctx)
-    if recent is None or recent.user_ref != ctx.user_ref or _status_name(recent) != "已撤回":
+    if recent is None or recent.user_ref != ctx.user_ref or _status_name(recent) != texts.STATUS_WITHDRAWN:
         return False
     withdrawn_at = max(e.at for e in recent.events if e.kind == "withdrawn").replace(tzinfo=None)
+    ctx.found["withdrawn"] = recent
     return utcnow() - withdrawn_at <= timedelta(minutes=TAKE_BACK_MINUTES)
 
 
 @router.route(Matcher(_undoes_a_withdrawal, "undoes_a_withdrawal"))
 def undo_withdrawal(msg: Message, ctx: Context) -> Answer:
-    recent = _focus(ctx)
+    recent = ctx.found["withdrawn"]
     service.reinstate(ctx.services, ctx.session, recent, msg.text.strip())
     return texts.REINSTATED.format(ticket=recent.ticket_no)
 

@@ -188,10 +188,7 @@ def assign(services, session, complaint: Complaint, actor: str, department: str 
     if category and category not in CATEGORIES:
         raise ComplaintError(f"没有“{category}”这个类别，可选：{'、'.join(CATEGORIES)}")
     if category and category != complaint.category:
-        store.add_event(session, complaint, actor, "category",
-                        texts.CATEGORY_CHANGED.format(before=complaint.category, after=category),
-                        **{"from": complaint.category, "to": category})
-        complaint.category = category
+        _change_category(session, complaint, category, actor)
     if department:
         complaint.department = department
     if assignee:
@@ -208,15 +205,21 @@ def correct_matter(services, session, complaint: Complaint, told: str, category:
     timeline, and the new department's staff are told as of a new ticket."""
     rules = services.complaint_rules
     assignment = rules.assignment(category)
-    store.add_event(session, complaint, actor, "category",
-                    texts.CATEGORY_CHANGED.format(before=complaint.category, after=category),
-                    **{"from": complaint.category, "to": category})
-    complaint.category, complaint.department, complaint.tier = category, assignment.department, assignment.tier
+    _change_category(session, complaint, category, actor)
+    complaint.department, complaint.tier = assignment.department, assignment.tier
     add_note(session, complaint, texts.NOTE_MATTER_CORRECTED.format(text=told[:200]), actor)
     _tell_staff(services, session, rules.department_staff.get(assignment.department, ()),
                 texts.STAFF_NEW.format(ticket=complaint.ticket_no, category=category,
                                        enterprise=_enterprise_name(complaint), summary=told[:60]))
     return complaint
+
+
+def _change_category(session, complaint: Complaint, category: str, actor: str) -> None:
+    """The correction as its own event ("category", data {"from", "to"}), which 消息理解 can take as a label."""
+    store.add_event(session, complaint, actor, "category",
+                    texts.CATEGORY_CHANGED.format(before=complaint.category, after=category),
+                    **{"from": complaint.category, "to": category})
+    complaint.category = category
 
 
 def reply(services, session, complaint: Complaint, text: str, actor: str) -> Complaint:
@@ -299,10 +302,8 @@ def withdraw(services, session, complaint: Complaint, actor: str, told: str, may
     it stays in the figures as closed, like any 撤单; one already in hand (or, with `may_close` False, filed
     by a colleague) is the department's to close, so the wish is noted for them. Either way the
     department's staff are told. True when it was closed."""
-    rules = services.complaint_rules
-    staff = rules.department_staff.get(complaint.department, ())
-    fields = {"ticket": complaint.ticket_no, "category": complaint.category,
-              "enterprise": _enterprise_name(complaint), "text": told[:60]}
+    staff = services.complaint_rules.department_staff.get(complaint.department, ())
+    fields = _staff_fields(complaint, told)
     if complaint.status != "received" or not may_close:
         add_note(session, complaint, texts.NOTE_WITHDRAW_ASKED.format(text=told[:200]), actor)
         _tell_staff(services, session, staff, texts.STAFF_WITHDRAW_ASKED.format(**fields))
@@ -319,11 +320,15 @@ def reinstate(services, session, complaint: Complaint, told: str, actor: str = "
     complaint.status, complaint.closed_at, complaint.closed_on_time = "received", None, None
     store.add_event(session, complaint, actor, "status", texts.NOTE_REINSTATED.format(text=told[:200]),
                     status="received")
-    fields = {"ticket": complaint.ticket_no, "category": complaint.category,
-              "enterprise": _enterprise_name(complaint), "text": told[:60]}
     _tell_staff(services, session, services.complaint_rules.department_staff.get(complaint.department, ()),
-                texts.STAFF_REINSTATED.format(**fields))
+                texts.STAFF_REINSTATED.format(**_staff_fields(complaint, told)))
     return complaint
+
+
+def _staff_fields(complaint: Complaint, told: str) -> dict:
+    """What a department's staff are told of an owner's word on a ticket (撤回, 撤回有误)."""
+    return {"ticket": complaint.ticket_no, "category": complaint.category,
+            "enterprise": _enterprise_name(complaint), "text": told[:60]}
 
 
 def _reopen_fields(complaint: Complaint) -> None:
